@@ -1,0 +1,106 @@
+//! Criterion benches, all reported in bytes/s of input: parsing alone, the
+//! whole per-block transform, and the full pipeline (file in, /dev/null out).
+//! Each bench checks its result once, so a broken fast path cannot look fast.
+
+mod corpus;
+
+use std::hint::black_box;
+
+use anonlog::anonymize::ip::Truncate;
+use anonlog::anonymize::{Anonymizer, OnUnparsed, ReferrerMode, Rules};
+use anonlog::cli::Cli;
+use anonlog::format::{Fields, Predefined};
+use anonlog::{Config, Stats};
+use clap::Parser;
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+
+const BLOCK: u64 = 1 << 20;
+
+fn rules() -> Rules {
+    Rules {
+        template: Predefined::Combined.template(),
+        keep_query: false,
+        referrer: ReferrerMode::Remove,
+        keep_user: false,
+        on_unparsed: OnUnparsed::Scrub,
+        max_line: 1 << 26,
+    }
+}
+
+fn parse(c: &mut Criterion) {
+    let data = corpus::generate_vec(BLOCK, 7, false);
+    let template = Predefined::Combined.template();
+    let mut fields = Fields::new();
+    let parsed = data
+        .split(|&b| b == b'\n')
+        .filter(|l| template.parse(l, &mut fields))
+        .count();
+    assert!(parsed > 1000, "the corpus must parse");
+    let mut g = c.benchmark_group("parse");
+    g.throughput(Throughput::Bytes(data.len() as u64));
+    g.bench_function("combined", |b| {
+        b.iter(|| {
+            let mut n = 0;
+            for line in data.split(|&b| b == b'\n') {
+                n += usize::from(template.parse(black_box(line), &mut fields));
+            }
+            n
+        })
+    });
+    g.finish();
+}
+
+fn transform(c: &mut Criterion) {
+    let data = corpus::generate_vec(BLOCK, 7, false);
+    let rules = rules();
+    let mut a = Anonymizer::new(&rules, Truncate::new(24, 48).unwrap());
+    let mut out = Vec::with_capacity(data.len());
+    let mut stats = Stats::default();
+    a.process_block(&data, &mut out, &mut stats).unwrap();
+    assert_eq!(
+        stats.lines_read, stats.parsed,
+        "every generated line parses"
+    );
+    let mut g = c.benchmark_group("transform");
+    g.throughput(Throughput::Bytes(data.len() as u64));
+    g.bench_function("combined_block", |b| {
+        b.iter(|| {
+            out.clear();
+            a.process_block(black_box(&data), &mut out, &mut stats)
+                .unwrap();
+            out.len()
+        })
+    });
+    g.finish();
+}
+
+fn pipeline(c: &mut Criterion) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("bench.log");
+    let data = corpus::generate_vec(32 * BLOCK, 11, false);
+    std::fs::write(&path, &data).unwrap();
+    let mut g = c.benchmark_group("pipeline");
+    g.sample_size(10);
+    g.throughput(Throughput::Bytes(data.len() as u64));
+    for threads in ["1", "2"] {
+        let cli = Cli::parse_from([
+            "anonlog",
+            "-q",
+            "-j",
+            threads,
+            "-o",
+            "/dev/null",
+            path.to_str().unwrap(),
+        ]);
+        let config = Config::from_cli(cli).unwrap();
+        let stats = anonlog::run(&config).unwrap();
+        assert_eq!(stats.bytes_read, data.len() as u64);
+        g.bench_function(format!("file_to_devnull_j{threads}"), |b| {
+            b.iter(|| anonlog::run(&config).unwrap())
+        });
+    }
+    g.finish();
+}
+
+criterion_group!(benches, parse, transform, pipeline);
+criterion_main!(benches);

@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# Reproducible throughput figures for anonlog, quoted against `cat` measured
+# in the same run (this machine is shared and noisy; ratios travel, GB/s do not).
+#
+#   benches/throughput.sh [SIZE_BYTES] [ROUNDS]
+#
+# Generates a deterministic combined-format corpus (examples/gen_log.rs) in
+# bench-data/, then reports the median over ROUNDS of:
+#   cat FILE > /dev/null, anonlog FILE > /dev/null (-j N and -j 1),
+#   lines/s for -j 1 and -j N, the 1->N speed-up, peak RSS,
+#   and anonip 1.1.0 on a slice of the corpus when it is installed.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+SIZE=${1:-1073741824}
+ROUNDS=${2:-5}
+N=$(nproc)
+DATA=bench-data
+CORPUS=$DATA/corpus-$SIZE.log
+mkdir -p "$DATA"
+
+cargo build --release --locked --quiet --bin anonlog --example gen_log
+BIN=target/release/anonlog
+[ -f "$CORPUS" ] || target/release/examples/gen_log "$CORPUS" "$SIZE" 24301
+BYTES=$(stat -c %s "$CORPUS")
+LINES=$(wc -l < "$CORPUS")
+cat "$CORPUS" > /dev/null # warm the page cache
+
+# median of the wall-clock seconds of ROUNDS runs of "$@"
+median_secs() {
+  local t=()
+  for _ in $(seq "$ROUNDS"); do
+    local s e
+    s=$(date +%s.%N)
+    "$@" > /dev/null
+    e=$(date +%s.%N)
+    t+=("$(echo "$e - $s" | bc -l)")
+  done
+  printf '%s\n' "${t[@]}" | sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'
+}
+
+mbps() { echo "scale=1; $BYTES / $1 / 1000000" | bc -l; }
+lps() { echo "scale=0; $LINES / $1" | bc -l; }
+
+echo "corpus: $CORPUS, $BYTES bytes, $LINES lines, $N cores, $ROUNDS rounds (median)"
+T_CAT=$(median_secs cat "$CORPUS")
+T_N=$(median_secs "$BIN" -q -j "$N" "$CORPUS")
+T_1=$(median_secs "$BIN" -q -j 1 "$CORPUS")
+T_CATPIPE=$(median_secs sh -c "cat '$CORPUS' | cat")
+T_PIPE=$(median_secs sh -c "cat '$CORPUS' | '$BIN' -q -j $N | cat")
+
+printf '%-34s %9s MB/s\n' "cat FILE > /dev/null" "$(mbps "$T_CAT")"
+printf '%-34s %9s MB/s  %s lines/s\n' "anonlog -j $N FILE > /dev/null" "$(mbps "$T_N")" "$(lps "$T_N")"
+printf '%-34s %9s MB/s  %s lines/s\n' "anonlog -j 1 FILE > /dev/null" "$(mbps "$T_1")" "$(lps "$T_1")"
+printf '%-34s %9s MB/s\n' "cat FILE | cat" "$(mbps "$T_CATPIPE")"
+printf '%-34s %9s MB/s\n' "cat FILE | anonlog -j $N | cat" "$(mbps "$T_PIPE")"
+echo "ratio anonlog -j $N / cat (time):   $(echo "scale=2; $T_N / $T_CAT" | bc -l)x   (target <= 3x, stretch 2x)"
+echo "ratio pipe anonlog / cat|cat (time): $(echo "scale=2; $T_PIPE / $T_CATPIPE" | bc -l)x"
+echo "speed-up -j 1 -> -j $N:              $(echo "scale=2; $T_1 / $T_N" | bc -l)x   (target >= 1.7x)"
+
+RSS=$(/usr/bin/time -f %M "$BIN" -q -j "$N" "$CORPUS" 2>&1 >/dev/null | tail -1)
+echo "peak RSS anonlog -j $N:              $((RSS / 1024)) MiB   (target <= 64 MiB)"
+
+if command -v anonip >/dev/null 2>&1; then
+  SLICE=$DATA/anonip-slice.log
+  head -c 50000000 "$CORPUS" > "$SLICE"
+  SB=$(stat -c %s "$SLICE")
+  s=$(date +%s.%N); anonip --input "$SLICE" > /dev/null; e=$(date +%s.%N)
+  T_AN=$(echo "$e - $s" | bc -l)
+  s=$(date +%s.%N); "$BIN" -q -j "$N" "$SLICE" > /dev/null; e=$(date +%s.%N)
+  T_AL=$(echo "$e - $s" | bc -l)
+  echo "anonip 1.1.0 on $SB bytes:          $(echo "scale=1; $SB / $T_AN / 1000000" | bc -l) MB/s; anonlog is $(echo "scale=0; $T_AN / $T_AL" | bc -l)x faster"
+else
+  echo "anonip: not installed (pip install anonip==1.1.0) - skipped"
+fi

@@ -1,0 +1,495 @@
+//! The anonymization rules, applied to one block of complete lines at a time.
+//!
+//! Pure functions of bytes: no I/O, no allocation per line (every buffer is
+//! owned by the per-worker [`Anonymizer`] and reused).
+
+pub mod ip;
+pub mod scrub;
+pub mod url;
+
+use crate::format::{FieldKind, Fields, Span, Template};
+use crate::stats::Stats;
+use ip::{AddrRewrite, TokenKind};
+
+/// What to do with the Referer field.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ReferrerMode {
+    /// Replace it with `-` (the default: a referrer is the previous page's
+    /// full URL, query included).
+    Remove,
+    /// Keep only `scheme://host[:port]/`.
+    Origin,
+    /// Keep it, scrubbed of IP literals.
+    Keep,
+}
+
+/// What to do with a line that does not match the format.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OnUnparsed {
+    /// Rewrite every IP literal and cut every URL query, keep the rest.
+    Scrub,
+    /// Remove the line from the output.
+    Drop,
+    /// Stop the run with an error naming the line number.
+    Fail,
+}
+
+/// The resolved anonymization policy, shared read-only by all workers.
+#[derive(Clone, Debug)]
+pub struct Rules {
+    /// The format lines are parsed with.
+    pub template: Template,
+    /// Keep query strings in requests.
+    pub keep_query: bool,
+    /// Referrer handling.
+    pub referrer: ReferrerMode,
+    /// Keep remote users and identd lognames.
+    pub keep_user: bool,
+    /// Unparsed-line handling.
+    pub on_unparsed: OnUnparsed,
+    /// Lines longer than this (without their `\n`) are not parsed: they are
+    /// replaced by an empty line, or dropped, or fail, per `on_unparsed`.
+    /// The chunker applies the same rule to lines it cannot hold, so the
+    /// outcome never depends on where blocks were cut.
+    pub max_line: usize,
+}
+
+/// A line of the block did not parse and the policy is [`OnUnparsed::Fail`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Unparsed {
+    /// Zero-based index of the offending line within the block.
+    pub index: u64,
+    /// The line was longer than [`Rules::max_line`].
+    pub oversized: bool,
+}
+
+/// Per-worker state: the rules, the address rewriter and reusable scratch.
+pub struct Anonymizer<'a, R> {
+    rules: &'a Rules,
+    rewriter: R,
+    fields: Fields,
+    scratch: Vec<u8>,
+}
+
+impl<'a, R: AddrRewrite> Anonymizer<'a, R> {
+    /// Creates a worker's anonymizer.
+    pub fn new(rules: &'a Rules, rewriter: R) -> Self {
+        Anonymizer {
+            rules,
+            rewriter,
+            fields: Fields::new(),
+            scratch: Vec::new(),
+        }
+    }
+
+    /// Anonymizes every line of `block` into `out` (appending).
+    ///
+    /// Guarantees: one output line per input line, in order, unless the
+    /// policy is `Drop`; each line keeps its terminator (`\n`, `\r\n`, or none
+    /// for a final unterminated line); bytes outside rewritten fields are
+    /// copied verbatim. With `Fail`, lines before the offending one have
+    /// been written to `out` when the error is returned.
+    pub fn process_block(
+        &mut self,
+        block: &[u8],
+        out: &mut Vec<u8>,
+        stats: &mut Stats,
+    ) -> Result<(), Unparsed> {
+        let start_len = out.len();
+        let mut pos = 0;
+        let mut index = 0u64;
+        while pos < block.len() {
+            let (line, next) = match memchr::memchr(b'\n', &block[pos..]) {
+                Some(i) => (&block[pos..pos + i], pos + i + 1),
+                None => (&block[pos..], block.len()),
+            };
+            let terminator = &block[pos + line.len()..next];
+            let (content, cr) = match line.split_last() {
+                Some((b'\r', rest)) => (rest, &line[rest.len()..]),
+                _ => (line, &line[line.len()..]),
+            };
+            stats.lines_read += 1;
+            let oversized = line.len() > self.rules.max_line;
+            let written = if oversized {
+                stats.oversized += 1;
+                match self.rules.on_unparsed {
+                    OnUnparsed::Scrub => {
+                        // The placeholder is always a bare `\n`, as the
+                        // chunker writes for lines it could not hold.
+                        out.push(b'\n');
+                        stats.lines_written += 1;
+                        true
+                    }
+                    OnUnparsed::Drop => {
+                        stats.dropped += 1;
+                        true
+                    }
+                    OnUnparsed::Fail => false,
+                }
+            } else if self.line(content, out, stats).is_ok() {
+                out.extend_from_slice(cr);
+                out.extend_from_slice(terminator);
+                stats.lines_written += 1;
+                true
+            } else {
+                self.rules.on_unparsed != OnUnparsed::Fail
+            };
+            if !written {
+                stats.lines_read -= 1;
+                stats.bytes_read += pos as u64;
+                stats.bytes_written += (out.len() - start_len) as u64;
+                return Err(Unparsed { index, oversized });
+            }
+            pos = next;
+            index += 1;
+        }
+        stats.bytes_read += block.len() as u64;
+        stats.bytes_written += (out.len() - start_len) as u64;
+        Ok(())
+    }
+
+    /// Anonymizes one line's content (no terminator) onto `out`. `Err`
+    /// means the line was not written (dropped, or failing).
+    fn line(&mut self, line: &[u8], out: &mut Vec<u8>, stats: &mut Stats) -> Result<(), ()> {
+        if line.is_empty() {
+            // Nothing personal in an empty line, and keeping it keeps the
+            // line count.
+            return Ok(());
+        }
+        if self.rules.template.parse(line, &mut self.fields) {
+            stats.parsed += 1;
+            let mut last = 0;
+            for i in 0..self.fields.spans().len() {
+                let Span { kind, start, end } = self.fields.spans()[i];
+                out.extend_from_slice(&line[last..start]);
+                self.field(kind, &line[start..end], out, stats);
+                last = end;
+            }
+            out.extend_from_slice(&line[last..]);
+            return Ok(());
+        }
+        match self.rules.on_unparsed {
+            OnUnparsed::Scrub => {
+                let c = scrub::scrub_line(&mut self.rewriter, line, out);
+                stats.scrubbed += 1;
+                stats.addresses += u64::from(c.addresses);
+                stats.queries += u64::from(c.queries);
+                Ok(())
+            }
+            OnUnparsed::Drop => {
+                stats.dropped += 1;
+                Err(())
+            }
+            OnUnparsed::Fail => Err(()),
+        }
+    }
+
+    fn field(&mut self, kind: FieldKind, v: &[u8], out: &mut Vec<u8>, stats: &mut Stats) {
+        let r = &mut self.rewriter;
+        match kind {
+            FieldKind::Client => match ip::rewrite_addr_token(r, v, out) {
+                TokenKind::NotAddr => {
+                    // Analyzers (GoAccess, Matomo, AWStats) need a valid IP here.
+                    out.extend_from_slice(b"0.0.0.0");
+                    stats.non_addresses += 1;
+                }
+                _ => stats.addresses += 1,
+            },
+            FieldKind::ForwardedFor => stats.addresses += u64::from(forwarded_for(r, v, out)),
+            FieldKind::Ident | FieldKind::User => {
+                if self.rules.keep_user {
+                    stats.addresses += u64::from(ip::scrub_text(r, v, out));
+                } else {
+                    out.push(b'-');
+                    stats.users += u64::from(v != b"-");
+                }
+            }
+            FieldKind::Request => {
+                let cut = url::cut_request(v, self.rules.keep_query);
+                stats.queries += u64::from(cut.query_removed);
+                for range in cut.ranges() {
+                    stats.addresses += u64::from(ip::scrub_text(r, &v[range.clone()], out));
+                }
+            }
+            FieldKind::Referer => match self.rules.referrer {
+                ReferrerMode::Remove => {
+                    out.push(b'-');
+                    stats.referrers += u64::from(v != b"-");
+                }
+                ReferrerMode::Origin => match url::referrer_origin(v) {
+                    Some(o) => {
+                        self.scratch.clear();
+                        url::write_origin(v, &o, &mut self.scratch);
+                        stats.referrers += u64::from(self.scratch.len() != v.len());
+                        stats.addresses += u64::from(ip::scrub_text(r, &self.scratch, out));
+                    }
+                    None => {
+                        out.push(b'-');
+                        stats.referrers += u64::from(v != b"-");
+                    }
+                },
+                ReferrerMode::Keep => stats.addresses += u64::from(ip::scrub_text(r, v, out)),
+            },
+            FieldKind::Time if is_clf_time(v) => out.extend_from_slice(v),
+            FieldKind::Status | FieldKind::Bytes | FieldKind::Port => out.extend_from_slice(v),
+            FieldKind::Time | FieldKind::UserAgent | FieldKind::Vhost => {
+                stats.addresses += u64::from(ip::scrub_text(r, v, out));
+            }
+        }
+    }
+}
+
+/// Rewrites each comma-separated entry of an X-Forwarded-For list, keeping
+/// separators and spacing; entries that are not addresses become `-`.
+/// Returns the number of addresses rewritten.
+fn forwarded_for<R: AddrRewrite>(r: &mut R, v: &[u8], out: &mut Vec<u8>) -> u32 {
+    if v == b"-" {
+        out.push(b'-');
+        return 0;
+    }
+    let mut n = 0;
+    for (i, part) in v.split(|&b| b == b',').enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        let lead = part
+            .iter()
+            .take_while(|&&b| b == b' ' || b == b'\t')
+            .count();
+        let trail = part[lead..]
+            .iter()
+            .rev()
+            .take_while(|&&b| b == b' ' || b == b'\t')
+            .count();
+        let token = &part[lead..part.len() - trail];
+        out.extend_from_slice(&part[..lead]);
+        if !token.is_empty() {
+            match ip::rewrite_addr_token(r, token, out) {
+                TokenKind::NotAddr => out.push(b'-'),
+                _ => n += 1,
+            }
+        }
+        out.extend_from_slice(&part[part.len() - trail..]);
+    }
+    n
+}
+
+/// `dd/Mon/yyyy:HH:MM:SS +zzzz`: a shape that cannot hold an address, so it
+/// is copied without scanning.
+fn is_clf_time(v: &[u8]) -> bool {
+    const DIGITS: [usize; 16] = [0, 1, 7, 8, 9, 10, 12, 13, 15, 16, 18, 19, 22, 23, 24, 25];
+    v.len() == 26
+        && v[2] == b'/'
+        && v[6] == b'/'
+        && v[11] == b':'
+        && v[14] == b':'
+        && v[17] == b':'
+        && v[20] == b' '
+        && (v[21] == b'+' || v[21] == b'-')
+        && v[3..6].iter().all(u8::is_ascii_alphabetic)
+        && DIGITS.iter().all(|&i| v[i].is_ascii_digit())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ip::Truncate;
+    use super::*;
+    use crate::format::Predefined;
+
+    fn rules(format: Predefined) -> Rules {
+        Rules {
+            template: format.template(),
+            keep_query: false,
+            referrer: ReferrerMode::Remove,
+            keep_user: false,
+            on_unparsed: OnUnparsed::Scrub,
+            max_line: 1 << 20,
+        }
+    }
+
+    fn run_with(
+        rules: &Rules,
+        t: Truncate,
+        input: &[u8],
+    ) -> (Vec<u8>, Stats, Result<(), Unparsed>) {
+        let mut a = Anonymizer::new(rules, t);
+        let mut out = Vec::new();
+        let mut stats = Stats::default();
+        let r = a.process_block(input, &mut out, &mut stats);
+        (out, stats, r)
+    }
+
+    fn anon(rules: &Rules, input: &str) -> String {
+        let (out, _, r) = run_with(rules, Truncate::new(24, 48).unwrap(), input.as_bytes());
+        r.unwrap();
+        String::from_utf8(out).unwrap()
+    }
+
+    const T: &str = "[22/Nov/2026:08:38:17 +0000]";
+
+    #[test]
+    fn combined_defaults() {
+        let r = rules(Predefined::Combined);
+        let cases = [
+            (
+                format!(
+                    "198.51.100.77 - alice {T} \"GET /search?q=jane%40example.com HTTP/1.1\" 200 3 \"https://ref.example.org/p?token=abc\" \"Mozilla/5.0\""
+                ),
+                format!(
+                    "198.51.100.0 - - {T} \"GET /search HTTP/1.1\" 200 3 \"-\" \"Mozilla/5.0\""
+                ),
+            ),
+            (
+                format!(
+                    "2001:db8:abcd:12::1 - - {T} \"GET /whois/203.0.113.9 HTTP/2.0\" 404 - \"-\" \"bot 192.0.2.77\""
+                ),
+                format!(
+                    "2001:db8:abcd:: - - {T} \"GET /whois/203.0.113.0 HTTP/2.0\" 404 - \"-\" \"bot 192.0.2.0\""
+                ),
+            ),
+            (
+                format!(
+                    "www.example.com - - {T} \"GET http://example.com/p?x=1 HTTP/1.1\" 200 1 \"-\" \"-\""
+                ),
+                format!("0.0.0.0 - - {T} \"GET http://example.com/p HTTP/1.1\" 200 1 \"-\" \"-\""),
+            ),
+            (
+                format!(
+                    "[2001:DB8::1]:443 ident - {T} \"GET /shop;jsessionid=ABC?x HTTP/1.1\" 200 1 \"-\" \"-\""
+                ),
+                format!("[2001:db8::]:443 - - {T} \"GET /shop HTTP/1.1\" 200 1 \"-\" \"-\""),
+            ),
+            (
+                format!("::ffff:198.51.100.77 - - {T} \"-\" 400 0 \"-\" \"-\""),
+                format!("::ffff:198.51.100.0 - - {T} \"-\" 400 0 \"-\" \"-\""),
+            ),
+        ];
+        for (input, want) in cases {
+            assert_eq!(anon(&r, &input), want, "input: {input}");
+        }
+    }
+
+    #[test]
+    fn referrer_modes_and_keep_user() {
+        let mut r = rules(Predefined::Combined);
+        let line = format!(
+            "192.0.2.1 - bob {T} \"GET / HTTP/1.1\" 200 1 \"https://u:p@203.0.113.5:8443/a?b\" \"-\""
+        );
+        r.referrer = ReferrerMode::Origin;
+        r.keep_user = true;
+        assert_eq!(
+            anon(&r, &line),
+            format!(
+                "192.0.2.0 - bob {T} \"GET / HTTP/1.1\" 200 1 \"https://203.0.113.0:8443/\" \"-\""
+            )
+        );
+        r.referrer = ReferrerMode::Keep;
+        assert_eq!(
+            anon(&r, &line),
+            format!(
+                "192.0.2.0 - bob {T} \"GET / HTTP/1.1\" 200 1 \"https://u:p@203.0.113.0:8443/a?b\" \"-\""
+            )
+        );
+    }
+
+    #[test]
+    fn keep_query_still_drops_session_ids() {
+        let mut r = rules(Predefined::Combined);
+        r.keep_query = true;
+        let line = format!(
+            "192.0.2.1 - - {T} \"GET /a;jsessionid=S1/b?q=198.51.100.9 HTTP/1.1\" 200 1 \"-\" \"-\""
+        );
+        assert_eq!(
+            anon(&r, &line),
+            format!("192.0.2.0 - - {T} \"GET /a/b?q=198.51.100.0 HTTP/1.1\" 200 1 \"-\" \"-\"")
+        );
+    }
+
+    #[test]
+    fn forwarded_for_list() {
+        let r = rules(Predefined::Main);
+        let line = format!(
+            "192.0.2.1 - - {T} \"GET / HTTP/1.1\" 200 1 \"-\" \"-\" \"203.0.113.9, unknown,2001:db8:1:2::3 , [2001:db8::1]:80\""
+        );
+        assert_eq!(
+            anon(&r, &line),
+            format!(
+                "192.0.2.0 - - {T} \"GET / HTTP/1.1\" 200 1 \"-\" \"-\" \"203.0.113.0, -,2001:db8:1:: , [2001:db8::]:80\""
+            )
+        );
+        let dash = format!("192.0.2.1 - - {T} \"GET / HTTP/1.1\" 200 1 \"-\" \"-\" \"-\"");
+        assert!(anon(&r, &dash).ends_with("\"-\""));
+    }
+
+    #[test]
+    fn vhost_combined_line() {
+        let r = rules(Predefined::VhostCombined);
+        let line = format!(
+            "www.example.com:443 198.51.100.7 - - {T} \"GET /?a=b HTTP/1.1\" 200 1 \"-\" \"-\""
+        );
+        assert_eq!(
+            anon(&r, &line),
+            format!(
+                "www.example.com:443 198.51.100.0 - - {T} \"GET / HTTP/1.1\" 200 1 \"-\" \"-\""
+            )
+        );
+    }
+
+    #[test]
+    fn terminators_and_bytes_are_preserved() {
+        let r = rules(Predefined::Combined);
+        let good = |a: &[u8]| -> Vec<u8> {
+            let mut v = a.to_vec();
+            v.extend_from_slice(
+                format!(" - - {T} \"GET / HTTP/1.1\" 200 1 \"-\" \"\x00").as_bytes(),
+            );
+            v.extend_from_slice(b"\xff\"");
+            v
+        };
+        let (raw, anon) = (good(b"192.0.2.1"), good(b"192.0.2.0"));
+        let join = |g: &[u8]| [g, b"\r\n\n", g, b"\n", &g[..20]].concat();
+        let (out, stats, res) = run_with(&r, Truncate::new(24, 48).unwrap(), &join(&raw));
+        res.unwrap();
+        assert_eq!(out, join(&anon));
+        assert_eq!(stats.lines_read, 4);
+        assert_eq!(stats.lines_written, 4);
+        assert_eq!(stats.parsed, 2);
+        assert_eq!(stats.scrubbed, 1);
+    }
+
+    #[test]
+    fn unparsed_policies() {
+        let mut r = rules(Predefined::Combined);
+        let input = b"garbage 198.51.100.7 /p?secret=1\nsecond\n";
+        let (out, s, _) = run_with(&r, Truncate::new(24, 48).unwrap(), input);
+        assert_eq!(out, b"garbage 198.51.100.0 /p\nsecond\n");
+        assert_eq!((s.scrubbed, s.queries, s.addresses), (2, 1, 1));
+        r.on_unparsed = OnUnparsed::Drop;
+        let (out, s, _) = run_with(&r, Truncate::new(24, 48).unwrap(), input);
+        assert_eq!(out, b"");
+        assert_eq!((s.dropped, s.lines_read, s.lines_written), (2, 2, 0));
+        r.on_unparsed = OnUnparsed::Fail;
+        let ok = format!("192.0.2.1 - - {T} \"GET / HTTP/1.1\" 200 1 \"-\" \"-\"\n");
+        let mut input = ok.clone().into_bytes();
+        input.extend_from_slice(b"bad\n");
+        let (out, _, res) = run_with(&r, Truncate::new(24, 48).unwrap(), &input);
+        assert_eq!(
+            res,
+            Err(Unparsed {
+                index: 1,
+                oversized: false
+            })
+        );
+        assert_eq!(out, ok.replace("192.0.2.1", "192.0.2.0").into_bytes());
+    }
+
+    #[test]
+    fn prefix_options_reach_fields() {
+        let r = rules(Predefined::Combined);
+        let line = format!("198.51.100.77 - - {T} \"GET / HTTP/1.1\" 200 1 \"-\" \"-\"");
+        let (out, _, _) = run_with(&r, Truncate::new(32, 128).unwrap(), line.as_bytes());
+        assert_eq!(out, line.as_bytes());
+        let (out, _, _) = run_with(&r, Truncate::new(0, 0).unwrap(), line.as_bytes());
+        assert!(out.starts_with(b"0.0.0.0 - - "));
+    }
+}

@@ -1,0 +1,618 @@
+//! Request-line and referrer rules: which bytes of a request target and of a
+//! referrer survive anonymization.
+//!
+//! Everything works on the raw, still-escaped field bytes and only ever cuts:
+//! nothing here unescapes, allocates or does I/O. Cuts are returned as byte
+//! ranges (or appended to a caller's buffer) so the writer can copy the kept
+//! bytes straight from the input line.
+
+use std::ops::Range;
+
+use memchr::{memchr, memchr3, memrchr};
+
+/// Up to three byte ranges of a request line to keep, in order. Everything not covered is
+/// removed.
+///
+/// Guarantees: the first `len` ranges are non-empty, ascending,
+/// non-overlapping, not adjacent, and within the input given to
+/// [`cut_request`]; `len <= 3`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RequestCut {
+    /// The kept ranges (only the first `len` are meaningful), ascending, non-overlapping,
+    /// all within the input.
+    pub keep: [Range<usize>; 3],
+    /// How many of `keep` are meaningful.
+    pub len: usize,
+    /// A query string was removed (set even when the query was only a bare `?`).
+    pub query_removed: bool,
+    /// A `;jsessionid=` path parameter was removed.
+    pub session_removed: bool,
+}
+
+impl RequestCut {
+    /// The meaningful kept ranges: `&self.keep[..self.len]`.
+    pub fn ranges(&self) -> &[Range<usize>] {
+        &self.keep[..self.len]
+    }
+
+    /// Empty ranges are dropped so that callers can copy every range without
+    /// checking, and so that `len` never exceeds 3 (the cut sites are at
+    /// most two: one session span and one query).
+    fn push(&mut self, r: Range<usize>) {
+        if !r.is_empty() {
+            self.keep[self.len] = r;
+            self.len += 1;
+        }
+    }
+}
+
+/// Decides what to keep of a request line `METHOD SP target [SP protocol]` (the content of
+/// nginx `$request` / Apache `%r`, without the quotes).
+///
+/// Guarantees:
+/// - With no space in `req` there is no target and everything is kept
+///   (an empty `req` yields no ranges).
+/// - The target runs from after the first space to the last space if the
+///   bytes after that last space start with `HTTP/`, else to the end.
+/// - Unless `keep_query`, everything from the first `?` of the target to the
+///   end of the target is removed (the `?` included).
+/// - `;jsessionid=` path parameters (ASCII case-insensitive) before the
+///   query are always removed, up to the next `/`, `;`, `?` or end of
+///   target. Several of them are removed as one span, from the start of the
+///   first to the end of the last, which also drops the path between them:
+///   three ranges cannot express more cuts, and dropping path is the
+///   fail-closed choice over leaking a session token.
+/// - Method, separators and protocol are kept byte for byte.
+pub fn cut_request(req: &[u8], keep_query: bool) -> RequestCut {
+    let mut cut = RequestCut {
+        keep: [0..0, 0..0, 0..0],
+        len: 0,
+        query_removed: false,
+        session_removed: false,
+    };
+    let Some(sp) = memchr(b' ', req) else {
+        cut.push(0..req.len());
+        return cut;
+    };
+    let start = sp + 1;
+    // Searching for the protocol from the end tolerates targets with raw
+    // spaces in them; without a protocol (truncated or HTTP/0.9 lines) the
+    // target is the rest of the line, so a trailing query is still cut.
+    let end = match memrchr(b' ', req) {
+        Some(last) if last > sp && req[last + 1..].starts_with(b"HTTP/") => last,
+        _ => req.len(),
+    };
+    let query = memchr(b'?', &req[start..end]).map(|q| start + q);
+    let path_end = query.unwrap_or(end);
+
+    let mut pos = 0;
+    if let Some(s) = session_span(&req[start..path_end]) {
+        cut.push(pos..start + s.start);
+        pos = start + s.end;
+        cut.session_removed = true;
+    }
+    if let Some(q) = query.filter(|_| !keep_query) {
+        cut.push(pos..q);
+        pos = end;
+        cut.query_removed = true;
+    }
+    cut.push(pos..req.len());
+    cut
+}
+
+/// Finds the span of `s` to remove for `;jsessionid=` parameters (ASCII
+/// case-insensitive), or `None` if there is none.
+///
+/// A parameter runs from its `;` to the next `?`, `/`, `;` or the end of `s`.
+/// With several parameters the span covers the first through the last, so a
+/// caller with one cut slot never leaks a later token. Shared with the
+/// scrubber so both paths remove session ids identically.
+pub(crate) fn session_span(s: &[u8]) -> Option<Range<usize>> {
+    const KEY: &[u8] = b"jsessionid=";
+    let mut found: Option<Range<usize>> = None;
+    let mut pos = 0;
+    // memchr for `;` first: almost no target has one, so the common case is
+    // a single failed scan.
+    while let Some(i) = memchr(b';', &s[pos..]) {
+        let semi = pos + i;
+        let key_end = semi + 1 + KEY.len();
+        if s.len() >= key_end && s[semi + 1..key_end].eq_ignore_ascii_case(KEY) {
+            let end = memchr3(b'?', b'/', b';', &s[key_end..]).map_or(s.len(), |j| key_end + j);
+            let first = found.map_or(semi, |f| f.start);
+            found = Some(first..end);
+            pos = end;
+        } else {
+            pos = semi + 1;
+        }
+    }
+    found
+}
+
+/// Where the origin of a referrer URL is: `scheme://host[:port]`, without userinfo.
+///
+/// Both ranges index the referrer bytes given to [`referrer_origin`];
+/// `scheme` starts at 0 and ends before `://`, `host` is non-empty and
+/// includes any port and IPv6 brackets.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Origin {
+    /// The scheme, e.g. `https`, as written (case is not folded).
+    pub scheme: Range<usize>,
+    /// The host with optional `:port`, after any `userinfo@`.
+    pub host: Range<usize>,
+}
+
+/// Finds the origin of a referrer value (raw field bytes). None if the value is not an absolute
+/// URL with an authority (`-`, empty, relative `/path`, `about:blank`).
+///
+/// Guarantees: the scheme matches `[A-Za-z][A-Za-z0-9+.-]*` and is followed
+/// by `://`; the authority ends at the first `/`, `?`, `#`, `\` or end (so
+/// an escaped quote `\x22` / `\"` always ends it); the host starts after the
+/// last `@` of the authority. `None` also when the host is empty, starts
+/// with `:` (a port without host), or contains ASCII control bytes or
+/// spaces: such a value is not a URL, and an origin built from it could
+/// carry arbitrary text.
+pub fn referrer_origin(r: &[u8]) -> Option<Origin> {
+    if !r.first()?.is_ascii_alphabetic() {
+        return None;
+    }
+    let scheme_end = r
+        .iter()
+        .position(|&b| !(b.is_ascii_alphanumeric() || matches!(b, b'+' | b'-' | b'.')))
+        .unwrap_or(r.len());
+    if !r[scheme_end..].starts_with(b"://") {
+        return None;
+    }
+    let auth_start = scheme_end + 3;
+    let auth_end = r[auth_start..]
+        .iter()
+        .position(|&b| matches!(b, b'/' | b'?' | b'#' | b'\\'))
+        .map_or(r.len(), |i| auth_start + i);
+    let host_start =
+        memrchr(b'@', &r[auth_start..auth_end]).map_or(auth_start, |i| auth_start + i + 1);
+    let host = &r[host_start..auth_end];
+    if host.is_empty() || host[0] == b':' || host.iter().any(|&b| b <= b' ' || b == 0x7f) {
+        return None;
+    }
+    Some(Origin {
+        scheme: 0..scheme_end,
+        host: host_start..auth_end,
+    })
+}
+
+/// Appends `scheme://host[:port]/` for the origin (always with a trailing slash) to `out`.
+///
+/// Guarantees: only bytes of `r` inside `o`'s ranges plus `://` and `/` are
+/// written; nothing else is touched. `o` must come from
+/// [`referrer_origin`] on the same `r` (otherwise this may panic).
+pub fn write_origin(r: &[u8], o: &Origin, out: &mut Vec<u8>) {
+    out.extend_from_slice(&r[o.scheme.clone()]);
+    out.extend_from_slice(b"://");
+    out.extend_from_slice(&r[o.host.clone()]);
+    out.push(b'/');
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn apply(req: &[u8], keep_query: bool) -> (Vec<u8>, RequestCut) {
+        let cut = cut_request(req, keep_query);
+        let mut out = Vec::new();
+        for r in cut.ranges() {
+            out.extend_from_slice(&req[r.clone()]);
+        }
+        (out, cut)
+    }
+
+    fn check_invariants(input_len: usize, cut: &RequestCut) {
+        assert!(cut.len <= 3);
+        let mut prev_end = None;
+        for r in cut.ranges() {
+            assert!(r.start < r.end, "empty or reversed range {r:?}");
+            assert!(r.end <= input_len, "range {r:?} beyond {input_len}");
+            if let Some(p) = prev_end {
+                assert!(r.start > p, "ranges overlap or touch: {cut:?}");
+            }
+            prev_end = Some(r.end);
+        }
+    }
+
+    /// (input, keep_query, expected output, query_removed, session_removed)
+    type RequestCase = (&'static [u8], bool, &'static [u8], bool, bool);
+
+    #[test]
+    fn cut_request_table() {
+        let cases: &[RequestCase] = &[
+            // no target at all
+            (b"GARBAGE", false, b"GARBAGE", false, false),
+            (b"-", false, b"-", false, false),
+            (b"", false, b"", false, false),
+            (
+                b"\x16\x03\x01\x02\x00\x01",
+                false,
+                b"\x16\x03\x01\x02\x00\x01",
+                false,
+                false,
+            ),
+            (b"GET/a?b", false, b"GET/a?b", false, false),
+            // plain
+            (b"GET / HTTP/1.1", false, b"GET / HTTP/1.1", false, false),
+            (b"GET /", false, b"GET /", false, false),
+            (
+                b"CONNECT example.com:443 HTTP/1.1",
+                false,
+                b"CONNECT example.com:443 HTTP/1.1",
+                false,
+                false,
+            ),
+            (
+                b"OPTIONS * HTTP/1.1",
+                false,
+                b"OPTIONS * HTTP/1.1",
+                false,
+                false,
+            ),
+            // queries
+            (
+                b"GET /search?q=jane%40example.com HTTP/1.1",
+                false,
+                b"GET /search HTTP/1.1",
+                true,
+                false,
+            ),
+            (
+                b"GET /search?q=jane%40example.com HTTP/1.1",
+                true,
+                b"GET /search?q=jane%40example.com HTTP/1.1",
+                false,
+                false,
+            ),
+            (
+                b"GET http://example.com/p?x=1 HTTP/1.1",
+                false,
+                b"GET http://example.com/p HTTP/1.1",
+                true,
+                false,
+            ),
+            (b"GET /? HTTP/1.1", false, b"GET / HTTP/1.1", true, false),
+            (b"GET /a?b", false, b"GET /a", true, false),
+            (
+                b"GET /a?b=c d HTTP/1.1",
+                false,
+                b"GET /a HTTP/1.1",
+                true,
+                false,
+            ),
+            (
+                b"GET /a b?c HTTP/2.0",
+                false,
+                b"GET /a b HTTP/2.0",
+                true,
+                false,
+            ),
+            (
+                b"GET /a?x=1?y=2 HTTP/1.1",
+                false,
+                b"GET /a HTTP/1.1",
+                true,
+                false,
+            ),
+            (
+                b"GET /a%3Fb HTTP/1.1",
+                false,
+                b"GET /a%3Fb HTTP/1.1",
+                false,
+                false,
+            ),
+            (
+                b"GET /a?b\x5Cx22 HTTP/1.1",
+                false,
+                b"GET /a HTTP/1.1",
+                true,
+                false,
+            ),
+            // last word is not a protocol: target runs to the end
+            (b"GET /a?b HTTP/1.1 junk", false, b"GET /a", true, false),
+            (b"GET /a?b http/1.1", false, b"GET /a", true, false),
+            (b"GET HTTP/1.1", false, b"GET HTTP/1.1", false, false),
+            (b"GET  HTTP/1.1", false, b"GET  HTTP/1.1", false, false),
+            (b" /a?b HTTP/1.1", false, b" /a HTTP/1.1", true, false),
+            (
+                b"\xff\xfe /\xc3?\xff HTTP/1.1",
+                false,
+                b"\xff\xfe /\xc3 HTTP/1.1",
+                true,
+                false,
+            ),
+            // session ids
+            (
+                b"GET /shop;jsessionid=ABC123?x=1 HTTP/1.1",
+                false,
+                b"GET /shop HTTP/1.1",
+                true,
+                true,
+            ),
+            (
+                b"GET /shop;jsessionid=ABC123?x=1 HTTP/1.1",
+                true,
+                b"GET /shop?x=1 HTTP/1.1",
+                false,
+                true,
+            ),
+            (
+                b"GET /a;JSESSIONID=x/b HTTP/1.1",
+                false,
+                b"GET /a/b HTTP/1.1",
+                false,
+                true,
+            ),
+            (
+                b"GET /a;JSessionId=x;v=1 HTTP/1.1",
+                false,
+                b"GET /a;v=1 HTTP/1.1",
+                false,
+                true,
+            ),
+            (
+                b"GET /a;jsessionid= HTTP/1.1",
+                false,
+                b"GET /a HTTP/1.1",
+                false,
+                true,
+            ),
+            (b"GET /a;jsessionid=x", false, b"GET /a", false, true),
+            (b"GET /a;jsessionid=x?q", false, b"GET /a", true, true),
+            (
+                b"GET /a;jsessionid=x/b?q HTTP/1.1",
+                false,
+                b"GET /a/b HTTP/1.1",
+                true,
+                true,
+            ),
+            (
+                b"GET /a;jsessionid=x/b?q HTTP/1.1",
+                true,
+                b"GET /a/b?q HTTP/1.1",
+                false,
+                true,
+            ),
+            (
+                b"GET /a;jsessionid HTTP/1.1",
+                false,
+                b"GET /a;jsessionid HTTP/1.1",
+                false,
+                false,
+            ),
+            (
+                b"GET /a;jsession=x HTTP/1.1",
+                false,
+                b"GET /a;jsession=x HTTP/1.1",
+                false,
+                false,
+            ),
+            (
+                b"GET /a;v=1;jsessionid=x HTTP/1.1",
+                false,
+                b"GET /a;v=1 HTTP/1.1",
+                false,
+                true,
+            ),
+            // several session ids: one span, first through last
+            (
+                b"GET /a;jsessionid=x;jsessionid=y/b HTTP/1.1",
+                false,
+                b"GET /a/b HTTP/1.1",
+                false,
+                true,
+            ),
+            (
+                b"GET /a;jsessionid=x/m/b;jsessionid=y/c?q HTTP/1.1",
+                false,
+                b"GET /a/c HTTP/1.1",
+                true,
+                true,
+            ),
+            // a session id inside the query is the query's business
+            (
+                b"GET /a?x;jsessionid=y HTTP/1.1",
+                true,
+                b"GET /a?x;jsessionid=y HTTP/1.1",
+                false,
+                false,
+            ),
+            (
+                b"GET /a?x;jsessionid=y HTTP/1.1",
+                false,
+                b"GET /a HTTP/1.1",
+                true,
+                false,
+            ),
+            // a `;jsessionid=` in the method is not in the target
+            (
+                b"X;jsessionid=1 /a HTTP/1.1",
+                false,
+                b"X;jsessionid=1 /a HTTP/1.1",
+                false,
+                false,
+            ),
+        ];
+        for &(input, keep_query, want, q, s) in cases {
+            let (got, cut) = apply(input, keep_query);
+            let show = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+            assert_eq!(
+                show(&got),
+                show(want),
+                "input {:?} keep_query {keep_query}",
+                show(input)
+            );
+            assert_eq!(
+                (cut.query_removed, cut.session_removed),
+                (q, s),
+                "flags for {:?}",
+                show(input)
+            );
+            check_invariants(input.len(), &cut);
+        }
+    }
+
+    #[test]
+    fn session_span_table() {
+        let cases: &[(&[u8], Option<Range<usize>>)] = &[
+            (b"", None),
+            (b"/a/b", None),
+            (b";", None),
+            (b";jsessionid=", Some(0..12)),
+            (b"/a;jsessionid=1?x", Some(2..15)),
+            (b"/a;jsessionid=1;jsessionid=2", Some(2..28)),
+            (b"/a;JSESSIONID=1/b;x=2", Some(2..15)),
+            (b";;jsessionid=1", Some(1..14)),
+        ];
+        for (input, want) in cases {
+            assert_eq!(
+                &session_span(input),
+                want,
+                "{:?}",
+                String::from_utf8_lossy(input)
+            );
+        }
+    }
+
+    #[test]
+    fn referrer_origin_table() {
+        // (input, written origin or None)
+        let cases: &[(&[u8], Option<&[u8]>)] = &[
+            (
+                b"https://user:pw@example.com:8443/p?q",
+                Some(b"https://example.com:8443/"),
+            ),
+            (
+                b"android-app://com.example.app/",
+                Some(b"android-app://com.example.app/"),
+            ),
+            (
+                b"http://[2001:db8::1]:8080/x",
+                Some(b"http://[2001:db8::1]:8080/"),
+            ),
+            (b"http://example.com", Some(b"http://example.com/")),
+            (b"http://example.com?q=1", Some(b"http://example.com/")),
+            (b"http://example.com#frag", Some(b"http://example.com/")),
+            (b"HTTPS://Example.COM/", Some(b"HTTPS://Example.COM/")),
+            (
+                b"http://example.com\\x22, \\x22x",
+                Some(b"http://example.com/"),
+            ),
+            (b"http://example.com\\\"", Some(b"http://example.com/")),
+            (b"http://a@b@example.org/", Some(b"http://example.org/")),
+            (b"http://203.0.113.7/login", Some(b"http://203.0.113.7/")),
+            (b"git+ssh://example.org/r", Some(b"git+ssh://example.org/")),
+            (
+                b"http://\xc3\xa9xample.com/",
+                Some(b"http://\xc3\xa9xample.com/"),
+            ),
+            (b"-", None),
+            (b"", None),
+            (b"/path", None),
+            (b"//example.com/p", None),
+            (b"about:blank", None),
+            (b"http:/example.com", None),
+            (b"1http://example.com/", None),
+            (b"ht tp://example.com/", None),
+            (b"http://", None),
+            (b"http:///p", None),
+            (b"http://user@/p", None),
+            (b"http://:8080/", None),
+            (b"http://exa mple.com/", None),
+            (b"http://example.com\t/", None),
+        ];
+        for &(input, want) in cases {
+            let got = referrer_origin(input).map(|o| {
+                assert_eq!(o.scheme.start, 0);
+                assert!(o.scheme.end < o.host.start && o.host.end <= input.len());
+                let mut out = b"prefix:".to_vec();
+                write_origin(input, &o, &mut out);
+                out.split_off(7)
+            });
+            let show = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+            assert_eq!(
+                got.as_deref().map(show),
+                want.map(show),
+                "input {:?}",
+                show(input)
+            );
+        }
+    }
+
+    #[test]
+    fn origin_ranges_for_ipv6() {
+        let r = b"http://[2001:db8::1]:8080/x";
+        let o = referrer_origin(r).unwrap();
+        assert_eq!(&r[o.scheme], b"http");
+        assert_eq!(&r[o.host], b"[2001:db8::1]:8080");
+    }
+
+    proptest! {
+        #[test]
+        fn cut_request_ranges_are_sound(
+            req in proptest::collection::vec(any::<u8>(), 0..64),
+            keep in any::<bool>(),
+        ) {
+            let cut = cut_request(&req, keep);
+            check_invariants(req.len(), &cut);
+        }
+
+        #[test]
+        fn cut_request_never_keeps_query_or_session(
+            path in "/[a-z/]{0,12}",
+            session in proptest::option::of("[A-Za-z0-9]{8,16}"),
+            secret in "[A-Za-z0-9]{8,16}",
+            proto in proptest::option::of("HTTP/1\\.[01]"),
+        ) {
+            let mut req = format!("GET {path}");
+            if let Some(s) = &session {
+                req.push_str(";jsessionid=Zq");
+                req.push_str(s);
+            }
+            req.push_str("?Zq");
+            req.push_str(&secret);
+            if let Some(p) = &proto {
+                req.push(' ');
+                req.push_str(p);
+            }
+            let (out, cut) = apply(req.as_bytes(), false);
+            prop_assert!(
+                !out.windows(2).any(|w| w == b"Zq"),
+                "leaked: {}",
+                String::from_utf8_lossy(&out)
+            );
+            prop_assert!(cut.query_removed);
+            prop_assert_eq!(cut.session_removed, session.is_some());
+            let want_tail = proto.map(|p| format!(" {p}")).unwrap_or_default();
+            prop_assert_eq!(String::from_utf8(out).unwrap(), format!("GET {path}{want_tail}"));
+        }
+
+        #[test]
+        fn cut_request_without_query_or_semicolon_is_identity(
+            req in proptest::collection::vec(
+                any::<u8>().prop_filter("no ? or ;", |b| *b != b'?' && *b != b';'),
+                0..64,
+            ),
+            keep in any::<bool>(),
+        ) {
+            let (out, cut) = apply(&req, keep);
+            prop_assert_eq!(out, req);
+            prop_assert!(!cut.query_removed && !cut.session_removed);
+        }
+
+        #[test]
+        fn referrer_origin_is_sound(r in proptest::collection::vec(any::<u8>(), 0..48)) {
+            if let Some(o) = referrer_origin(&r) {
+                prop_assert!(o.scheme.start == 0 && o.scheme.end < o.host.start);
+                prop_assert!(o.host.start < o.host.end && o.host.end <= r.len());
+                let mut out = Vec::new();
+                write_origin(&r, &o, &mut out);
+                prop_assert_eq!(out.last(), Some(&b'/'));
+            }
+        }
+    }
+}

@@ -1,0 +1,145 @@
+//! Command-line arguments exactly as typed. Nothing here outlives
+//! [`crate::config::Config::from_cli`]: no clap type goes further.
+
+use std::path::PathBuf;
+
+use clap::{Parser, ValueEnum};
+
+/// Anonymize web-server access logs: truncate client IPs, remove query
+/// strings, referrers and remote users. Lines that do not parse are
+/// scrubbed, never written raw.
+#[derive(Debug, Parser)]
+#[command(name = "anonlog", version, about, max_term_width = 100)]
+pub struct Cli {
+    /// Input files, read in order; none or `-` means standard input.
+    /// gzip-compressed inputs are detected and decompressed.
+    #[arg(value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+
+    /// Append the output to FILE instead of writing to standard output.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+
+    /// Log format of the input.
+    #[arg(short, long, value_enum, default_value_t = FormatArg::Combined)]
+    pub format: FormatArg,
+
+    /// IPv4 prefix length to keep (0..=32).
+    #[arg(long, value_name = "N", default_value_t = 24, value_parser = clap::value_parser!(u8).range(0..=32))]
+    pub ipv4_prefix: u8,
+
+    /// IPv6 prefix length to keep (0..=128).
+    #[arg(long, value_name = "N", default_value_t = 48, value_parser = clap::value_parser!(u8).range(0..=128))]
+    pub ipv6_prefix: u8,
+
+    /// Keep query strings in request lines.
+    #[arg(long)]
+    pub keep_query: bool,
+
+    /// What to keep of the Referer field.
+    #[arg(long, value_enum, default_value_t = ReferrerArg::Remove)]
+    pub referrer: ReferrerArg,
+
+    /// Keep remote users (and identd lognames) instead of replacing them with `-`.
+    #[arg(long)]
+    pub keep_user: bool,
+
+    /// What to do with a line that does not parse as the format.
+    #[arg(long, value_enum, default_value_t = OnUnparsedArg::Scrub)]
+    pub on_unparsed: OnUnparsedArg,
+
+    /// Worker threads; 0 or absent means one per available core.
+    #[arg(short = 'j', long, value_name = "N")]
+    pub threads: Option<usize>,
+
+    /// Print a summary to standard error at exit (`--stats=json` for JSON).
+    #[arg(long, value_enum, value_name = "FORMAT", num_args = 0..=1, require_equals = true, default_missing_value = "text", conflicts_with = "quiet")]
+    pub stats: Option<StatsArg>,
+
+    /// Print nothing on success (errors are still reported).
+    #[arg(short, long)]
+    pub quiet: bool,
+
+    /// Block size in bytes for reading and parallel work (tuning and tests).
+    #[arg(long, hide = true, value_name = "BYTES")]
+    pub block_size: Option<usize>,
+
+    /// Lines longer than this are replaced by an empty line (or dropped, or
+    /// fail the run, per --on-unparsed): they cannot be held to be parsed.
+    #[arg(long, value_name = "BYTES", default_value_t = 64 << 20)]
+    pub max_line_bytes: usize,
+}
+
+/// `-f/--format` values.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum FormatArg {
+    /// `$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent"`
+    Combined,
+    /// The first seven fields of combined.
+    Common,
+    /// combined plus `"$http_x_forwarded_for"` (nginx packages and image).
+    Main,
+    /// Debian Apache `%v:%p` followed by combined.
+    #[value(name = "vhost_combined", alias = "vhost-combined")]
+    VhostCombined,
+}
+
+/// `--referrer` values.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ReferrerArg {
+    /// Replace with `-`.
+    Remove,
+    /// Keep `scheme://host[:port]/` only.
+    Origin,
+    /// Keep it (IP literals in it are still truncated).
+    Keep,
+}
+
+/// `--on-unparsed` values.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum OnUnparsedArg {
+    /// Truncate IP literals and cut URL queries, keep the rest.
+    Scrub,
+    /// Remove the line.
+    Drop,
+    /// Stop with exit status 1, naming the file and line.
+    Fail,
+}
+
+/// `--stats` values.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum StatsArg {
+    /// `name: value` lines.
+    Text,
+    /// One JSON object.
+    Json,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn verify_cli() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn stats_takes_optional_value() {
+        let c = Cli::try_parse_from(["anonlog", "--stats", "a.log"]).unwrap();
+        assert_eq!(c.stats, Some(StatsArg::Text));
+        assert_eq!(c.files, vec![PathBuf::from("a.log")]);
+        let c = Cli::try_parse_from(["anonlog", "--stats=json"]).unwrap();
+        assert_eq!(c.stats, Some(StatsArg::Json));
+    }
+
+    #[test]
+    fn prefix_ranges_are_enforced() {
+        assert!(Cli::try_parse_from(["anonlog", "--ipv4-prefix", "33"]).is_err());
+        assert!(Cli::try_parse_from(["anonlog", "--ipv6-prefix", "129"]).is_err());
+        assert!(
+            Cli::try_parse_from(["anonlog", "--ipv4-prefix", "0", "--ipv6-prefix", "128"]).is_ok()
+        );
+    }
+}

@@ -1,0 +1,78 @@
+//! Log formats: turning one line into field spans.
+//!
+//! A format is a [`Template`]: a fixed sequence of literal separators and
+//! typed fields. Parsing a line yields [`Fields`], byte ranges into the line
+//! itself, so no field is ever copied or allocated (the rust-csv
+//! `ByteRecord` idea). The template engine is shared by every format; the
+//! predefined formats live one per file and only declare their template.
+
+mod clf;
+mod template;
+
+pub use clf::{combined, common, main, vhost_combined};
+pub use template::{Fields, Piece, Span, Template, TemplateError};
+
+/// What a field holds, which decides how it is anonymized.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum FieldKind {
+    /// The client address (`$remote_addr`, `%h`, `%a`): IP, `ip:port`,
+    /// `[v6]:port`, or a non-address such as a host name or `-`.
+    Client,
+    /// The identd logname (`%l`); personal whenever it is not `-`.
+    Ident,
+    /// The authenticated or merely claimed user (`$remote_user`, `%u`).
+    User,
+    /// The request time in CLF brackets (`$time_local`, `%t`), without the brackets.
+    Time,
+    /// The request line `METHOD target PROTO` (`$request`, `%r`).
+    Request,
+    /// The response status (`$status`, `%>s`).
+    Status,
+    /// A byte count (`$body_bytes_sent`, `%b`, `%O`): digits or `-`.
+    Bytes,
+    /// The Referer header.
+    Referer,
+    /// The User-Agent header.
+    UserAgent,
+    /// An X-Forwarded-For list of addresses.
+    ForwardedFor,
+    /// The virtual host name (`%v`).
+    Vhost,
+    /// A server port (`%p`): digits.
+    Port,
+}
+
+/// The predefined formats selectable with `-f/--format`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Predefined {
+    /// nginx/Apache combined.
+    Combined,
+    /// NCSA common: the first seven fields of combined.
+    Common,
+    /// nginx `main`: combined plus a quoted X-Forwarded-For field.
+    Main,
+    /// Debian Apache `vhost_combined`: `%v:%p` before combined.
+    VhostCombined,
+}
+
+impl Predefined {
+    /// Builds the template for this format.
+    pub fn template(self) -> Template {
+        match self {
+            Predefined::Combined => combined(),
+            Predefined::Common => common(),
+            Predefined::Main => main(),
+            Predefined::VhostCombined => vhost_combined(),
+        }
+    }
+
+    /// The name used on the command line and in diagnostics.
+    pub fn name(self) -> &'static str {
+        match self {
+            Predefined::Combined => "combined",
+            Predefined::Common => "common",
+            Predefined::Main => "main",
+            Predefined::VhostCombined => "vhost_combined",
+        }
+    }
+}

@@ -1,0 +1,122 @@
+//! Opening inputs: files or stdin, gzip detected by magic bytes, and the
+//! "would a read block?" probe that keeps live pipes live.
+
+use std::fs::File;
+use std::io::{self, Read};
+use std::os::fd::{AsFd, AsRawFd, RawFd};
+use std::os::unix::fs::FileTypeExt;
+use std::path::PathBuf;
+
+use flate2::bufread::MultiGzDecoder;
+
+/// One input named on the command line.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Source {
+    /// Standard input (`-` or no file at all).
+    Stdin,
+    /// A file path.
+    File(PathBuf),
+}
+
+impl Source {
+    /// `-` means stdin, as for every Unix filter.
+    pub fn from_arg(p: PathBuf) -> Source {
+        if p.as_os_str() == "-" {
+            Source::Stdin
+        } else {
+            Source::File(p)
+        }
+    }
+
+    /// The name used in diagnostics.
+    pub fn name(&self) -> String {
+        match self {
+            Source::Stdin => "<stdin>".to_owned(),
+            Source::File(p) => p.display().to_string(),
+        }
+    }
+}
+
+/// An opened input: a byte stream plus, for plain non-regular inputs
+/// (pipes, sockets, terminals), the descriptor to probe for pending data.
+pub struct Input {
+    /// Decoded bytes of the input.
+    pub reader: Box<dyn Read + Send>,
+    /// Set when reads can block waiting for a producer, so the chunker
+    /// must hand on what it has instead of waiting to fill a block.
+    pub live_fd: Option<RawFd>,
+    /// Keeps `live_fd` valid for as long as the input is read.
+    _file: Option<File>,
+}
+
+const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
+
+/// Opens a source. gzip is recognised by its magic bytes, never by name,
+/// and decoded with `MultiGzDecoder` (nginx `gzip=` logs and concatenated
+/// archives have many members).
+pub fn open(source: &Source) -> io::Result<Input> {
+    let file = match source {
+        Source::Stdin => File::from(io::stdin().as_fd().try_clone_to_owned()?),
+        Source::File(p) => File::open(p)?,
+    };
+    let ft = file.metadata()?.file_type();
+    if ft.is_fifo() {
+        grow_pipe(file.as_raw_fd());
+    }
+    let mut peek = [0u8; 2];
+    let mut got = 0;
+    // Read the second byte only when the first could start gzip: a live
+    // pipe that sends one byte and pauses must not stall here.
+    while got < 2 && (got == 0 || peek[0] == GZIP_MAGIC[0]) {
+        match (&file).read(&mut peek[got..]) {
+            Ok(0) => break,
+            Ok(n) => got += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    let head = io::Cursor::new(peek[..got].to_vec());
+    let raw_fd = file.as_raw_fd();
+    let body = file.try_clone()?;
+    if got == 2 && peek == GZIP_MAGIC {
+        Ok(Input {
+            reader: Box::new(MultiGzDecoder::new(io::BufReader::with_capacity(
+                1 << 17,
+                head.chain(body),
+            ))),
+            live_fd: None,
+            _file: Some(file),
+        })
+    } else {
+        Ok(Input {
+            reader: Box::new(head.chain(body)),
+            live_fd: (!ft.is_file()).then_some(raw_fd),
+            _file: Some(file),
+        })
+    }
+}
+
+/// True when a read on `fd` would return at once (data or EOF pending).
+///
+/// Regular files always are; for pipes this is what lets a partial block go
+/// out as soon as the producer pauses.
+pub fn readable_now(fd: RawFd) -> bool {
+    let mut p = libc::pollfd {
+        fd,
+        events: libc::POLLIN,
+        revents: 0,
+    };
+    // SAFETY: `p` is a valid pollfd for the duration of the call and nfds is 1.
+    let r = unsafe { libc::poll(&mut p, 1, 0) };
+    r != 0
+}
+
+/// Enlarges a pipe to 1 MiB: cross-CPU wake-ups per 64 KiB dominate pipe
+/// throughput on small VMs (measured 0.7 -> 2.2 GB/s). Failure keeps the
+/// default size, which is only slower.
+pub fn grow_pipe(fd: RawFd) {
+    // SAFETY: F_SETPIPE_SZ takes an int argument and touches no memory.
+    unsafe {
+        libc::fcntl(fd, libc::F_SETPIPE_SZ, 1 << 20);
+    }
+}

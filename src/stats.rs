@@ -1,0 +1,136 @@
+//! Counters of what a run did. They count events, never content, so they
+//! are safe to print anywhere.
+
+use std::ops::AddAssign;
+
+/// What one run (or one block of a run) did. Blocks are counted by the
+/// worker that processed them and summed by the writer.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Stats {
+    /// Lines read, including empty and unparsed lines.
+    pub lines_read: u64,
+    /// Lines written (read minus dropped).
+    pub lines_written: u64,
+    /// Lines that matched the format.
+    pub parsed: u64,
+    /// Lines that did not match and went through the fail-closed scrubber.
+    pub scrubbed: u64,
+    /// Lines removed by `--on-unparsed drop`.
+    pub dropped: u64,
+    /// Lines longer than `--max-line-bytes`, replaced by an empty line (or
+    /// dropped, with `--on-unparsed drop`).
+    pub oversized: u64,
+    /// Addresses rewritten (client, X-Forwarded-For and literals found in text).
+    pub addresses: u64,
+    /// Client fields that held no address and were replaced by `0.0.0.0`.
+    pub non_addresses: u64,
+    /// Query strings removed.
+    pub queries: u64,
+    /// Referrers removed or cut to their origin.
+    pub referrers: u64,
+    /// Remote users and identd lognames removed.
+    pub users: u64,
+    /// Input bytes.
+    pub bytes_read: u64,
+    /// Output bytes (before compression).
+    pub bytes_written: u64,
+}
+
+impl AddAssign for Stats {
+    fn add_assign(&mut self, o: Stats) {
+        self.lines_read += o.lines_read;
+        self.lines_written += o.lines_written;
+        self.parsed += o.parsed;
+        self.scrubbed += o.scrubbed;
+        self.dropped += o.dropped;
+        self.oversized += o.oversized;
+        self.addresses += o.addresses;
+        self.non_addresses += o.non_addresses;
+        self.queries += o.queries;
+        self.referrers += o.referrers;
+        self.users += o.users;
+        self.bytes_read += o.bytes_read;
+        self.bytes_written += o.bytes_written;
+    }
+}
+
+impl Stats {
+    fn fields(&self) -> [(&'static str, u64); 13] {
+        [
+            ("lines_read", self.lines_read),
+            ("lines_written", self.lines_written),
+            ("parsed", self.parsed),
+            ("scrubbed", self.scrubbed),
+            ("dropped", self.dropped),
+            ("oversized", self.oversized),
+            ("addresses_truncated", self.addresses),
+            ("non_addresses_replaced", self.non_addresses),
+            ("queries_removed", self.queries),
+            ("referrers_removed", self.referrers),
+            ("users_removed", self.users),
+            ("bytes_read", self.bytes_read),
+            ("bytes_written", self.bytes_written),
+        ]
+    }
+
+    /// A human-readable summary, one `name: value` per line, prefixed so it
+    /// is recognisable in a mixed stderr.
+    pub fn to_text(&self, format: &str) -> String {
+        let mut s = format!("anonlog: format {format}\n");
+        for (k, v) in self.fields() {
+            s.push_str(&format!("anonlog: {:<24}{v}\n", k.replace('_', " ")));
+        }
+        s
+    }
+
+    /// One JSON object on one line; keys are stable for scripts.
+    pub fn to_json(&self, format: &str) -> String {
+        let mut s = format!("{{\"format\":\"{format}\"");
+        for (k, v) in self.fields() {
+            s.push_str(&format!(",\"{k}\":{v}"));
+        }
+        s.push('}');
+        s
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn add_assign_sums_every_counter() {
+        let one = Stats {
+            lines_read: 1,
+            lines_written: 2,
+            parsed: 3,
+            scrubbed: 4,
+            dropped: 5,
+            oversized: 6,
+            addresses: 7,
+            non_addresses: 8,
+            queries: 9,
+            referrers: 10,
+            users: 11,
+            bytes_read: 12,
+            bytes_written: 13,
+        };
+        let mut sum = one;
+        sum += one;
+        let doubled: Vec<u64> = one.fields().iter().map(|(_, v)| v * 2).collect();
+        let got: Vec<u64> = sum.fields().iter().map(|(_, v)| *v).collect();
+        assert_eq!(got, doubled);
+    }
+
+    #[test]
+    fn json_is_one_object() {
+        let s = Stats {
+            lines_read: 3,
+            ..Stats::default()
+        };
+        let j = s.to_json("combined");
+        assert!(j.starts_with("{\"format\":\"combined\",\"lines_read\":3,"));
+        assert!(j.ends_with("\"bytes_written\":0}"));
+        assert!(!j.contains('\n'));
+    }
+}
