@@ -141,7 +141,7 @@ impl Template {
         for step in &self.steps {
             match step {
                 Step::Literal(l) => {
-                    if !line[pos..].starts_with(l) {
+                    if !has_prefix(&line[pos..], l) {
                         return false;
                     }
                     pos += l.len();
@@ -190,6 +190,13 @@ fn valid(kind: FieldKind, v: &[u8]) -> bool {
     }
 }
 
+/// `hay.starts_with(lit)` for the short literals of a template, without a
+/// call to `memcmp`, which dominates at these lengths.
+#[inline]
+fn has_prefix(hay: &[u8], lit: &[u8]) -> bool {
+    hay.len() >= lit.len() && hay.iter().zip(lit).all(|(a, b)| a == b)
+}
+
 /// First occurrence of `lit` at or after `from`; if `last`, it must also end the line.
 fn find_literal(line: &[u8], from: usize, lit: &[u8], last: bool) -> Option<usize> {
     if last {
@@ -197,9 +204,12 @@ fn find_literal(line: &[u8], from: usize, lit: &[u8], last: bool) -> Option<usiz
             .then(|| line.len() - lit.len());
     }
     let mut at = from;
-    while let Some(i) = memchr::memchr(lit[0], &line[at..]) {
+    // Unquoted fields are short (addresses, `-`, numbers): a plain loop
+    // beats memchr's per-call setup here.
+    let first = lit[0];
+    while let Some(i) = line[at..].iter().position(|&b| b == first) {
         let cand = at + i;
-        if line[cand..].starts_with(lit) {
+        if has_prefix(&line[cand..], lit) {
             return Some(cand);
         }
         at = cand + 1;
@@ -225,7 +235,7 @@ fn find_quote_end(line: &[u8], from: usize, lit: &[u8], last: bool) -> Option<us
         // Both servers escape quotes inside fields, so the first unescaped
         // quote ends the field; if the template does not continue there, the
         // line is not of this format.
-        return (line[cand..].starts_with(lit) && (!last || cand + lit.len() == line.len()))
+        return (has_prefix(&line[cand..], lit) && (!last || cand + lit.len() == line.len()))
             .then_some(cand);
     }
     None
