@@ -309,6 +309,8 @@ fn run_parallel(config: &Config, mut sink: Sink) -> Result<Stats, Error> {
         workers.push(thread::spawn(move || {
             let mut anonymizer = Anonymizer::new(&rules, truncate);
             for mut job in rx {
+                #[cfg(debug_assertions)]
+                test_hooks::maybe_panic(&job.data);
                 job.out.clear();
                 let mut stats = Stats::default();
                 let result = anonymizer.process_block(&job.data, &mut job.out, &mut stats);
@@ -389,4 +391,20 @@ fn run_parallel(config: &Config, mut sink: Sink) -> Result<Stats, Error> {
         w.join().map_err(|_| Error::WorkerPanic)?;
     }
     Ok(ledger.stats)
+}
+
+/// Fault injection for the integration tests, compiled into debug builds
+/// only: a release binary has no way to be made to panic on purpose.
+#[cfg(debug_assertions)]
+mod test_hooks {
+    /// Panics when `ANONLOG_TEST_PANIC` is set and the block holds the
+    /// marker line, so tests can check that a dying worker ends the run with
+    /// an error instead of a hang.
+    pub fn maybe_panic(block: &[u8]) {
+        if std::env::var_os("ANONLOG_TEST_PANIC").is_some()
+            && memchr::memmem::find(block, b"ANONLOG-TEST-PANIC").is_some()
+        {
+            panic!("injected worker panic");
+        }
+    }
 }

@@ -351,3 +351,44 @@ fn live_pipe_line_comes_out_while_input_stays_open() {
         assert!(child.wait().unwrap().success());
     }
 }
+
+#[test]
+fn worker_panic_is_an_error_not_a_hang() {
+    let mut input = Vec::new();
+    for i in 0..2000 {
+        input.extend(format!("line {i} 192.0.2.1\n").into_bytes());
+    }
+    input.extend(b"ANONLOG-TEST-PANIC\n");
+    input.extend(input.clone());
+    let out = std::process::Command::new(bin())
+        .args(["-q", "-j", "2", "--block-size", "4096", "-"])
+        .env("ANONLOG_TEST_PANIC", "1")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .and_then(|mut c| {
+            // The run stops at the panic; the rest of the input may bounce.
+            let _ = c.stdin.take().unwrap().write_all(&input);
+            c.wait_with_output()
+        })
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("anonlog: error: a worker thread panicked"),
+        "{err}"
+    );
+}
+
+#[test]
+fn unreadable_input_is_an_io_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = run(&["-q", dir.path().to_str().unwrap()], b"");
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("cannot read") && err.contains("directory"),
+        "{err}"
+    );
+}
