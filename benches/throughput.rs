@@ -93,7 +93,9 @@ fn pipeline(c: &mut Criterion) {
             path.to_str().unwrap(),
         ]);
         let config = Config::from_cli(cli).unwrap();
-        let stats = anonlog::run(&config).unwrap();
+        let anonlog::Report::Stream(stats) = anonlog::run(&config).unwrap() else {
+            unreachable!("a stream run reports stream stats")
+        };
         assert_eq!(stats.bytes_read, data.len() as u64);
         g.bench_function(format!("file_to_devnull_j{threads}"), |b| {
             b.iter(|| anonlog::run(&config).unwrap())

@@ -20,6 +20,26 @@ pub struct Cli {
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
 
+    /// Rewrite each FILE in place, atomically (gzip stays gzip, plain stays
+    /// plain; owner, group, mode and times are kept). Files that are already
+    /// anonymized are left untouched.
+    #[arg(short = 'i', long, conflicts_with_all = ["output", "gzip"])]
+    pub in_place: bool,
+
+    /// With --in-place: walk directories and rewrite the files in them whose
+    /// names look like logs (*.log*, *_log*, *access*; hidden files never).
+    #[arg(short = 'r', long, requires = "in_place")]
+    pub recursive: bool,
+
+    /// Compress the output with gzip (stdout or -o FILE). Blocks are
+    /// compressed in parallel as independent gzip members.
+    #[arg(short = 'z', long)]
+    pub gzip: bool,
+
+    /// gzip compression level (1 fastest .. 9 smallest).
+    #[arg(long, value_name = "N", default_value_t = 6, value_parser = clap::value_parser!(u32).range(1..=9))]
+    pub gzip_level: u32,
+
     /// Log format of the input.
     #[arg(short, long, value_enum, default_value_t = FormatArg::Combined)]
     pub format: FormatArg,

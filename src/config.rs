@@ -40,6 +40,13 @@ pub struct Config {
     pub block_size: usize,
     /// Longest line held for parsing.
     pub max_line_bytes: usize,
+    /// Compress the output as gzip at this level (independent members, one
+    /// per block, compressed in parallel).
+    pub gzip: Option<flate2::Compression>,
+    /// Rewrite the inputs in place instead of streaming them to `output`.
+    pub in_place: bool,
+    /// With `in_place`: walk directories.
+    pub recursive: bool,
     /// Summary at exit.
     pub stats: Option<StatsFormat>,
     /// Print nothing on success.
@@ -49,6 +56,13 @@ pub struct Config {
 impl Config {
     /// Resolves the command line into a configuration.
     pub fn from_cli(cli: Cli) -> anyhow::Result<Config> {
+        if cli.in_place {
+            anyhow::ensure!(!cli.files.is_empty(), "--in-place needs at least one FILE");
+            anyhow::ensure!(
+                cli.files.iter().all(|f| f.as_os_str() != "-"),
+                "--in-place cannot rewrite standard input"
+            );
+        }
         let inputs = if cli.files.is_empty() {
             vec![Source::Stdin]
         } else {
@@ -94,6 +108,9 @@ impl Config {
             threads: threads.min(256),
             block_size,
             max_line_bytes: cli.max_line_bytes,
+            in_place: cli.in_place,
+            recursive: cli.recursive,
+            gzip: cli.gzip.then(|| flate2::Compression::new(cli.gzip_level)),
             stats: cli.stats.map(|s| match s {
                 StatsArg::Text => StatsFormat::Text,
                 StatsArg::Json => StatsFormat::Json,

@@ -65,3 +65,16 @@ impl Error {
         }
     }
 }
+
+/// The error and its causes on one line, `outer: inner: innermost`, as
+/// printed once by the binary.
+pub fn chain(e: &dyn std::error::Error) -> String {
+    let mut msg = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        msg.push_str(": ");
+        msg.push_str(&c.to_string());
+        cause = c.source();
+    }
+    msg
+}

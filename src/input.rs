@@ -59,6 +59,11 @@ pub fn open(source: &Source) -> io::Result<Input> {
         Source::Stdin => File::from(io::stdin().as_fd().try_clone_to_owned()?),
         Source::File(p) => File::open(p)?,
     };
+    open_file(file)
+}
+
+/// Like [`open`], for a file the caller has already opened.
+pub fn open_file(file: File) -> io::Result<Input> {
     let ft = file.metadata()?.file_type();
     if ft.is_fifo() {
         grow_pipe(file.as_raw_fd());
@@ -75,24 +80,51 @@ pub fn open(source: &Source) -> io::Result<Input> {
             Err(e) => return Err(e),
         }
     }
-    let head = io::Cursor::new(peek[..got].to_vec());
     let raw_fd = file.as_raw_fd();
     let body = file.try_clone()?;
-    if got == 2 && peek == GZIP_MAGIC {
-        Ok(Input {
-            reader: Box::new(MultiGzDecoder::new(io::BufReader::with_capacity(
-                1 << 17,
-                head.chain(body),
-            ))),
-            live_fd: None,
-            _file: Some(file),
-        })
+    let mut input = wrap(&peek[..got], Box::new(body));
+    if input.live_fd.is_none() && !is_gzip(&peek[..got]) && !ft.is_file() {
+        input.live_fd = Some(raw_fd);
+    }
+    input._file = Some(file);
+    Ok(input)
+}
+
+/// Like [`open`], for a stream the caller has opened (never treated as live).
+pub fn open_reader(mut reader: Box<dyn Read + Send>) -> io::Result<Input> {
+    let mut peek = [0u8; 2];
+    let mut got = 0;
+    while got < 2 {
+        match reader.read(&mut peek[got..]) {
+            Ok(0) => break,
+            Ok(n) => got += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(wrap(&peek[..got], reader))
+}
+
+fn is_gzip(head: &[u8]) -> bool {
+    head == GZIP_MAGIC
+}
+
+/// Puts the peeked bytes back in front of the stream and adds the gzip
+/// decoder when they are the gzip magic.
+fn wrap(head: &[u8], body: Box<dyn Read + Send>) -> Input {
+    let stream = io::Cursor::new(head.to_vec()).chain(body);
+    let reader: Box<dyn Read + Send> = if is_gzip(head) {
+        Box::new(MultiGzDecoder::new(io::BufReader::with_capacity(
+            1 << 17,
+            stream,
+        )))
     } else {
-        Ok(Input {
-            reader: Box::new(head.chain(body)),
-            live_fd: (!ft.is_file()).then_some(raw_fd),
-            _file: Some(file),
-        })
+        Box::new(stream)
+    };
+    Input {
+        reader,
+        live_fd: None,
+        _file: None,
     }
 }
 

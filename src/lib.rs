@@ -15,6 +15,7 @@
 //! line without newline); a line that does not parse is never written raw.
 
 pub mod anonymize;
+pub mod batch;
 pub mod cli;
 pub mod config;
 pub mod error;
@@ -28,7 +29,33 @@ pub use config::Config;
 pub use error::Error;
 pub use stats::Stats;
 
+/// What a run did.
+#[derive(Clone, Debug)]
+pub enum Report {
+    /// A stream (stdin or files to one output) finished.
+    Stream(Stats),
+    /// An in-place batch finished; failures were reported as they happened.
+    Batch(batch::Summary),
+}
+
 /// Runs anonlog with a resolved configuration and returns what it did.
-pub fn run(config: &Config) -> Result<Stats, Error> {
-    pipeline::run(config)
+///
+/// An `Err` means the run stopped. In a batch, a failing file does not stop
+/// the run: it is reported on stderr (name and cause, never content) and
+/// counted in the summary.
+pub fn run(config: &Config) -> Result<Report, Error> {
+    if config.in_place {
+        let paths: Vec<std::path::PathBuf> = config
+            .inputs
+            .iter()
+            .filter_map(|s| match s {
+                input::Source::File(p) => Some(p.clone()),
+                input::Source::Stdin => None,
+            })
+            .collect();
+        let files = batch::collect(&paths, config.recursive)?;
+        Ok(Report::Batch(batch::run(config, &files)))
+    } else {
+        pipeline::run(config).map(Report::Stream)
+    }
 }

@@ -3,14 +3,14 @@
 use std::io::Write;
 use std::process::ExitCode;
 
-use anonlog::Config;
 use anonlog::cli::Cli;
 use anonlog::config::StatsFormat;
+use anonlog::error::chain;
+use anonlog::{Config, Report, Stats};
 use clap::Parser;
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
-    let config = match Config::from_cli(cli) {
+    let config = match Config::from_cli(Cli::parse()) {
         Ok(c) => c,
         Err(e) => {
             eprintln!("anonlog: error: {e:#}");
@@ -18,44 +18,64 @@ fn main() -> ExitCode {
         }
     };
     match anonlog::run(&config) {
-        Ok(stats) => {
-            let format = config.rules.template.name();
-            let mut err = std::io::stderr().lock();
-            match config.stats {
-                Some(StatsFormat::Text) => {
-                    let _ = err.write_all(stats.to_text(format).as_bytes());
-                }
-                Some(StatsFormat::Json) => {
-                    let _ = writeln!(err, "{}", stats.to_json(format));
-                }
-                None if !config.quiet && (stats.scrubbed + stats.dropped + stats.oversized) > 0 => {
-                    let _ = writeln!(
-                        err,
-                        "anonlog: warning: {} of {} lines did not parse as {format} and were {} ({} over --max-line-bytes)",
-                        stats.scrubbed + stats.dropped,
-                        stats.lines_read,
-                        if stats.dropped > 0 {
-                            "dropped"
-                        } else {
-                            "scrubbed"
-                        },
-                        stats.oversized,
-                    );
-                }
-                None => {}
-            }
+        Ok(Report::Stream(stats)) => {
+            report(&config, &stats);
             ExitCode::SUCCESS
+        }
+        Ok(Report::Batch(sum)) => {
+            report(&config, &sum.stats);
+            if !config.quiet {
+                eprintln!(
+                    "anonlog: {} files: {} rewritten, {} already anonymized, {} failed; {} lines, {} bytes read",
+                    sum.rewritten + sum.unchanged + sum.failed,
+                    sum.rewritten,
+                    sum.unchanged,
+                    sum.failed,
+                    sum.stats.lines_read,
+                    sum.stats.bytes_read,
+                );
+            }
+            ExitCode::from(sum.worst_exit)
         }
         Err(e) if e.is_broken_pipe() => ExitCode::SUCCESS,
         Err(e) => {
-            let mut msg = format!("anonlog: error: {e}");
-            let mut cause = std::error::Error::source(&e);
-            while let Some(c) = cause {
-                msg.push_str(&format!(": {c}"));
-                cause = c.source();
-            }
-            eprintln!("{msg}");
+            eprintln!("anonlog: error: {}", chain(&e));
             ExitCode::from(e.exit_code())
         }
+    }
+}
+
+/// `--stats`, or, without it, one warning when lines could not be parsed
+/// (nothing at all with `--quiet`).
+fn report(config: &Config, stats: &Stats) {
+    let format = config.rules.template.name();
+    let mut err = std::io::stderr().lock();
+    match config.stats {
+        Some(StatsFormat::Text) => {
+            let _ = err.write_all(stats.to_text(format).as_bytes());
+        }
+        Some(StatsFormat::Json) => {
+            let _ = writeln!(err, "{}", stats.to_json(format));
+        }
+        None if !config.quiet && stats.scrubbed + stats.dropped + stats.oversized > 0 => {
+            let mut msg = format!(
+                "anonlog: warning: {} of {} lines did not parse as {format} and were {}",
+                stats.scrubbed + stats.dropped,
+                stats.lines_read,
+                if stats.dropped > 0 {
+                    "dropped"
+                } else {
+                    "scrubbed"
+                },
+            );
+            if stats.oversized > 0 {
+                msg.push_str(&format!(
+                    "; {} lines were longer than --max-line-bytes",
+                    stats.oversized
+                ));
+            }
+            let _ = writeln!(err, "{msg}");
+        }
+        None => {}
     }
 }

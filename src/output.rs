@@ -54,6 +54,12 @@ impl Sink {
         Ok(Sink { file })
     }
 
+    /// Wraps a file the caller created (the temporary file of an in-place
+    /// rewrite).
+    pub fn from_file(file: File) -> Sink {
+        Sink { file }
+    }
+
     /// Writes a block of whole lines.
     pub fn write_block(&mut self, data: &[u8]) -> io::Result<()> {
         self.file.write_all(data)

@@ -9,11 +9,13 @@
 //! queues are bounded and buffers are recycled, so memory is
 //! O(threads x block size) whatever the input size.
 
-use std::io::{self, Read};
+use std::io::{self, Read, Write};
 use std::sync::Arc;
 use std::thread;
 
 use crossbeam_channel::{Receiver, Sender, bounded};
+use flate2::Compression;
+use flate2::write::GzEncoder;
 
 use crate::anonymize::{Anonymizer, OnUnparsed, Unparsed};
 use crate::config::Config;
@@ -40,6 +42,9 @@ struct Chunker {
     /// needed for an error).
     lines: u64,
     oversized: u64,
+    /// A read error held back until the lines read before it are handed
+    /// out: a truncated gzip archive still yields its readable lines.
+    failed: Option<io::Error>,
 }
 
 /// The result of reading one block.
@@ -61,6 +66,7 @@ impl Chunker {
             terminate_last,
             lines: 0,
             oversized: 0,
+            failed: None,
         }
     }
 
@@ -69,6 +75,9 @@ impl Chunker {
     /// is full, or, for live inputs, as soon as the producer has nothing more
     /// ready, so a quiet pipe never holds a line back.
     fn next(&mut self, mut buf: Vec<u8>) -> io::Result<Result<Chunk, u64>> {
+        if let Some(e) = self.failed.take() {
+            return Err(e);
+        }
         buf.clear();
         buf.extend_from_slice(&self.carry);
         self.carry.clear();
@@ -101,7 +110,11 @@ impl Chunker {
                 match self.input.reader.read(&mut buf[old..]) {
                     Ok(n) => break n,
                     Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                    Err(e) => return Err(e),
+                    Err(e) if old == 0 => return Err(e),
+                    Err(e) => {
+                        self.failed = Some(e);
+                        break 0;
+                    }
                 }
             };
             buf.truncate(old + n);
@@ -172,52 +185,142 @@ impl Chunker {
     }
 }
 
+/// One input of a stream: where its bytes come from and its name in
+/// diagnostics.
+pub enum StreamInput {
+    /// A source named on the command line, opened when its turn comes.
+    Source(Source),
+    /// A byte stream opened (and checked, and locked) by the caller.
+    Reader {
+        /// Display name.
+        name: String,
+        /// The bytes, from their start.
+        reader: Box<dyn Read + Send>,
+    },
+}
+
+impl StreamInput {
+    fn name(&self) -> String {
+        match self {
+            StreamInput::Source(s) => s.name(),
+            StreamInput::Reader { name, .. } => name.clone(),
+        }
+    }
+
+    fn open(self) -> io::Result<Input> {
+        match self {
+            StreamInput::Source(s) => input::open(&s),
+            StreamInput::Reader { reader, .. } => input::open_reader(reader),
+        }
+    }
+}
+
+/// What one stream produced.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Outcome {
+    /// Counters, summed over all blocks.
+    pub stats: Stats,
+    /// Some output block differs from its input block. False means the
+    /// input was already anonymized: rewriting it in place would change
+    /// nothing.
+    pub changed: bool,
+}
+
+/// Buffers that travel with a block and come back to the reader for reuse.
+#[derive(Default)]
+struct Slot {
+    data: Vec<u8>,
+    out: Vec<u8>,
+    gz: Vec<u8>,
+}
+
 /// One unit of work for a worker.
 struct Job {
     input: usize,
-    data: Vec<u8>,
-    out: Vec<u8>,
+    slot: Slot,
     reply: Sender<Done>,
 }
 
 /// A worker's answer for one block.
 struct Done {
     input: usize,
-    data: Vec<u8>,
-    out: Vec<u8>,
+    slot: Slot,
+    report: BlockReport,
+}
+
+/// What anonymizing one block did.
+struct BlockReport {
     stats: Stats,
     result: Result<(), Unparsed>,
+    changed: bool,
+}
+
+/// Anonymizes `slot.data` into `slot.out` and, when compressing, into a
+/// gzip member in `slot.gz`; returns the bytes to write via [`Slot::output`].
+fn work<R: crate::anonymize::ip::AddrRewrite>(
+    anonymizer: &mut Anonymizer<'_, R>,
+    slot: &mut Slot,
+    gzip: Option<Compression>,
+) -> BlockReport {
+    slot.out.clear();
+    let mut stats = Stats::default();
+    let result = anonymizer.process_block(&slot.data, &mut slot.out, &mut stats);
+    let changed = slot.out != slot.data;
+    slot.gz.clear();
+    if let Some(level) = gzip {
+        if !slot.out.is_empty() {
+            gzip_member(&slot.out, level, &mut slot.gz);
+        }
+    }
+    BlockReport {
+        stats,
+        result,
+        changed,
+    }
+}
+
+impl Slot {
+    fn output(&self, gzip: bool) -> &[u8] {
+        if gzip { &self.gz } else { &self.out }
+    }
+}
+
+/// Compresses `data` as one complete gzip member (pigz-style: members
+/// concatenate into a valid multi-member file that `gzip -t` and `zcat`
+/// accept). The header carries no name and mtime 0, so equal input gives
+/// equal bytes.
+fn gzip_member(data: &[u8], level: Compression, dst: &mut Vec<u8>) {
+    let mut enc = GzEncoder::new(std::mem::take(dst), level);
+    enc.write_all(data).expect("writing to a Vec cannot fail");
+    *dst = enc.finish().expect("writing to a Vec cannot fail");
 }
 
 /// Tracks per-input line numbers and turns worker results into errors.
 struct Ledger<'a> {
     config: &'a Config,
-    stats: Stats,
+    names: &'a [String],
+    outcome: Outcome,
     current: usize,
     lines_before: u64,
 }
 
 impl Ledger<'_> {
-    fn account(
-        &mut self,
-        input: usize,
-        stats: Stats,
-        result: Result<(), Unparsed>,
-    ) -> Result<(), Error> {
+    fn account(&mut self, input: usize, report: BlockReport) -> Result<(), Error> {
         if input != self.current {
             self.current = input;
             self.lines_before = 0;
         }
-        self.stats += stats;
+        self.outcome.stats += report.stats;
+        self.outcome.changed |= report.changed;
         let before = self.lines_before;
-        self.lines_before += stats.lines_read;
-        result.map_err(|u| {
+        self.lines_before += report.stats.lines_read;
+        report.result.map_err(|u| {
             let line = before + u.index + 1;
             if u.oversized {
-                oversized(self.config, input, line)
+                oversized(self.config, &self.names[input], line)
             } else {
                 Error::Unparsed {
-                    name: self.config.inputs[input].name(),
+                    name: self.names[input].clone(),
                     line,
                     format: self.config.rules.template.name().to_owned(),
                 }
@@ -226,101 +329,143 @@ impl Ledger<'_> {
     }
 }
 
-fn read_error(source: &Source) -> impl FnOnce(io::Error) -> Error + '_ {
+fn read_error(name: &str) -> impl FnOnce(io::Error) -> Error + '_ {
     move |e| Error::Read {
-        name: source.name(),
+        name: name.to_owned(),
         source: e,
     }
 }
 
-fn write_error(config: &Config) -> impl FnOnce(io::Error) -> Error + '_ {
+fn write_error(name: &str) -> impl FnOnce(io::Error) -> Error + '_ {
     move |e| Error::Write {
-        name: config.output.name(),
+        name: name.to_owned(),
         source: e,
     }
 }
 
-fn oversized(config: &Config, input: usize, line: u64) -> Error {
+fn oversized(config: &Config, name: &str, line: u64) -> Error {
     Error::Oversized {
-        name: config.inputs[input].name(),
+        name: name.to_owned(),
         line,
         limit: config.max_line_bytes,
     }
 }
 
-/// Runs the whole pipeline and returns the summed statistics.
+/// Runs the configured job: the inputs, in order, to the output.
 ///
 /// Output is byte-identical for every thread count and block size.
 pub fn run(config: &Config) -> Result<Stats, Error> {
-    let mut sink = Sink::open(&config.output).map_err(write_error(config))?;
-    if config.threads <= 1 {
-        run_inline(config, &mut sink)
-    } else {
-        run_parallel(config, sink)
-    }
+    let name = config.output.name();
+    let mut sink = Sink::open(&config.output).map_err(write_error(&name))?;
+    let inputs = config
+        .inputs
+        .iter()
+        .cloned()
+        .map(StreamInput::Source)
+        .collect();
+    let outcome = stream(config, inputs, &mut sink, &name, config.threads)?;
+    Ok(outcome.stats)
 }
 
-fn run_inline(config: &Config, sink: &mut Sink) -> Result<Stats, Error> {
-    let mut anonymizer = Anonymizer::new(&config.rules, config.truncate);
+/// Anonymizes `inputs`, in order, into `sink` with `threads` workers.
+///
+/// Guarantees: output bytes do not depend on `threads` or the block size;
+/// with gzip output the result is a valid (multi-member) gzip stream, also
+/// when there are no lines at all; on error, everything before the failing
+/// block has been written.
+pub fn stream(
+    config: &Config,
+    inputs: Vec<StreamInput>,
+    sink: &mut Sink,
+    sink_name: &str,
+    threads: usize,
+) -> Result<Outcome, Error> {
+    let names: Vec<String> = inputs.iter().map(StreamInput::name).collect();
     let mut ledger = Ledger {
         config,
-        stats: Stats::default(),
+        names: &names,
+        outcome: Outcome::default(),
         current: 0,
         lines_before: 0,
     };
-    let mut buf = Vec::with_capacity(config.block_size);
-    let mut out = Vec::with_capacity(config.block_size + config.block_size / 4);
-    let last = config.inputs.len() - 1;
-    for (i, source) in config.inputs.iter().enumerate() {
-        let input = input::open(source).map_err(read_error(source))?;
+    let wrote = if threads <= 1 {
+        stream_inline(config, inputs, sink, sink_name, &mut ledger)?
+    } else {
+        stream_parallel(config, inputs, sink, sink_name, threads, &mut ledger)?
+    };
+    if let (Some(level), false) = (config.gzip, wrote) {
+        // An empty gzip file is not valid gzip; an empty member is.
+        let mut gz = Vec::new();
+        gzip_member(b"", level, &mut gz);
+        sink.write_block(&gz).map_err(write_error(sink_name))?;
+    }
+    Ok(ledger.outcome)
+}
+
+fn stream_inline(
+    config: &Config,
+    inputs: Vec<StreamInput>,
+    sink: &mut Sink,
+    sink_name: &str,
+    ledger: &mut Ledger<'_>,
+) -> Result<bool, Error> {
+    let mut anonymizer = Anonymizer::new(&config.rules, config.truncate);
+    let mut slot = Slot::default();
+    let mut wrote = false;
+    let last = inputs.len().saturating_sub(1);
+    for (i, source) in inputs.into_iter().enumerate() {
+        let name = source.name();
+        let input = source.open().map_err(read_error(&name))?;
         let mut chunker = Chunker::new(input, config, i != last);
         loop {
-            let block = match chunker
-                .next(std::mem::take(&mut buf))
-                .map_err(read_error(source))?
+            slot.data = match chunker
+                .next(std::mem::take(&mut slot.data))
+                .map_err(read_error(&name))?
             {
                 Ok(Chunk::Block(b)) => b,
                 Ok(Chunk::End) => break,
-                Err(line) => return Err(oversized(config, i, line)),
+                Err(line) => return Err(oversized(config, &name, line)),
             };
-            out.clear();
-            let mut stats = Stats::default();
-            let result = anonymizer.process_block(&block, &mut out, &mut stats);
-            sink.write_block(&out).map_err(write_error(config))?;
-            ledger.account(i, stats, result)?;
-            buf = block;
+            let report = work(&mut anonymizer, &mut slot, config.gzip);
+            let bytes = slot.output(config.gzip.is_some());
+            sink.write_block(bytes).map_err(write_error(sink_name))?;
+            wrote |= !bytes.is_empty();
+            ledger.account(i, report)?;
         }
-        ledger.stats.oversized += chunker.oversized;
+        ledger.outcome.stats.oversized += chunker.oversized;
     }
-    Ok(ledger.stats)
+    Ok(wrote)
 }
 
-fn run_parallel(config: &Config, mut sink: Sink) -> Result<Stats, Error> {
-    let threads = config.threads;
+fn stream_parallel(
+    config: &Config,
+    inputs: Vec<StreamInput>,
+    sink: &mut Sink,
+    sink_name: &str,
+    threads: usize,
+    ledger: &mut Ledger<'_>,
+) -> Result<bool, Error> {
     let (work_tx, work_rx) = bounded::<Job>(threads);
     let (order_tx, order_rx) = bounded::<Receiver<Done>>(2 * threads);
-    let (recycle_tx, recycle_rx) = bounded::<(Vec<u8>, Vec<u8>)>(2 * threads + 4);
+    let (recycle_tx, recycle_rx) = bounded::<Slot>(2 * threads + 4);
 
     let mut workers = Vec::with_capacity(threads);
     for _ in 0..threads {
         let rx = work_rx.clone();
         let rules = Arc::clone(&config.rules);
         let truncate = config.truncate;
+        let gzip = config.gzip;
         workers.push(thread::spawn(move || {
             let mut anonymizer = Anonymizer::new(&rules, truncate);
             for mut job in rx {
                 #[cfg(debug_assertions)]
-                test_hooks::maybe_panic(&job.data);
-                job.out.clear();
-                let mut stats = Stats::default();
-                let result = anonymizer.process_block(&job.data, &mut job.out, &mut stats);
+                test_hooks::maybe_panic(&job.slot.data);
+                let report = work(&mut anonymizer, &mut job.slot, gzip);
                 // The writer may be gone (error or closed pipe): nothing to do.
                 let _ = job.reply.send(Done {
                     input: job.input,
-                    data: job.data,
-                    out: job.out,
-                    stats,
-                    result,
+                    slot: job.slot,
+                    report,
                 });
             }
         }));
@@ -332,38 +477,34 @@ fn run_parallel(config: &Config, mut sink: Sink) -> Result<Stats, Error> {
     let reader_config = config.clone();
     let reader = thread::spawn(move || -> Result<u64, Error> {
         let config = &reader_config;
-        let last = config.inputs.len() - 1;
+        let last = inputs.len().saturating_sub(1);
         let mut oversized_total = 0;
-        for (i, source) in config.inputs.iter().enumerate() {
-            let input = input::open(source).map_err(read_error(source))?;
+        for (i, source) in inputs.into_iter().enumerate() {
+            let name = source.name();
+            let input = source.open().map_err(read_error(&name))?;
             let mut chunker = Chunker::new(input, config, i != last);
             loop {
-                let (data, out) = recycle_rx.try_recv().unwrap_or_else(|_| {
-                    (
-                        Vec::with_capacity(config.block_size),
-                        Vec::with_capacity(config.block_size + config.block_size / 4),
-                    )
-                });
-                let data = match chunker.next(data).map_err(read_error(source))? {
+                let mut slot = recycle_rx.try_recv().unwrap_or_default();
+                slot.data = match chunker
+                    .next(std::mem::take(&mut slot.data))
+                    .map_err(read_error(&name))?
+                {
                     Ok(Chunk::Block(b)) => b,
                     Ok(Chunk::End) => break,
-                    Err(line) => return Err(oversized(config, i, line)),
+                    Err(line) => return Err(oversized(config, &name, line)),
                 };
-                let (reply, slot) = bounded(1);
+                let (reply, result) = bounded(1);
                 // Queue the reply slot before the job, so the writer only
                 // ever waits for a job that is already queued.
-                if order_tx.send(slot).is_err() {
+                if order_tx.send(result).is_err() {
                     return Ok(oversized_total);
                 }
-                if work_tx
-                    .send(Job {
-                        input: i,
-                        data,
-                        out,
-                        reply,
-                    })
-                    .is_err()
-                {
+                let job = Job {
+                    input: i,
+                    slot,
+                    reply,
+                };
+                if work_tx.send(job).is_err() {
                     return Ok(oversized_total);
                 }
             }
@@ -372,25 +513,23 @@ fn run_parallel(config: &Config, mut sink: Sink) -> Result<Stats, Error> {
         Ok(oversized_total)
     });
 
-    let mut ledger = Ledger {
-        config,
-        stats: Stats::default(),
-        current: 0,
-        lines_before: 0,
-    };
-    for slot in order_rx.iter() {
-        let done = slot.recv().map_err(|_| Error::WorkerPanic)?;
-        sink.write_block(&done.out).map_err(write_error(config))?;
-        ledger.account(done.input, done.stats, done.result)?;
-        let _ = recycle_tx.try_send((done.data, done.out));
+    let gzip = config.gzip.is_some();
+    let mut wrote = false;
+    for result in order_rx.iter() {
+        let done = result.recv().map_err(|_| Error::WorkerPanic)?;
+        let bytes = done.slot.output(gzip);
+        sink.write_block(bytes).map_err(write_error(sink_name))?;
+        wrote |= !bytes.is_empty();
+        ledger.account(done.input, done.report)?;
+        let _ = recycle_tx.try_send(done.slot);
     }
     let oversized_total = reader.join().map_err(|_| Error::WorkerPanic)??;
-    ledger.stats.oversized += oversized_total;
+    ledger.outcome.stats.oversized += oversized_total;
     drop(recycle_tx);
     for w in workers {
         w.join().map_err(|_| Error::WorkerPanic)?;
     }
-    Ok(ledger.stats)
+    Ok(wrote)
 }
 
 /// Fault injection for the integration tests, compiled into debug builds
