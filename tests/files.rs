@@ -37,7 +37,11 @@ fn expected(name: &str) -> Vec<u8> {
 #[test]
 fn multi_member_gzip_input_is_read_whole() {
     let log = sample("access.log");
-    let cut = log[..log.len() / 2].iter().rposition(|&c| c == b'\n').unwrap() + 1;
+    let cut = log[..log.len() / 2]
+        .iter()
+        .rposition(|&c| c == b'\n')
+        .unwrap()
+        + 1;
     let (a, b) = log.split_at(cut);
     let both = [gz(a), gz(b)].concat();
     let out = run(&["-q"], &both);

@@ -1,0 +1,159 @@
+//! The shipped logrotate recipes, run by the real `logrotate` binary on a
+//! temporary directory with its own state file. `.ci/run` installs
+//! logrotate; outside CI the test is skipped (loudly) when it is missing.
+
+mod util;
+
+use std::fs;
+use std::io::Read;
+use std::path::Path;
+use std::process::Command;
+
+use flate2::read::MultiGzDecoder;
+use util::{bin, count_lines, run, samples};
+
+fn have_logrotate() -> bool {
+    let found = Command::new("logrotate").arg("--version").output().is_ok();
+    if !found {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI must install logrotate (.ci/run)"
+        );
+        eprintln!("SKIPPED: logrotate is not installed");
+    }
+    found
+}
+
+/// The recipe with its system paths pointed into `dir`.
+fn localize(recipe: &str, dir: &Path) -> String {
+    let d = format!("{}/", dir.display());
+    fs::read_to_string(samples().join("logrotate").join(recipe))
+        .unwrap()
+        .replace("/var/log/nginx/", &d)
+        .replace("/var/log/apache2/", &d)
+        .replace("/usr/local/bin/anonlog", bin().to_str().unwrap())
+        .replace("/run/nginx.pid", &format!("{d}nginx.pid"))
+        .replace("create 0640 www-data adm", "create 0640")
+        .replace("create 640 root adm", "create 0640")
+}
+
+fn logrotate(dir: &Path, conf: &str) {
+    let c = dir.join("logrotate.conf");
+    fs::write(&c, conf).unwrap();
+    let out = Command::new("logrotate")
+        .arg("-f")
+        .arg("-s")
+        .arg(dir.join("state"))
+        .arg(&c)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "logrotate failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        out.stderr.is_empty(),
+        "logrotate reported: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+fn raw_log() -> Vec<u8> {
+    let unit = fs::read(samples().join("access.log")).unwrap();
+    unit.repeat(300)
+}
+
+fn check_gz(path: &Path, raw: &[u8], args: &[&str]) {
+    let z = fs::read(path).unwrap_or_else(|e| panic!("{} missing: {e}", path.display()));
+    let mut text = Vec::new();
+    MultiGzDecoder::new(&z[..])
+        .read_to_end(&mut text)
+        .expect("valid gzip");
+    if let Ok(st) = Command::new("gzip").arg("-t").arg(path).status() {
+        assert!(st.success(), "gzip -t rejects {}", path.display());
+    }
+    let mut a = args.to_vec();
+    a.push("-q");
+    let want = run(&a, raw).stdout;
+    assert_eq!(
+        count_lines(&text),
+        count_lines(raw),
+        "one line per original line"
+    );
+    assert!(
+        text == want,
+        "{} is not the fully anonymized log",
+        path.display()
+    );
+    assert!(!String::from_utf8_lossy(&text).contains("198.51.100.77"));
+}
+
+#[test]
+fn nginx_compresscmd_recipe() {
+    if !have_logrotate() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let raw = raw_log();
+    fs::write(dir.path().join("access.log"), &raw).unwrap();
+    fs::write(
+        dir.path().join("error.log"),
+        b"2026/11/22 08:00:00 [error] 1#1: *1 x, client: 192.0.2.1\n",
+    )
+    .unwrap();
+    logrotate(dir.path(), &localize("nginx", dir.path()));
+    check_gz(&dir.path().join("access.log.1.gz"), &raw, &[]);
+    assert!(
+        !dir.path().join("access.log.1").exists(),
+        "raw rotated file removed"
+    );
+    assert_eq!(
+        fs::read(dir.path().join("access.log")).unwrap(),
+        b"",
+        "new empty log created"
+    );
+}
+
+#[test]
+fn nginx_postrotate_in_place_recipe() {
+    if !have_logrotate() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let raw = raw_log();
+    fs::write(dir.path().join("access.log"), &raw).unwrap();
+    logrotate(dir.path(), &localize("nginx-postrotate", dir.path()));
+    check_gz(&dir.path().join("access.log.1.gz"), &raw, &[]);
+}
+
+#[test]
+fn apache_recipe_with_delaycompress() {
+    if !have_logrotate() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let raw = raw_log();
+    let vhost = fs::read(samples().join("vhost_combined.log"))
+        .unwrap()
+        .repeat(100);
+    fs::write(dir.path().join("access.log"), &raw).unwrap();
+    fs::write(dir.path().join("other_vhosts_access.log"), &vhost).unwrap();
+    let conf = localize("apache2", dir.path());
+    logrotate(dir.path(), &conf);
+    // delaycompress: the first rotation leaves .1 plain; the next compresses it.
+    assert!(dir.path().join("access.log.1").exists());
+    fs::write(
+        dir.path().join("access.log"),
+        b"192.0.2.1 - - [22/Nov/2026:10:00:00 +0000] \"GET / HTTP/1.1\" 200 1 \"-\" \"-\"\n",
+    )
+    .unwrap();
+    fs::write(dir.path().join("other_vhosts_access.log"), b"x\n").unwrap();
+    logrotate(dir.path(), &conf);
+    check_gz(&dir.path().join("access.log.2.gz"), &raw, &[]);
+    check_gz(
+        &dir.path().join("other_vhosts_access.log.2.gz"),
+        &vhost,
+        &["-f", "vhost_combined"],
+    );
+}
