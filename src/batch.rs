@@ -13,8 +13,7 @@ use std::io::{self, IsTerminal, Read};
 use std::os::fd::AsRawFd;
 use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::thread;
 
 use indicatif::{ProgressBar, ProgressStyle};
@@ -131,7 +130,6 @@ pub fn run(config: &Config, files: &[PathBuf]) -> Summary {
     } else {
         ProgressBar::hidden()
     };
-    let done = Arc::new(AtomicU64::new(0));
     // One big file gets every worker thread; many files are rewritten side
     // by side, one thread each, which scales better than splitting blocks.
     let (file_workers, threads_per_file) = if files.len() <= 1 {
@@ -147,7 +145,7 @@ pub fn run(config: &Config, files: &[PathBuf]) -> Summary {
                 loop {
                     let i = next.fetch_add(1, Ordering::Relaxed);
                     let Some(path) = files.get(i) else { break };
-                    let result = rewrite(config, path, threads_per_file, &done, &bar);
+                    let result = rewrite(config, path, threads_per_file, &bar);
                     let mut sum = summary.lock().expect("no panics while holding the lock");
                     match result {
                         Ok(FileResult::Rewritten(st)) => {
@@ -169,15 +167,6 @@ pub fn run(config: &Config, files: &[PathBuf]) -> Summary {
                 }
             });
         }
-        let bar = &bar;
-        let done = &done;
-        s.spawn(move || {
-            while !bar.is_finished() && !bar.is_hidden() {
-                bar.set_position(done.load(Ordering::Relaxed));
-                thread::sleep(std::time::Duration::from_millis(100));
-            }
-        });
-        // Workers end when the files run out; the bar then stops its ticker.
     });
     bar.finish_and_clear();
     summary
@@ -185,16 +174,17 @@ pub fn run(config: &Config, files: &[PathBuf]) -> Summary {
         .expect("no panics while holding the lock")
 }
 
-/// Counts bytes read from the file on disk, for the progress bar.
+/// Counts bytes read from the file on disk (compressed or not) into the
+/// progress bar, so throughput and ETA are in on-disk bytes like the total.
 struct Counted {
     file: File,
-    done: Arc<AtomicU64>,
+    bar: ProgressBar,
 }
 
 impl Read for Counted {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let n = self.file.read(buf)?;
-        self.done.fetch_add(n as u64, Ordering::Relaxed);
+        self.bar.inc(n as u64);
         Ok(n)
     }
 }
@@ -203,10 +193,8 @@ fn rewrite(
     config: &Config,
     path: &Path,
     threads: usize,
-    done: &Arc<AtomicU64>,
     bar: &ProgressBar,
 ) -> Result<FileResult, Error> {
-    let _ = bar;
     let file = OpenOptions::new()
         .read(true)
         .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
@@ -251,10 +239,9 @@ fn rewrite(
         .tempfile_in(&dir)
         .map_err(|e| write_err(path, e))?;
     let mut sink = Sink::from_file(temp.as_file().try_clone().map_err(|e| write_err(path, e))?);
-    let before = done.load(Ordering::Relaxed);
     let counted = Counted {
         file,
-        done: Arc::clone(done),
+        bar: bar.clone(),
     };
     let input = StreamInput::Reader {
         name: path.display().to_string(),
@@ -262,8 +249,6 @@ fn rewrite(
     };
     let display = path.display().to_string();
     let outcome = pipeline::stream(&cfg, vec![input], &mut sink, &display, threads)?;
-    // Keep the bar honest if the file changed size while we read it.
-    done.store(before + meta.len(), Ordering::Relaxed);
     if !outcome.changed {
         // Already anonymized: leave the original (inode, times) untouched.
         return Ok(FileResult::Unchanged(outcome.stats));

@@ -9,7 +9,7 @@
 //! queues are bounded and buffers are recycled, so memory is
 //! O(threads x block size) whatever the input size.
 
-use std::io::{self, Read, Write};
+use std::io::{self, IsTerminal, Read, Write};
 use std::sync::Arc;
 use std::thread;
 
@@ -356,6 +356,15 @@ fn oversized(config: &Config, name: &str, line: u64) -> Error {
 /// Output is byte-identical for every thread count and block size.
 pub fn run(config: &Config) -> Result<Stats, Error> {
     let name = config.output.name();
+    if config.gzip.is_some()
+        && config.output == crate::output::Target::Stdout
+        && io::stdout().is_terminal()
+    {
+        // As gzip does: compressed bytes on a terminal help nobody.
+        return Err(write_error(&name)(io::Error::other(
+            "refusing to write gzip data to a terminal",
+        )));
+    }
     let mut sink = Sink::open(&config.output).map_err(write_error(&name))?;
     let inputs = config
         .inputs

@@ -345,3 +345,47 @@ fn no_temps(dir: &Path) -> bool {
             .contains(".anonlog-")
     })
 }
+
+#[test]
+fn progress_bar_only_on_a_terminal() {
+    let dir = tempfile::tempdir().unwrap();
+    let unit = sample("access.log");
+    for i in 0..3 {
+        fs::write(
+            dir.path().join(format!("access.log.{i}")),
+            unit.repeat(4000),
+        )
+        .unwrap();
+    }
+    let d = dir.path().to_str().unwrap();
+    // Not a terminal: the summary line and nothing else.
+    let out = run(&["-i", "-r", d], b"");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!err.contains("ETA"), "{err}");
+    assert!(err.contains("3 files: 3 rewritten"), "{err}");
+    // A terminal (script(1) provides a pty): the bar is drawn.
+    let log = dir.path().join("typescript");
+    for i in 0..3 {
+        fs::write(
+            dir.path().join(format!("access.log.{i}")),
+            unit.repeat(4000),
+        )
+        .unwrap();
+    }
+    let cmd = format!("{} -i -r {d}", bin().display());
+    let Ok(st) = Command::new("script")
+        .args(["-qec", &cmd])
+        .arg(&log)
+        .stdout(std::process::Stdio::null())
+        .status()
+    else {
+        eprintln!("SKIPPED: script(1) is not installed");
+        return;
+    };
+    assert!(st.success());
+    let tty = String::from_utf8_lossy(&fs::read(&log).unwrap()).into_owned();
+    assert!(
+        tty.contains("ETA") && tty.contains("MiB"),
+        "no progress bar on a terminal: {tty}"
+    );
+}
