@@ -31,6 +31,22 @@ pub struct Cli {
     #[arg(short = 'r', long, requires = "in_place")]
     pub recursive: bool,
 
+    /// Receive nginx syslog datagrams on ADDR (`unix:/run/anonlog/nginx.sock`
+    /// or `udp:127.0.0.1:5514`) instead of reading files; runs until SIGTERM
+    /// or SIGINT. Point nginx at it with
+    /// `access_log syslog:server=unix:/run/anonlog/nginx.sock,nohostname combined;`.
+    #[arg(long, value_name = "ADDR", conflicts_with_all = ["files", "in_place", "gzip"])]
+    pub listen: Option<String>,
+
+    /// With --listen: write lines tagged TAG (nginx `tag=`) to PATH.
+    #[arg(long, value_name = "TAG=PATH", requires = "listen")]
+    pub tag_output: Vec<String>,
+
+    /// With --listen on a unix socket: its permission bits, in octal. Keep
+    /// the socket's directory restricted to the web server's group.
+    #[arg(long, value_name = "OCTAL", default_value = "666", requires = "listen")]
+    pub socket_mode: String,
+
     /// Compress the output with gzip (stdout or -o FILE). Blocks are
     /// compressed in parallel as independent gzip members.
     #[arg(short = 'z', long)]

@@ -47,6 +47,8 @@ pub struct Config {
     pub in_place: bool,
     /// With `in_place`: walk directories.
     pub recursive: bool,
+    /// Listener mode.
+    pub listen: Option<crate::listen::ListenConfig>,
     /// Summary at exit.
     pub stats: Option<StatsFormat>,
     /// Print nothing on success.
@@ -63,6 +65,39 @@ impl Config {
                 "--in-place cannot rewrite standard input"
             );
         }
+        let listen = match &cli.listen {
+            None => None,
+            Some(a) => {
+                anyhow::ensure!(
+                    cli.on_unparsed != OnUnparsedArg::Fail,
+                    "--on-unparsed fail cannot be used with --listen (a listener must not stop on a line)"
+                );
+                let addr = crate::listen::ListenAddr::parse(a)
+                    .map_err(|e| anyhow::anyhow!("--listen: {e}"))?;
+                let mut routes = Vec::new();
+                for r in &cli.tag_output {
+                    let (tag, path) = r
+                        .split_once('=')
+                        .filter(|(t, p)| !t.is_empty() && !p.is_empty())
+                        .ok_or_else(|| anyhow::anyhow!("--tag-output {r:?}: expected TAG=PATH"))?;
+                    routes.push((tag.as_bytes().to_vec(), Target::Append(path.into())));
+                }
+                let socket_mode = u32::from_str_radix(&cli.socket_mode, 8)
+                    .ok()
+                    .filter(|m| *m <= 0o777)
+                    .ok_or_else(|| {
+                        anyhow::anyhow!(
+                            "--socket-mode {:?}: expected octal permission bits",
+                            cli.socket_mode
+                        )
+                    })?;
+                Some(crate::listen::ListenConfig {
+                    addr,
+                    socket_mode,
+                    routes,
+                })
+            }
+        };
         let inputs = if cli.files.is_empty() {
             vec![Source::Stdin]
         } else {
@@ -108,6 +143,7 @@ impl Config {
             threads: threads.min(256),
             block_size,
             max_line_bytes: cli.max_line_bytes,
+            listen,
             in_place: cli.in_place,
             recursive: cli.recursive,
             gzip: cli.gzip.then(|| flate2::Compression::new(cli.gzip_level)),

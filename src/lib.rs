@@ -21,8 +21,10 @@ pub mod config;
 pub mod error;
 pub mod format;
 pub mod input;
+pub mod listen;
 pub mod output;
 pub mod pipeline;
+pub mod signals;
 pub mod stats;
 
 pub use config::Config;
@@ -44,6 +46,9 @@ pub enum Report {
 /// the run: it is reported on stderr (name and cause, never content) and
 /// counted in the summary.
 pub fn run(config: &Config) -> Result<Report, Error> {
+    if let Some(lc) = &config.listen {
+        return listen::run(config, lc).map(Report::Stream);
+    }
     if config.in_place {
         let paths: Vec<std::path::PathBuf> = config
             .inputs

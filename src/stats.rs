@@ -34,6 +34,13 @@ pub struct Stats {
     pub bytes_read: u64,
     /// Output bytes (before compression).
     pub bytes_written: u64,
+    /// Listener: datagrams received.
+    pub datagrams: u64,
+    /// Listener: datagrams the kernel dropped because anonlog fell behind
+    /// (counted on UDP; on a unix socket the sender sees the failure).
+    pub datagrams_dropped: u64,
+    /// Listener: datagrams longer than the receive buffer, cut to it.
+    pub datagrams_truncated: u64,
 }
 
 impl AddAssign for Stats {
@@ -51,11 +58,14 @@ impl AddAssign for Stats {
         self.users += o.users;
         self.bytes_read += o.bytes_read;
         self.bytes_written += o.bytes_written;
+        self.datagrams += o.datagrams;
+        self.datagrams_dropped += o.datagrams_dropped;
+        self.datagrams_truncated += o.datagrams_truncated;
     }
 }
 
 impl Stats {
-    fn fields(&self) -> [(&'static str, u64); 13] {
+    fn fields(&self) -> [(&'static str, u64); 16] {
         [
             ("lines_read", self.lines_read),
             ("lines_written", self.lines_written),
@@ -70,6 +80,9 @@ impl Stats {
             ("users_removed", self.users),
             ("bytes_read", self.bytes_read),
             ("bytes_written", self.bytes_written),
+            ("datagrams", self.datagrams),
+            ("datagrams_dropped", self.datagrams_dropped),
+            ("datagrams_truncated", self.datagrams_truncated),
         ]
     }
 
@@ -114,6 +127,9 @@ mod tests {
             users: 11,
             bytes_read: 12,
             bytes_written: 13,
+            datagrams: 14,
+            datagrams_dropped: 15,
+            datagrams_truncated: 16,
         };
         let mut sum = one;
         sum += one;
@@ -130,7 +146,7 @@ mod tests {
         };
         let j = s.to_json("combined");
         assert!(j.starts_with("{\"format\":\"combined\",\"lines_read\":3,"));
-        assert!(j.ends_with("\"bytes_written\":0}"));
+        assert!(j.ends_with("\"datagrams_truncated\":0}"));
         assert!(!j.contains('\n'));
     }
 }

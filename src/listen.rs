@@ -1,0 +1,292 @@
+//! Listener mode: receive nginx's syslog datagrams on a unix or UDP socket,
+//! anonymize the lines, append them to files.
+//!
+//! nginx cannot pipe its logs, and a FIFO reader that stalls blocks nginx's
+//! workers. A datagram socket never blocks nginx: when anonlog falls behind,
+//! the kernel drops datagrams instead (nginx notes it in its error log; on
+//! UDP anonlog counts them too). Raw lines never touch the disk.
+
+use std::collections::HashMap;
+use std::io;
+use std::net::{SocketAddr, UdpSocket};
+use std::os::fd::{AsRawFd, RawFd};
+use std::os::unix::fs::{FileTypeExt, PermissionsExt};
+use std::os::unix::net::UnixDatagram;
+use std::path::PathBuf;
+use std::sync::atomic::Ordering;
+
+use crate::anonymize::Anonymizer;
+use crate::config::Config;
+use crate::error::Error;
+use crate::format::syslog;
+use crate::output::{Sink, Target};
+use crate::stats::Stats;
+
+/// Where to listen.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ListenAddr {
+    /// A unix datagram socket at this path (created, and removed at exit).
+    Unix(PathBuf),
+    /// A UDP socket.
+    Udp(SocketAddr),
+}
+
+impl ListenAddr {
+    /// Parses `unix:/path` or `udp:host:port`.
+    pub fn parse(s: &str) -> Result<ListenAddr, String> {
+        if let Some(p) = s.strip_prefix("unix:") {
+            if p.is_empty() {
+                return Err("unix: needs a socket path".into());
+            }
+            Ok(ListenAddr::Unix(PathBuf::from(p)))
+        } else if let Some(a) = s.strip_prefix("udp:") {
+            a.parse()
+                .map(ListenAddr::Udp)
+                .map_err(|e| format!("bad UDP address {a:?}: {e}"))
+        } else {
+            Err(format!("{s:?}: expected unix:/path or udp:host:port"))
+        }
+    }
+
+    fn name(&self) -> String {
+        match self {
+            ListenAddr::Unix(p) => format!("unix:{}", p.display()),
+            ListenAddr::Udp(a) => format!("udp:{a}"),
+        }
+    }
+}
+
+/// Listener settings.
+#[derive(Clone, Debug)]
+pub struct ListenConfig {
+    /// The socket.
+    pub addr: ListenAddr,
+    /// Permission bits of a unix socket (the directory should restrict access).
+    pub socket_mode: u32,
+    /// Syslog tag -> output; lines with other tags go to the main output.
+    pub routes: Vec<(Vec<u8>, Target)>,
+}
+
+enum Socket {
+    Unix(UnixDatagram, PathBuf),
+    Udp(UdpSocket),
+}
+
+impl Socket {
+    fn fd(&self) -> RawFd {
+        match self {
+            Socket::Unix(s, _) => s.as_raw_fd(),
+            Socket::Udp(s) => s.as_raw_fd(),
+        }
+    }
+}
+
+impl Drop for Socket {
+    fn drop(&mut self) {
+        if let Socket::Unix(_, p) = self {
+            let _ = std::fs::remove_file(p);
+        }
+    }
+}
+
+fn bind(cfg: &ListenConfig) -> io::Result<Socket> {
+    let sock = match &cfg.addr {
+        ListenAddr::Unix(p) => {
+            // A socket left by a killed run would make bind fail; anything
+            // that is not a socket is left alone.
+            if let Ok(m) = std::fs::symlink_metadata(p) {
+                if m.file_type().is_socket() {
+                    std::fs::remove_file(p)?;
+                }
+            }
+            let s = UnixDatagram::bind(p)?;
+            std::fs::set_permissions(p, std::fs::Permissions::from_mode(cfg.socket_mode))?;
+            Socket::Unix(s, p.clone())
+        }
+        ListenAddr::Udp(a) => Socket::Udp(UdpSocket::bind(a)?),
+    };
+    let fd = sock.fd();
+    // A large receive queue absorbs bursts; the kernel caps it at
+    // net.core.rmem_max unless we may force it.
+    let size: libc::c_int = 8 << 20;
+    for opt in [libc::SO_RCVBUFFORCE, libc::SO_RCVBUF] {
+        // SAFETY: `size` outlives the call and its length is passed.
+        let r = unsafe {
+            libc::setsockopt(
+                fd,
+                libc::SOL_SOCKET,
+                opt,
+                (&size as *const libc::c_int).cast(),
+                size_of::<libc::c_int>() as u32,
+            )
+        };
+        if r == 0 {
+            break;
+        }
+    }
+    let one: libc::c_int = 1;
+    // SAFETY: as above. Failure only loses the drop counter.
+    unsafe {
+        libc::setsockopt(
+            fd,
+            libc::SOL_SOCKET,
+            libc::SO_RXQ_OVFL,
+            (&one as *const libc::c_int).cast(),
+            size_of::<libc::c_int>() as u32,
+        );
+    }
+    Ok(sock)
+}
+
+/// One received datagram: its length (possibly larger than the buffer) and
+/// the kernel's cumulative drop counter, if it sent one.
+fn recv(fd: RawFd, buf: &mut [u8], wait: bool) -> io::Result<Option<(usize, Option<u32>)>> {
+    let mut iov = libc::iovec {
+        iov_base: buf.as_mut_ptr().cast(),
+        iov_len: buf.len(),
+    };
+    let mut control = [0u64; 8];
+    // SAFETY: a zeroed msghdr is a valid empty header.
+    let mut msg: libc::msghdr = unsafe { std::mem::zeroed() };
+    msg.msg_iov = &mut iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control.as_mut_ptr().cast();
+    msg.msg_controllen = size_of_val(&control) as _;
+    let flags = libc::MSG_TRUNC | if wait { 0 } else { libc::MSG_DONTWAIT };
+    // SAFETY: every pointer in `msg` is valid for the lengths it states.
+    let n = unsafe { libc::recvmsg(fd, &mut msg, flags) };
+    if n < 0 {
+        let e = io::Error::last_os_error();
+        return match e.kind() {
+            io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted => Ok(None),
+            _ => Err(e),
+        };
+    }
+    let mut drops = None;
+    // SAFETY: the CMSG macros walk the control buffer the kernel filled.
+    unsafe {
+        let mut c = libc::CMSG_FIRSTHDR(&msg);
+        while !c.is_null() {
+            if (*c).cmsg_level == libc::SOL_SOCKET && (*c).cmsg_type == libc::SO_RXQ_OVFL {
+                drops = Some(std::ptr::read_unaligned(libc::CMSG_DATA(c).cast::<u32>()));
+            }
+            c = libc::CMSG_NXTHDR(&msg, c);
+        }
+    }
+    Ok(Some((n as usize, drops)))
+}
+
+/// True when `fd` has a datagram within `ms` milliseconds.
+fn ready(fd: RawFd, ms: i32) -> bool {
+    let mut p = libc::pollfd {
+        fd,
+        events: libc::POLLIN,
+        revents: 0,
+    };
+    // SAFETY: one valid pollfd.
+    unsafe { libc::poll(&mut p, 1, ms) > 0 }
+}
+
+/// A route's pending lines and its output.
+struct Route {
+    name: String,
+    sink: Sink,
+    lines: Vec<u8>,
+}
+
+/// Runs the listener until SIGTERM or SIGINT, then drains, writes, removes
+/// the socket and returns. Lines are written within about 100 ms of their
+/// arrival, in whole lines, one `write` per route and batch.
+pub fn run(config: &Config, lc: &ListenConfig) -> Result<Stats, Error> {
+    let sock_name = lc.addr.name();
+    let stop = crate::signals::stop_on_term_or_int().map_err(|e| read_err(&sock_name, e))?;
+    let mut routes = Vec::with_capacity(lc.routes.len() + 1);
+    let mut by_tag: HashMap<Vec<u8>, usize> = HashMap::new();
+    for target in std::iter::once(&config.output).chain(lc.routes.iter().map(|(_, t)| t)) {
+        let name = target.name();
+        let sink = Sink::open(target).map_err(|e| Error::Write {
+            name: name.clone(),
+            source: e,
+        })?;
+        routes.push(Route {
+            name,
+            sink,
+            lines: Vec::new(),
+        });
+    }
+    for (i, (tag, _)) in lc.routes.iter().enumerate() {
+        by_tag.insert(tag.clone(), i + 1);
+    }
+    crate::signals::reopen_on_hup(
+        routes
+            .iter()
+            .map(|r| (r.name.clone(), r.sink.clone()))
+            .collect(),
+    )
+    .map_err(|e| read_err(&sock_name, e))?;
+    let sock = bind(lc).map_err(|e| read_err(&sock_name, e))?;
+    let fd = sock.fd();
+
+    let mut anonymizer = Anonymizer::new(&config.rules, config.truncate);
+    let mut stats = Stats::default();
+    let mut buf = vec![0u8; 256 << 10];
+    let mut out = Vec::new();
+    let mut first_drops: Option<u32> = None;
+    loop {
+        let stopping = stop.load(Ordering::Relaxed);
+        // Wait for traffic (or for a signal, checked every 100 ms).
+        if !stopping && !ready(fd, 100) {
+            continue;
+        }
+        // Take what is queued, up to about a block, without blocking.
+        let mut pending = 0;
+        while pending < config.block_size {
+            let Some((n, drops)) =
+                recv(fd, &mut buf, false).map_err(|e| read_err(&sock_name, e))?
+            else {
+                break;
+            };
+            stats.datagrams += 1;
+            if let Some(d) = drops {
+                let base = *first_drops.get_or_insert(0);
+                stats.datagrams_dropped = u64::from(d.wrapping_sub(base));
+            }
+            let n = if n > buf.len() {
+                stats.datagrams_truncated += 1;
+                buf.len()
+            } else {
+                n
+            };
+            let msg = syslog::split(&buf[..n]);
+            let route = msg.tag.and_then(|t| by_tag.get(t).copied()).unwrap_or(0);
+            let r = &mut routes[route];
+            r.lines.extend_from_slice(msg.line);
+            r.lines.push(b'\n');
+            pending += n;
+        }
+        for r in &mut routes {
+            if r.lines.is_empty() {
+                continue;
+            }
+            out.clear();
+            let _ = anonymizer.process_block(&r.lines, &mut out, &mut stats);
+            r.sink.write_block(&out).map_err(|e| Error::Write {
+                name: r.name.clone(),
+                source: e,
+            })?;
+            r.lines.clear();
+        }
+        if stopping && pending == 0 {
+            break;
+        }
+    }
+    drop(sock);
+    Ok(stats)
+}
+
+fn read_err(name: &str, e: io::Error) -> Error {
+    Error::Read {
+        name: name.to_owned(),
+        source: e,
+    }
+}
