@@ -67,6 +67,10 @@ pub fn open_file(file: File) -> io::Result<Input> {
     let ft = file.metadata()?.file_type();
     if ft.is_fifo() {
         grow_pipe(file.as_raw_fd());
+        // systemd hands a ListenFIFO= pipe over non-blocking; reads must
+        // block. The read end's file description is ours alone, so this
+        // does not touch the producer.
+        clear_nonblocking(file.as_raw_fd());
     }
     let mut peek = [0u8; 2];
     let mut got = 0;
@@ -150,5 +154,15 @@ pub fn grow_pipe(fd: RawFd) {
     // SAFETY: F_SETPIPE_SZ takes an int argument and touches no memory.
     unsafe {
         libc::fcntl(fd, libc::F_SETPIPE_SZ, 1 << 20);
+    }
+}
+
+fn clear_nonblocking(fd: RawFd) {
+    // SAFETY: F_GETFL/F_SETFL take and return plain ints.
+    unsafe {
+        let flags = libc::fcntl(fd, libc::F_GETFL);
+        if flags >= 0 && flags & libc::O_NONBLOCK != 0 {
+            libc::fcntl(fd, libc::F_SETFL, flags & !libc::O_NONBLOCK);
+        }
     }
 }
