@@ -30,6 +30,8 @@ pub struct Stats {
     pub referrers: u64,
     /// Remote users and identd lognames removed.
     pub users: u64,
+    /// Cookies, credentials and other secret fields removed.
+    pub secrets: u64,
     /// Input bytes.
     pub bytes_read: u64,
     /// Output bytes (before compression).
@@ -56,6 +58,7 @@ impl AddAssign for Stats {
         self.queries += o.queries;
         self.referrers += o.referrers;
         self.users += o.users;
+        self.secrets += o.secrets;
         self.bytes_read += o.bytes_read;
         self.bytes_written += o.bytes_written;
         self.datagrams += o.datagrams;
@@ -65,7 +68,7 @@ impl AddAssign for Stats {
 }
 
 impl Stats {
-    fn fields(&self) -> [(&'static str, u64); 16] {
+    fn fields(&self) -> [(&'static str, u64); 17] {
         [
             ("lines_read", self.lines_read),
             ("lines_written", self.lines_written),
@@ -78,6 +81,7 @@ impl Stats {
             ("queries_removed", self.queries),
             ("referrers_removed", self.referrers),
             ("users_removed", self.users),
+            ("secrets_removed", self.secrets),
             ("bytes_read", self.bytes_read),
             ("bytes_written", self.bytes_written),
             ("datagrams", self.datagrams),
@@ -125,6 +129,7 @@ mod tests {
             queries: 9,
             referrers: 10,
             users: 11,
+            secrets: 11,
             bytes_read: 12,
             bytes_written: 13,
             datagrams: 14,

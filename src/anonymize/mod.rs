@@ -230,9 +230,35 @@ impl<'a, R: AddrRewrite> Anonymizer<'a, R> {
                 },
                 ReferrerMode::Keep => stats.addresses += u64::from(ip::scrub_text(r, v, out)),
             },
+            FieldKind::Target => {
+                let cut = cut_target(v, self.rules.keep_query);
+                stats.queries += u64::from(cut.query_removed);
+                for range in cut.ranges() {
+                    stats.addresses += u64::from(ip::scrub_text(r, &v[range.clone()], out));
+                }
+            }
+            FieldKind::Query => {
+                if self.rules.keep_query {
+                    stats.addresses += u64::from(ip::scrub_text(r, v, out));
+                } else if v.is_empty() || v == b"-" {
+                    out.extend_from_slice(v);
+                } else {
+                    // Apache %q is `?a=b` or empty; nginx $args is `a=b` or `-`.
+                    if v[0] != b'?' {
+                        out.push(b'-');
+                    }
+                    stats.queries += 1;
+                }
+            }
+            FieldKind::Secret => {
+                out.push(b'-');
+                stats.secrets += u64::from(v != b"-" && !v.is_empty());
+            }
             FieldKind::Time if is_clf_time(v) => out.extend_from_slice(v),
-            FieldKind::Status | FieldKind::Bytes | FieldKind::Port => out.extend_from_slice(v),
-            FieldKind::Time | FieldKind::UserAgent | FieldKind::Vhost => {
+            FieldKind::Status | FieldKind::Bytes | FieldKind::Port | FieldKind::Verbatim => {
+                out.extend_from_slice(v)
+            }
+            FieldKind::Time | FieldKind::UserAgent | FieldKind::Vhost | FieldKind::Text => {
                 stats.addresses += u64::from(ip::scrub_text(r, v, out));
             }
         }
@@ -272,6 +298,40 @@ fn forwarded_for<R: AddrRewrite>(r: &mut R, v: &[u8], out: &mut Vec<u8>) -> u32 
         out.extend_from_slice(&part[part.len() - trail..]);
     }
     n
+}
+
+/// What to keep of a bare request target or URI (no method, no protocol):
+/// everything before `;jsessionid=` and before the query, unless
+/// `keep_query` (session ids go regardless).
+fn cut_target(t: &[u8], keep_query: bool) -> url::RequestCut {
+    let mut cut = url::RequestCut {
+        keep: [0..0, 0..0, 0..0],
+        len: 0,
+        query_removed: false,
+        session_removed: false,
+    };
+    let query = memchr::memchr(b'?', t);
+    let path_end = query.unwrap_or(t.len());
+    let push = |cut: &mut url::RequestCut, r: std::ops::Range<usize>| {
+        if !r.is_empty() {
+            cut.keep[cut.len] = r;
+            cut.len += 1;
+        }
+    };
+    let mut pos = 0;
+    if let Some(s) = url::session_span(&t[..path_end]) {
+        push(&mut cut, 0..s.start);
+        pos = s.end;
+        cut.session_removed = true;
+    }
+    match query {
+        Some(q) if !keep_query => {
+            push(&mut cut, pos..q);
+            cut.query_removed = true;
+        }
+        _ => push(&mut cut, pos..t.len()),
+    }
+    cut
 }
 
 /// `dd/Mon/yyyy:HH:MM:SS +zzzz`: a shape that cannot hold an address, so it
@@ -491,5 +551,37 @@ mod tests {
         assert_eq!(out, line.as_bytes());
         let (out, _, _) = run_with(&r, Truncate::new(0, 0).unwrap(), line.as_bytes());
         assert!(out.starts_with(b"0.0.0.0 - - "));
+    }
+
+    #[test]
+    fn target_query_secret_text_verbatim_kinds() {
+        use crate::format::{FieldKind::*, Piece, Template};
+        let lit = |s: &str| Piece::Literal(s.as_bytes().to_vec());
+        let t = Template::new(
+            "kinds",
+            vec![
+                Piece::Field(Target),
+                lit(" "),
+                Piece::Field(Query),
+                lit(" "),
+                Piece::Field(Secret),
+                lit(" "),
+                Piece::Field(Text),
+                lit(" "),
+                Piece::Field(Verbatim),
+            ],
+        )
+        .unwrap();
+        let mut r = rules(Predefined::Combined);
+        r.template = t;
+        let line = "/a;jsessionid=S/b?x=198.51.100.7 q=1 sid=abc host-198.51.100.7 0.001";
+        assert_eq!(anon(&r, line), "/a/b - - host-198.51.100.0 0.001");
+        assert_eq!(anon(&r, "/a ?q=1 - x 1"), "/a  - x 1", "Apache %q empties");
+        assert_eq!(anon(&r, "/a - - x 1"), "/a - - x 1");
+        r.keep_query = true;
+        assert_eq!(
+            anon(&r, "/a?x=1 q=198.51.100.7 s x 1"),
+            "/a?x=1 q=198.51.100.0 - x 1"
+        );
     }
 }

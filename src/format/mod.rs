@@ -41,6 +41,22 @@ pub enum FieldKind {
     Vhost,
     /// A server port (`%p`): digits.
     Port,
+    /// A request target or URI that may carry a query (`$request_uri`,
+    /// `$uri` after rewrites, a URL): the query and `;jsessionid=` are cut,
+    /// IP literals truncated.
+    Target,
+    /// A query string on its own (`$args`, `$query_string`, `$arg_NAME`,
+    /// Apache `%q`): removed.
+    Query,
+    /// A value that is personal or secret and has no anonymized form
+    /// (cookies, credentials, client certificates): replaced by `-`.
+    Secret,
+    /// Free text that is kept but scrubbed of IP literals (unknown
+    /// variables, host names, paths, other headers).
+    Text,
+    /// A value that cannot hold personal data (numbers, times, status,
+    /// sizes, durations): kept byte for byte.
+    Verbatim,
 }
 
 /// The predefined formats selectable with `-f/--format`.
