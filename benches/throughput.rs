@@ -9,16 +9,16 @@ use std::hint::black_box;
 use anonlog::anonymize::ip::Truncate;
 use anonlog::anonymize::{Anonymizer, OnUnparsed, ReferrerMode, Rules};
 use anonlog::cli::Cli;
-use anonlog::format::{Fields, Predefined};
+use anonlog::format::{Fields, Parser, Predefined};
 use anonlog::{Config, Stats};
-use clap::Parser;
+use clap::Parser as _;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 
 const BLOCK: u64 = 1 << 20;
 
 fn rules() -> Rules {
     Rules {
-        template: Predefined::Combined.template(),
+        parser: Parser::Template(Predefined::Combined.template()),
         keep_query: false,
         referrer: ReferrerMode::Remove,
         keep_user: false,

@@ -110,7 +110,7 @@ impl Config {
             FormatArg::VhostCombined => Predefined::VhostCombined,
         };
         let rules = Rules {
-            template: format.template(),
+            parser: crate::format::Parser::Template(format.template()),
             keep_query: cli.keep_query,
             referrer: match cli.referrer {
                 ReferrerArg::Remove => ReferrerMode::Remove,

@@ -48,7 +48,7 @@ fn main() -> ExitCode {
 /// `--stats`, or, without it, one warning when lines could not be parsed
 /// (nothing at all with `--quiet`).
 fn report(config: &Config, stats: &Stats) {
-    let format = config.rules.template.name();
+    let format = config.rules.parser.name();
     let mut err = std::io::stderr().lock();
     match config.stats {
         Some(StatsFormat::Text) => {

@@ -322,7 +322,7 @@ impl Ledger<'_> {
                 Error::Unparsed {
                     name: self.names[input].clone(),
                     line,
-                    format: self.config.rules.template.name().to_owned(),
+                    format: self.config.rules.parser.name().to_owned(),
                 }
             }
         })

@@ -7,7 +7,7 @@ pub mod ip;
 pub mod scrub;
 pub mod url;
 
-use crate::format::{FieldKind, Fields, Span, Template};
+use crate::format::{FieldKind, Fields, Parser, Span};
 use crate::stats::Stats;
 use ip::{AddrRewrite, TokenKind};
 
@@ -38,7 +38,7 @@ pub enum OnUnparsed {
 #[derive(Clone, Debug)]
 pub struct Rules {
     /// The format lines are parsed with.
-    pub template: Template,
+    pub parser: Parser,
     /// Keep query strings in requests.
     pub keep_query: bool,
     /// Referrer handling.
@@ -156,7 +156,7 @@ impl<'a, R: AddrRewrite> Anonymizer<'a, R> {
             // line count.
             return Ok(());
         }
-        if self.rules.template.parse(line, &mut self.fields) {
+        if self.rules.parser.parse(line, &mut self.fields) {
             stats.parsed += 1;
             let mut last = 0;
             for i in 0..self.fields.spans().len() {
@@ -358,7 +358,7 @@ mod tests {
 
     fn rules(format: Predefined) -> Rules {
         Rules {
-            template: format.template(),
+            parser: Parser::Template(format.template()),
             keep_query: false,
             referrer: ReferrerMode::Remove,
             keep_user: false,
@@ -573,7 +573,7 @@ mod tests {
         )
         .unwrap();
         let mut r = rules(Predefined::Combined);
-        r.template = t;
+        r.parser = Parser::Template(t);
         let line = "/a;jsessionid=S/b?x=198.51.100.7 q=1 sid=abc host-198.51.100.7 0.001";
         assert_eq!(anon(&r, line), "/a/b - - host-198.51.100.0 0.001");
         assert_eq!(anon(&r, "/a ?q=1 - x 1"), "/a  - x 1", "Apache %q empties");

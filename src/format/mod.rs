@@ -13,6 +13,37 @@ mod template;
 pub use clf::{combined, common, main, vhost_combined};
 pub use template::{Fields, Piece, Span, Template, TemplateError};
 
+/// Any line format anonlog reads: the one interface the anonymizer uses.
+///
+/// Every parser reports the fields to rewrite as ascending,
+/// non-overlapping [`Span`]s of the line; the bytes between spans are
+/// copied verbatim, so a parser must cover with a span (of kind
+/// [`FieldKind::Text`] at least) every byte that could hold personal data.
+#[derive(Clone, Debug)]
+pub enum Parser {
+    /// A template of literals and fields (CLF family, compiled nginx
+    /// `log_format` and Apache `LogFormat` strings).
+    Template(Template),
+}
+
+impl Parser {
+    /// The format's name, for diagnostics and `--stats`.
+    pub fn name(&self) -> &str {
+        match self {
+            Parser::Template(t) => t.name(),
+        }
+    }
+
+    /// Parses `line` (without terminator) into `fields`; `false` means the
+    /// line is not of this format and must go through the fail-closed path.
+    #[inline]
+    pub fn parse(&self, line: &[u8], fields: &mut Fields) -> bool {
+        match self {
+            Parser::Template(t) => t.parse(line, fields),
+        }
+    }
+}
+
 /// What a field holds, which decides how it is anonymized.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum FieldKind {
