@@ -56,6 +56,18 @@ impl Fields {
     pub fn spans(&self) -> &[Span] {
         &self.spans
     }
+
+    /// Forgets all spans, keeping the capacity (for parsers other than
+    /// templates).
+    pub fn clear(&mut self) {
+        self.spans.clear();
+    }
+
+    /// Appends a span; callers keep spans ascending and non-overlapping.
+    pub fn push(&mut self, span: Span) {
+        debug_assert!(self.spans.last().is_none_or(|l| l.end <= span.start));
+        self.spans.push(span);
+    }
 }
 
 #[derive(Clone, Debug)]
