@@ -106,8 +106,10 @@ fn bind(cfg: &ListenConfig) -> io::Result<Socket> {
         ListenAddr::Udp(a) => Socket::Udp(UdpSocket::bind(a)?),
     };
     let fd = sock.fd();
-    // A large receive queue absorbs bursts; the kernel caps it at
-    // net.core.rmem_max unless we may force it.
+    // A large UDP receive buffer absorbs bursts (the kernel caps it at
+    // net.core.rmem_max unless we may force it). A unix datagram queue is
+    // limited by message count instead (net.unix.max_dgram_qlen, see the
+    // systemd recipe), which the receiver thread keeps short.
     let size: libc::c_int = 8 << 20;
     for opt in [libc::SO_RCVBUFFORCE, libc::SO_RCVBUF] {
         // SAFETY: `size` outlives the call and its length is passed.
@@ -187,11 +189,10 @@ fn ready(fd: RawFd, ms: i32) -> bool {
     unsafe { libc::poll(&mut p, 1, ms) > 0 }
 }
 
-/// A route's pending lines and its output.
+/// A route's output.
 struct Route {
     name: String,
     sink: Sink,
-    lines: Vec<u8>,
 }
 
 /// Runs the listener until SIGTERM or SIGINT, then drains, writes, removes
@@ -208,11 +209,7 @@ pub fn run(config: &Config, lc: &ListenConfig) -> Result<Stats, Error> {
             name: name.clone(),
             source: e,
         })?;
-        routes.push(Route {
-            name,
-            sink,
-            lines: Vec::new(),
-        });
+        routes.push(Route { name, sink });
     }
     for (i, (tag, _)) in lc.routes.iter().enumerate() {
         by_tag.insert(tag.clone(), i + 1);
@@ -225,62 +222,91 @@ pub fn run(config: &Config, lc: &ListenConfig) -> Result<Stats, Error> {
     )
     .map_err(|e| read_err(&sock_name, e))?;
     let sock = bind(lc).map_err(|e| read_err(&sock_name, e))?;
-    let fd = sock.fd();
+
+    // The receiver thread does nothing but move datagrams out of the kernel
+    // queue: a unix datagram socket holds only net.unix.max_dgram_qlen
+    // messages however large its buffer, so any pause in receiving (an
+    // anonymizing or writing stall) would make the kernel refuse lines.
+    let (tx, rx) = crossbeam_channel::bounded::<Vec<Vec<u8>>>(256);
+    let block_size = config.block_size;
+    let route_count = routes.len();
+    let stop_rx = std::sync::Arc::clone(&stop);
+    let receiver = std::thread::spawn(move || -> io::Result<Stats> {
+        let fd = sock.fd();
+        let mut stats = Stats::default();
+        let mut buf = vec![0u8; 256 << 10];
+        let mut first_drops: Option<u32> = None;
+        let mut stop_budget: Option<u64> = None;
+        loop {
+            if stop_budget.is_none() && stop_rx.load(Ordering::Relaxed) {
+                // Drain what has arrived by now, then stop, even if senders
+                // keep sending: at most a full queue's worth more.
+                stop_budget = Some(stats.datagrams + 100_000);
+            }
+            if stop_budget.is_none() && !ready(fd, 100) {
+                continue;
+            }
+            let mut batch: Vec<Vec<u8>> = vec![Vec::new(); route_count];
+            let mut pending = 0;
+            let mut got = 0;
+            while pending < block_size {
+                let Some((n, drops)) = recv(fd, &mut buf, false)? else {
+                    break;
+                };
+                got += 1;
+                stats.datagrams += 1;
+                if let Some(d) = drops {
+                    let base = *first_drops.get_or_insert(0);
+                    stats.datagrams_dropped = u64::from(d.wrapping_sub(base));
+                }
+                let n = if n > buf.len() {
+                    stats.datagrams_truncated += 1;
+                    buf.len()
+                } else {
+                    n
+                };
+                let msg = syslog::split(&buf[..n]);
+                let route = msg.tag.and_then(|t| by_tag.get(t).copied()).unwrap_or(0);
+                batch[route].extend_from_slice(msg.line);
+                batch[route].push(b'\n');
+                pending += n;
+            }
+            if got > 0 && tx.send(batch).is_err() {
+                break;
+            }
+            if let Some(budget) = stop_budget {
+                if got == 0 || stats.datagrams >= budget {
+                    break;
+                }
+            }
+        }
+        drop(sock);
+        Ok(stats)
+    });
 
     let mut anonymizer = Anonymizer::new(&config.rules, config.truncate);
     let mut stats = Stats::default();
-    let mut buf = vec![0u8; 256 << 10];
     let mut out = Vec::new();
-    let mut first_drops: Option<u32> = None;
-    loop {
-        let stopping = stop.load(Ordering::Relaxed);
-        // Wait for traffic (or for a signal, checked every 100 ms).
-        if !stopping && !ready(fd, 100) {
-            continue;
-        }
-        // Take what is queued, up to about a block, without blocking.
-        let mut pending = 0;
-        while pending < config.block_size {
-            let Some((n, drops)) =
-                recv(fd, &mut buf, false).map_err(|e| read_err(&sock_name, e))?
-            else {
-                break;
-            };
-            stats.datagrams += 1;
-            if let Some(d) = drops {
-                let base = *first_drops.get_or_insert(0);
-                stats.datagrams_dropped = u64::from(d.wrapping_sub(base));
-            }
-            let n = if n > buf.len() {
-                stats.datagrams_truncated += 1;
-                buf.len()
-            } else {
-                n
-            };
-            let msg = syslog::split(&buf[..n]);
-            let route = msg.tag.and_then(|t| by_tag.get(t).copied()).unwrap_or(0);
-            let r = &mut routes[route];
-            r.lines.extend_from_slice(msg.line);
-            r.lines.push(b'\n');
-            pending += n;
-        }
-        for r in &mut routes {
-            if r.lines.is_empty() {
+    for batch in rx {
+        for (r, lines) in routes.iter().zip(&batch) {
+            if lines.is_empty() {
                 continue;
             }
             out.clear();
-            let _ = anonymizer.process_block(&r.lines, &mut out, &mut stats);
+            let _ = anonymizer.process_block(lines, &mut out, &mut stats);
             r.sink.write_block(&out).map_err(|e| Error::Write {
                 name: r.name.clone(),
                 source: e,
             })?;
-            r.lines.clear();
-        }
-        if stopping && pending == 0 {
-            break;
         }
     }
-    drop(sock);
+    let received = receiver
+        .join()
+        .map_err(|_| Error::WorkerPanic)?
+        .map_err(|e| read_err(&sock_name, e))?;
+    stats.datagrams = received.datagrams;
+    stats.datagrams_dropped = received.datagrams_dropped;
+    stats.datagrams_truncated = received.datagrams_truncated;
     Ok(stats)
 }
 

@@ -368,10 +368,10 @@ pub fn run(config: &Config) -> Result<Stats, Error> {
     let mut sink = Sink::open(&config.output).map_err(write_error(&name))?;
     // SIGTERM drains to end of input (Apache piped logs); SIGHUP reopens.
     crate::signals::drain_on_term().map_err(write_error(&name))?;
-    if let crate::output::Target::Append(_) = config.output {
-        crate::signals::reopen_on_hup(vec![(name.clone(), sink.clone())])
-            .map_err(write_error(&name))?;
-    }
+    // Installed for stdout too (where it is a no-op), so a stray SIGHUP
+    // never kills a filter mid-stream.
+    crate::signals::reopen_on_hup(vec![(name.clone(), sink.clone())])
+        .map_err(write_error(&name))?;
     let inputs = config
         .inputs
         .iter()
