@@ -7,6 +7,7 @@
 //! predefined formats live one per file and only declare their template.
 
 mod clf;
+pub mod nginx;
 pub mod syslog;
 mod template;
 
