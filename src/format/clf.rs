@@ -1,5 +1,9 @@
 //! The NCSA/CLF family: `common`, `combined`, nginx `main` and Debian
 //! Apache `vhost_combined`. Exact layouts: shared/reference/formats.md 1.1, 2.1.
+//!
+//! The Apache formats are compiled from their `LogFormat` strings by
+//! [`super::apache`]; nginx `main` is built by hand until the nginx
+//! `log_format` compiler exists.
 
 use super::FieldKind::*;
 use super::{Piece, Template};
@@ -41,16 +45,34 @@ fn referer_and_agent() -> Vec<Piece> {
     ]
 }
 
-/// `$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent`
-pub fn common() -> Template {
-    build("common", clf_head())
+/// Upstream httpd's `common` (`%h %l %u %t "%r" %>s %b`): the first seven
+/// fields of combined.
+pub(super) const COMMON: &str = r#"%h %l %u %t "%r" %>s %b"#;
+
+/// Upstream httpd's `combined`: `common` followed by the quoted Referer and
+/// User-Agent (nginx's `combined` has the same layout).
+pub(super) const COMBINED: &str = r#"%h %l %u %t "%r" %>s %b "%{Referer}i" "%{User-Agent}i""#;
+
+/// Debian's `vhost_combined` (apache2.conf).
+pub(super) const VHOST_COMBINED: &str =
+    r#"%v:%p %h %l %u %t "%r" %>s %O "%{Referer}i" "%{User-Agent}i""#;
+
+fn apache(name: &str, spec: &str) -> Template {
+    super::apache::compile(name, spec)
+        .expect("predefined formats compile")
+        .template
 }
 
-/// `common` followed by `"$http_referer" "$http_user_agent"`.
+/// `$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent`,
+/// compiled from Apache's `COMMON`.
+pub fn common() -> Template {
+    apache("common", COMMON)
+}
+
+/// `common` followed by `"$http_referer" "$http_user_agent"`, compiled from
+/// Apache's `COMBINED`.
 pub fn combined() -> Template {
-    let mut p = clf_head();
-    p.extend(referer_and_agent());
-    build("combined", p)
+    apache("combined", COMBINED)
 }
 
 /// nginx `main`: `combined` followed by `"$http_x_forwarded_for"`.
@@ -63,8 +85,5 @@ pub fn main() -> Template {
 
 /// Debian Apache `%v:%p %h %l %u %t "%r" %>s %O "%{Referer}i" "%{User-Agent}i"`.
 pub fn vhost_combined() -> Template {
-    let mut p = vec![Piece::Field(Vhost), lit(":"), Piece::Field(Port), lit(" ")];
-    p.extend(clf_head());
-    p.extend(referer_and_agent());
-    build("vhost_combined", p)
+    apache("vhost_combined", VHOST_COMBINED)
 }

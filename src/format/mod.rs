@@ -6,6 +6,7 @@
 //! `ByteRecord` idea). The template engine is shared by every format; the
 //! predefined formats live one per file and only declare their template.
 
+pub mod apache;
 mod clf;
 pub mod nginx;
 pub mod syslog;
