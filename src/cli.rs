@@ -60,6 +60,30 @@ pub struct Cli {
     #[arg(short, long, value_enum, default_value_t = FormatArg::Combined)]
     pub format: FormatArg,
 
+    /// Parse lines with this nginx `log_format` string (as in nginx.conf,
+    /// unquoted and concatenated; `escape=...` may lead). Overrides -f.
+    #[arg(long, value_name = "LOG_FORMAT", conflicts_with_all = ["format", "apache_format", "nginx_conf"])]
+    pub nginx_format: Option<String>,
+
+    /// Read the format named by --log-format from this nginx.conf (includes
+    /// are followed). Overrides -f.
+    #[arg(long, value_name = "PATH", conflicts_with_all = ["format", "apache_format"])]
+    pub nginx_conf: Option<PathBuf>,
+
+    /// With --nginx-conf: the log_format name.
+    #[arg(
+        long,
+        value_name = "NAME",
+        default_value = "combined",
+        requires = "nginx_conf"
+    )]
+    pub log_format: String,
+
+    /// Parse lines with this Apache `LogFormat` string (bare, or pasted with
+    /// its quotes and `\"` escapes). Overrides -f.
+    #[arg(long, value_name = "LOGFORMAT", conflicts_with_all = ["format"])]
+    pub apache_format: Option<String>,
+
     /// IPv4 prefix length to keep (0..=32).
     #[arg(long, value_name = "N", default_value_t = 24, value_parser = clap::value_parser!(u8).range(0..=32))]
     pub ipv4_prefix: u8,

@@ -49,6 +49,9 @@ pub struct Config {
     pub recursive: bool,
     /// Listener mode.
     pub listen: Option<crate::listen::ListenConfig>,
+    /// Fields of a compiled format that anonlog has no rule for: kept,
+    /// scrubbed of IP literals, and named in `--stats`.
+    pub unknown_fields: Vec<String>,
     /// Summary at exit.
     pub stats: Option<StatsFormat>,
     /// Print nothing on success.
@@ -101,16 +104,19 @@ impl Config {
         let inputs = if cli.files.is_empty() {
             vec![Source::Stdin]
         } else {
-            cli.files.into_iter().map(Source::from_arg).collect()
+            cli.files.iter().cloned().map(Source::from_arg).collect()
         };
-        let format = match cli.format {
-            FormatArg::Combined => Predefined::Combined,
-            FormatArg::Common => Predefined::Common,
-            FormatArg::Main => Predefined::Main,
-            FormatArg::VhostCombined => Predefined::VhostCombined,
-        };
+        let (parser, unknown_fields) = custom_format(&cli)?.unwrap_or_else(|| {
+            let p = match cli.format {
+                FormatArg::Combined => Predefined::Combined,
+                FormatArg::Common => Predefined::Common,
+                FormatArg::Main => Predefined::Main,
+                FormatArg::VhostCombined => Predefined::VhostCombined,
+            };
+            (crate::format::Parser::Template(p.template()), Vec::new())
+        });
         let rules = Rules {
-            parser: crate::format::Parser::Template(format.template()),
+            parser,
             keep_query: cli.keep_query,
             referrer: match cli.referrer {
                 ReferrerArg::Remove => ReferrerMode::Remove,
@@ -144,6 +150,7 @@ impl Config {
             block_size,
             max_line_bytes: cli.max_line_bytes,
             listen,
+            unknown_fields,
             in_place: cli.in_place,
             recursive: cli.recursive,
             gzip: cli.gzip.then(|| flate2::Compression::new(cli.gzip_level)),
@@ -154,4 +161,30 @@ impl Config {
             quiet: cli.quiet,
         })
     }
+}
+
+/// A format compiled from `--nginx-format`, `--nginx-conf` or
+/// `--apache-format`, with its unknown fields; `None` when `-f` applies.
+fn custom_format(cli: &Cli) -> anyhow::Result<Option<(crate::format::Parser, Vec<String>)>> {
+    use crate::format::{Parser, apache, nginx};
+    let nginx_spec = match (&cli.nginx_format, &cli.nginx_conf) {
+        (Some(s), _) => Some(("nginx-format", s.clone())),
+        (None, Some(conf)) => {
+            let s = nginx::format_from_conf(conf, &cli.log_format)
+                .map_err(|e| anyhow::anyhow!(crate::error::chain(&e)))?;
+            Some((cli.log_format.as_str(), s))
+        }
+        (None, None) => None,
+    };
+    if let Some((origin, spec)) = nginx_spec {
+        let c = nginx::compile(origin, &spec)
+            .map_err(|e| anyhow::anyhow!("log_format {origin}: {e}\n{}", e.render(&spec)))?;
+        return Ok(Some((Parser::Template(c.template), c.unknown)));
+    }
+    if let Some(spec) = &cli.apache_format {
+        let c = apache::compile("apache-format", spec)
+            .map_err(|e| anyhow::anyhow!("--apache-format: {e}\n{}", e.caret(spec)))?;
+        return Ok(Some((Parser::Template(c.template), c.unknown)));
+    }
+    Ok(None)
 }

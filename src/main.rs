@@ -53,9 +53,23 @@ fn report(config: &Config, stats: &Stats) {
     match config.stats {
         Some(StatsFormat::Text) => {
             let _ = err.write_all(stats.to_text(format).as_bytes());
+            if !config.unknown_fields.is_empty() {
+                let _ = writeln!(
+                    err,
+                    "anonlog: kept as text, IP literals truncated: {}",
+                    config.unknown_fields.join(", ")
+                );
+            }
         }
         Some(StatsFormat::Json) => {
-            let _ = writeln!(err, "{}", stats.to_json(format));
+            let mut json = stats.to_json(format);
+            json.pop();
+            let names: Vec<String> = config
+                .unknown_fields
+                .iter()
+                .map(|n| format!("\"{}\"", n.replace(['"', '\\'], "")))
+                .collect();
+            let _ = writeln!(err, "{json},\"unknown_fields\":[{}]}}", names.join(","));
         }
         None if !config.quiet && stats.scrubbed + stats.dropped + stats.oversized > 0 => {
             let mut msg = format!(

@@ -392,3 +392,110 @@ fn unreadable_input_is_an_io_error() {
         "{err}"
     );
 }
+
+#[test]
+fn compiled_formats_round_trip_to_the_predefined_ones() {
+    let path = samples().join("access.log");
+    let p = path.to_str().unwrap();
+    let reference = run(&["-q", p], b"").stdout;
+    assert_eq!(
+        reference,
+        fs::read(samples().join("expected/access.out")).unwrap()
+    );
+    let nginx_combined = r#"$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent""#;
+    let apache_pasted = r#""%h %l %u %t \"%r\" %>s %b \"%{Referer}i\" \"%{User-agent}i\"""#;
+    for args in [
+        ["--nginx-format", nginx_combined],
+        ["--apache-format", apache_pasted],
+    ] {
+        let out = run(&["-q", args[0], args[1], p], b"");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(
+            out.stdout, reference,
+            "{} differs from -f combined",
+            args[0]
+        );
+    }
+    let main = run(
+        &[
+            "-q",
+            "-f",
+            "main",
+            samples().join("main.log").to_str().unwrap(),
+        ],
+        b"",
+    )
+    .stdout;
+    let conf_dir = tempfile::tempdir().unwrap();
+    fs::create_dir(conf_dir.path().join("conf.d")).unwrap();
+    fs::write(
+        conf_dir.path().join("nginx.conf"),
+        "http {\n  include conf.d/*.conf;\n  access_log /var/log/nginx/access.log main;\n}\n",
+    )
+    .unwrap();
+    fs::write(
+        conf_dir.path().join("conf.d/log.conf"),
+        "# the packaged format\nlog_format  main  '$remote_addr - $remote_user [$time_local] \"$request\" '\n                  '$status $body_bytes_sent \"$http_referer\" '\n                  '\"$http_user_agent\" \"$http_x_forwarded_for\"';\n",
+    )
+    .unwrap();
+    let conf = conf_dir.path().join("nginx.conf");
+    let out = run(
+        &[
+            "-q",
+            "--nginx-conf",
+            conf.to_str().unwrap(),
+            "--log-format",
+            "main",
+            samples().join("main.log").to_str().unwrap(),
+        ],
+        b"",
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(out.stdout, main);
+}
+
+#[test]
+fn format_errors_point_at_the_offending_position() {
+    let out = run(&["--nginx-format", "$remote_addr$remote_user"], b"");
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("at byte 12"), "{err}");
+    assert!(
+        err.contains("\n            ^"),
+        "caret under the position: {err}"
+    );
+    let out = run(&["--apache-format", "%h %Q"], b"");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("at byte 4"));
+}
+
+#[test]
+fn unknown_variables_are_kept_scrubbed_and_named_in_stats() {
+    let out = run(
+        &[
+            "--stats=json",
+            "--nginx-format",
+            "$remote_addr $upstream_cache_zone \"$http_x_custom\" $cookie_sid",
+        ],
+        b"198.51.100.7 hit-203.0.113.9 \"via 192.0.2.44\" abc123\n",
+    );
+    assert!(out.status.success());
+    assert_eq!(
+        out.stdout,
+        b"198.51.100.0 hit-203.0.113.0 \"via 192.0.2.0\" -\n"
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("\"unknown_fields\":[\"upstream_cache_zone\",\"http_x_custom\"]"),
+        "{err}"
+    );
+    assert!(err.contains("\"format\":\"nginx-format\""), "{err}");
+}

@@ -255,10 +255,16 @@ impl<'a, R: AddrRewrite> Anonymizer<'a, R> {
                 stats.secrets += u64::from(v != b"-" && !v.is_empty());
             }
             FieldKind::Time if is_clf_time(v) => out.extend_from_slice(v),
-            FieldKind::Status | FieldKind::Bytes | FieldKind::Port | FieldKind::Verbatim => {
-                out.extend_from_slice(v)
-            }
-            FieldKind::Time | FieldKind::UserAgent | FieldKind::Vhost | FieldKind::Text => {
+            FieldKind::Status | FieldKind::Bytes | FieldKind::Port => out.extend_from_slice(v),
+            // Verbatim values are scrubbed all the same: with a custom format,
+            // a client-controlled unquoted field holding a space shifts the
+            // fields after it, and an address could land in a Verbatim one.
+            // Numbers and times never look like addresses, so this is cheap.
+            FieldKind::Time
+            | FieldKind::UserAgent
+            | FieldKind::Vhost
+            | FieldKind::Text
+            | FieldKind::Verbatim => {
                 stats.addresses += u64::from(ip::scrub_text(r, v, out));
             }
         }

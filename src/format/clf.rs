@@ -1,49 +1,12 @@
 //! The NCSA/CLF family: `common`, `combined`, nginx `main` and Debian
 //! Apache `vhost_combined`. Exact layouts: shared/reference/formats.md 1.1, 2.1.
 //!
-//! The Apache formats are compiled from their `LogFormat` strings by
-//! [`super::apache`]; nginx `main` is built by hand until the nginx
-//! `log_format` compiler exists.
+//! Every one is compiled from the string its server defines (one engine,
+//! no hand-written parsers): the Apache formats by [`super::apache`], nginx
+//! `main` by [`super::nginx`]. `combined` uses Apache's spelling, whose `%l`
+//! field also accepts an identd name where nginx writes a literal `-`.
 
-use super::FieldKind::*;
-use super::{Piece, Template};
-
-fn build(name: &str, pieces: Vec<Piece>) -> Template {
-    Template::new(name, pieces).expect("predefined templates are well formed")
-}
-
-fn lit(s: &str) -> Piece {
-    Piece::Literal(s.as_bytes().to_vec())
-}
-
-/// `%h %l %u [%t] "%r" %>s %b` (the part every CLF format shares).
-fn clf_head() -> Vec<Piece> {
-    vec![
-        Piece::Field(Client),
-        lit(" "),
-        Piece::Field(Ident),
-        lit(" "),
-        Piece::Field(User),
-        lit(" ["),
-        Piece::Field(Time),
-        lit("] \""),
-        Piece::Field(Request),
-        lit("\" "),
-        Piece::Field(Status),
-        lit(" "),
-        Piece::Field(Bytes),
-    ]
-}
-
-fn referer_and_agent() -> Vec<Piece> {
-    vec![
-        lit(" \""),
-        Piece::Field(Referer),
-        lit("\" \""),
-        Piece::Field(UserAgent),
-        lit("\""),
-    ]
-}
+use super::Template;
 
 /// Upstream httpd's `common` (`%h %l %u %t "%r" %>s %b`): the first seven
 /// fields of combined.
@@ -75,12 +38,12 @@ pub fn combined() -> Template {
     apache("combined", COMBINED)
 }
 
-/// nginx `main`: `combined` followed by `"$http_x_forwarded_for"`.
+/// nginx `main` (the nginx packages' and image's default): `combined`
+/// followed by `"$http_x_forwarded_for"`, compiled from nginx's string.
 pub fn main() -> Template {
-    let mut p = clf_head();
-    p.extend(referer_and_agent());
-    p.extend([lit(" \""), Piece::Field(ForwardedFor), lit("\"")]);
-    build("main", p)
+    super::nginx::compile("main", super::nginx::MAIN)
+        .expect("predefined formats compile")
+        .template
 }
 
 /// Debian Apache `%v:%p %h %l %u %t "%r" %>s %O "%{Referer}i" "%{User-Agent}i"`.
