@@ -24,6 +24,7 @@ fn rules() -> Rules {
         keep_user: false,
         on_unparsed: OnUnparsed::Scrub,
         max_line: 1 << 26,
+        candidates: Vec::new(),
     }
 }
 
@@ -93,7 +94,9 @@ fn pipeline(c: &mut Criterion) {
             path.to_str().unwrap(),
         ]);
         let config = Config::from_cli(cli).unwrap();
-        let anonlog::Report::Stream(stats) = anonlog::run(&config).unwrap() else {
+        let anonlog::Report::Stream(anonlog::pipeline::Outcome { stats, .. }) =
+            anonlog::run(&config).unwrap()
+        else {
             unreachable!("a stream run reports stream stats")
         };
         assert_eq!(stats.bytes_read, data.len() as u64);

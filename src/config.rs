@@ -130,6 +130,7 @@ impl Config {
                 OnUnparsedArg::Fail => OnUnparsed::Fail,
             },
             max_line: cli.max_line_bytes,
+            candidates: Vec::new(),
         };
         let threads = match cli.threads {
             Some(n) if n > 0 => n,

@@ -34,8 +34,8 @@ pub use stats::Stats;
 /// What a run did.
 #[derive(Clone, Debug)]
 pub enum Report {
-    /// A stream (stdin or files to one output) finished.
-    Stream(Stats),
+    /// A stream (stdin or files to one output, or the listener) finished.
+    Stream(pipeline::Outcome),
     /// An in-place batch finished; failures were reported as they happened.
     Batch(batch::Summary),
 }
@@ -47,7 +47,12 @@ pub enum Report {
 /// counted in the summary.
 pub fn run(config: &Config) -> Result<Report, Error> {
     if let Some(lc) = &config.listen {
-        return listen::run(config, lc).map(Report::Stream);
+        return listen::run(config, lc).map(|stats| {
+            Report::Stream(pipeline::Outcome {
+                stats,
+                ..Default::default()
+            })
+        });
     }
     if config.in_place {
         let paths: Vec<std::path::PathBuf> = config

@@ -18,12 +18,12 @@ fn main() -> ExitCode {
         }
     };
     match anonlog::run(&config) {
-        Ok(Report::Stream(stats)) => {
-            report(&config, &stats);
+        Ok(Report::Stream(outcome)) => {
+            report(&config, &outcome.stats, &outcome.detected);
             ExitCode::SUCCESS
         }
         Ok(Report::Batch(sum)) => {
-            report(&config, &sum.stats);
+            report(&config, &sum.stats, &[]);
             if !config.quiet {
                 eprintln!(
                     "anonlog: {} files: {} rewritten, {} already anonymized, {} failed; {} lines, {} bytes read",
@@ -47,12 +47,15 @@ fn main() -> ExitCode {
 
 /// `--stats`, or, without it, one warning when lines could not be parsed
 /// (nothing at all with `--quiet`).
-fn report(config: &Config, stats: &Stats) {
+fn report(config: &Config, stats: &Stats, detected: &[(String, String)]) {
     let format = config.rules.parser.name();
     let mut err = std::io::stderr().lock();
     match config.stats {
         Some(StatsFormat::Text) => {
             let _ = err.write_all(stats.to_text(format).as_bytes());
+            for (input, format) in detected {
+                let _ = writeln!(err, "anonlog: detected format    {format} for {input}");
+            }
             if !config.unknown_fields.is_empty() {
                 let _ = writeln!(
                     err,
@@ -69,7 +72,21 @@ fn report(config: &Config, stats: &Stats) {
                 .iter()
                 .map(|n| format!("\"{}\"", n.replace(['"', '\\'], "")))
                 .collect();
-            let _ = writeln!(err, "{json},\"unknown_fields\":[{}]}}", names.join(","));
+            let detected: Vec<String> = detected
+                .iter()
+                .map(|(i, f)| {
+                    format!(
+                        "{{\"input\":\"{}\",\"format\":\"{f}\"}}",
+                        i.replace(['"', '\\'], "")
+                    )
+                })
+                .collect();
+            let _ = writeln!(
+                err,
+                "{json},\"unknown_fields\":[{}],\"detected\":[{}]}}",
+                names.join(","),
+                detected.join(",")
+            );
         }
         None if !config.quiet && stats.scrubbed + stats.dropped + stats.oversized > 0 => {
             let mut msg = format!(

@@ -216,8 +216,10 @@ impl StreamInput {
 }
 
 /// What one stream produced.
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub struct Outcome {
+    /// With `-f auto`: the format chosen for each input, as (input, format).
+    pub detected: Vec<(String, String)>,
     /// Counters, summed over all blocks.
     pub stats: Stats,
     /// Some output block differs from its input block. False means the
@@ -237,6 +239,7 @@ struct Slot {
 /// One unit of work for a worker.
 struct Job {
     input: usize,
+    parser: Option<usize>,
     slot: Slot,
     reply: Sender<Done>,
 }
@@ -244,6 +247,7 @@ struct Job {
 /// A worker's answer for one block.
 struct Done {
     input: usize,
+    parser: Option<usize>,
     slot: Slot,
     report: BlockReport,
 }
@@ -305,10 +309,22 @@ struct Ledger<'a> {
 }
 
 impl Ledger<'_> {
-    fn account(&mut self, input: usize, report: BlockReport) -> Result<(), Error> {
-        if input != self.current {
+    fn account(
+        &mut self,
+        input: usize,
+        parser: Option<usize>,
+        report: BlockReport,
+    ) -> Result<(), Error> {
+        if input != self.current || self.outcome.detected.is_empty() {
             self.current = input;
             self.lines_before = 0;
+            let rules = &self.config.rules;
+            if !rules.candidates.is_empty() {
+                let chosen = parser.map_or(&rules.parser, |i| &rules.candidates[i]);
+                self.outcome
+                    .detected
+                    .push((self.names[input].clone(), chosen.name().to_owned()));
+            }
         }
         self.outcome.stats += report.stats;
         self.outcome.changed |= report.changed;
@@ -351,10 +367,26 @@ fn oversized(config: &Config, name: &str, line: u64) -> Error {
     }
 }
 
+/// With `-f auto`: the candidate that parses most of the first lines of an
+/// input's first block (the earlier candidate on ties), or `None` when none
+/// parses any, which leaves the fallback parser (and the fail-closed path).
+fn detect_format(block: &[u8], candidates: &[crate::format::Parser]) -> Option<usize> {
+    if candidates.is_empty() {
+        return None;
+    }
+    let lines: Vec<&[u8]> = block
+        .split(|&b| b == b'\n')
+        .map(|l| l.strip_suffix(b"\r").unwrap_or(l))
+        .filter(|l| !l.is_empty())
+        .take(64)
+        .collect();
+    crate::format::detect::detect(&lines, candidates)
+}
+
 /// Runs the configured job: the inputs, in order, to the output.
 ///
 /// Output is byte-identical for every thread count and block size.
-pub fn run(config: &Config) -> Result<Stats, Error> {
+pub fn run(config: &Config) -> Result<Outcome, Error> {
     let name = config.output.name();
     if config.gzip.is_some()
         && config.output == crate::output::Target::Stdout
@@ -378,8 +410,7 @@ pub fn run(config: &Config) -> Result<Stats, Error> {
         .cloned()
         .map(StreamInput::Source)
         .collect();
-    let outcome = stream(config, inputs, &mut sink, &name, config.threads)?;
-    Ok(outcome.stats)
+    stream(config, inputs, &mut sink, &name, config.threads)
 }
 
 /// Anonymizes `inputs`, in order, into `sink` with `threads` workers.
@@ -432,6 +463,8 @@ fn stream_inline(
         let name = source.name();
         let input = source.open().map_err(read_error(&name))?;
         let mut chunker = Chunker::new(input, config, i != last);
+        let mut parser = None;
+        let mut first = true;
         loop {
             slot.data = match chunker
                 .next(std::mem::take(&mut slot.data))
@@ -441,11 +474,15 @@ fn stream_inline(
                 Ok(Chunk::End) => break,
                 Err(line) => return Err(oversized(config, &name, line)),
             };
+            if std::mem::take(&mut first) {
+                parser = detect_format(&slot.data, &config.rules.candidates);
+            }
+            anonymizer.select(parser);
             let report = work(&mut anonymizer, &mut slot, config.gzip);
             let bytes = slot.output(config.gzip.is_some());
             sink.write_block(bytes).map_err(write_error(sink_name))?;
             wrote |= !bytes.is_empty();
-            ledger.account(i, report)?;
+            ledger.account(i, parser, report)?;
         }
         ledger.outcome.stats.oversized += chunker.oversized;
     }
@@ -475,10 +512,12 @@ fn stream_parallel(
             for mut job in rx {
                 #[cfg(debug_assertions)]
                 test_hooks::maybe_panic(&job.slot.data);
+                anonymizer.select(job.parser);
                 let report = work(&mut anonymizer, &mut job.slot, gzip);
                 // The writer may be gone (error or closed pipe): nothing to do.
                 let _ = job.reply.send(Done {
                     input: job.input,
+                    parser: job.parser,
                     slot: job.slot,
                     report,
                 });
@@ -498,6 +537,8 @@ fn stream_parallel(
             let name = source.name();
             let input = source.open().map_err(read_error(&name))?;
             let mut chunker = Chunker::new(input, config, i != last);
+            let mut parser = None;
+            let mut first = true;
             loop {
                 let mut slot = recycle_rx.try_recv().unwrap_or_default();
                 slot.data = match chunker
@@ -508,6 +549,9 @@ fn stream_parallel(
                     Ok(Chunk::End) => break,
                     Err(line) => return Err(oversized(config, &name, line)),
                 };
+                if std::mem::take(&mut first) {
+                    parser = detect_format(&slot.data, &config.rules.candidates);
+                }
                 let (reply, result) = bounded(1);
                 // Queue the reply slot before the job, so the writer only
                 // ever waits for a job that is already queued.
@@ -516,6 +560,7 @@ fn stream_parallel(
                 }
                 let job = Job {
                     input: i,
+                    parser,
                     slot,
                     reply,
                 };
@@ -535,7 +580,7 @@ fn stream_parallel(
         let bytes = done.slot.output(gzip);
         sink.write_block(bytes).map_err(write_error(sink_name))?;
         wrote |= !bytes.is_empty();
-        ledger.account(done.input, done.report)?;
+        ledger.account(done.input, done.parser, done.report)?;
         let _ = recycle_tx.try_send(done.slot);
     }
     let oversized_total = reader.join().map_err(|_| Error::WorkerPanic)??;

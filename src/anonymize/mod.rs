@@ -37,8 +37,11 @@ pub enum OnUnparsed {
 /// The resolved anonymization policy, shared read-only by all workers.
 #[derive(Clone, Debug)]
 pub struct Rules {
-    /// The format lines are parsed with.
+    /// The format lines are parsed with (with `-f auto`, the fallback when
+    /// no candidate matches an input's first lines).
     pub parser: Parser,
+    /// With `-f auto`: the formats to choose from, per input.
+    pub candidates: Vec<Parser>,
     /// Keep query strings in requests.
     pub keep_query: bool,
     /// Referrer handling.
@@ -69,6 +72,8 @@ pub struct Anonymizer<'a, R> {
     rewriter: R,
     fields: Fields,
     scratch: Vec<u8>,
+    /// Index into `rules.candidates` chosen for the current input.
+    selected: Option<usize>,
 }
 
 impl<'a, R: AddrRewrite> Anonymizer<'a, R> {
@@ -79,6 +84,21 @@ impl<'a, R: AddrRewrite> Anonymizer<'a, R> {
             rewriter,
             fields: Fields::new(),
             scratch: Vec::new(),
+            selected: None,
+        }
+    }
+
+    /// Uses candidate `i` of [`Rules::candidates`] (detected for the input
+    /// the next blocks come from), or [`Rules::parser`] with `None`.
+    pub fn select(&mut self, i: Option<usize>) {
+        self.selected = i.filter(|&i| i < self.rules.candidates.len());
+    }
+
+    /// The parser in use.
+    pub fn parser(&self) -> &'a Parser {
+        match self.selected {
+            Some(i) => &self.rules.candidates[i],
+            None => &self.rules.parser,
         }
     }
 
@@ -156,7 +176,7 @@ impl<'a, R: AddrRewrite> Anonymizer<'a, R> {
             // line count.
             return Ok(());
         }
-        if self.rules.parser.parse(line, &mut self.fields) {
+        if self.parser().parse(line, &mut self.fields) {
             stats.parsed += 1;
             let mut last = 0;
             for i in 0..self.fields.spans().len() {
@@ -370,6 +390,7 @@ mod tests {
             keep_user: false,
             on_unparsed: OnUnparsed::Scrub,
             max_line: 1 << 20,
+            candidates: Vec::new(),
         }
     }
 

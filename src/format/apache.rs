@@ -1137,6 +1137,7 @@ mod tests {
             keep_user: keep,
             on_unparsed: OnUnparsed::Scrub,
             max_line: 1 << 20,
+            candidates: Vec::new(),
         }
     }
 

@@ -8,6 +8,7 @@
 
 pub mod apache;
 mod clf;
+pub mod detect;
 pub mod nginx;
 pub mod syslog;
 mod template;
