@@ -70,7 +70,10 @@ pub fn cut_request(req: &[u8], keep_query: bool) -> RequestCut {
         query_removed: false,
         session_removed: false,
     };
-    let Some(sp) = memchr(b' ', req) else {
+    // Request lines are short (a method, a path, `HTTP/1.1`): the searches
+    // below are inlined loops over 16 or 8 bytes at a time, as `memchr`'s
+    // per-call dispatch costs more than the scan at these lengths.
+    let Some(sp) = find_first(req, b' ', b' ') else {
         cut.push(0..req.len());
         return cut;
     };
@@ -78,15 +81,25 @@ pub fn cut_request(req: &[u8], keep_query: bool) -> RequestCut {
     // Searching for the protocol from the end tolerates targets with raw
     // spaces in them; without a protocol (truncated or HTTP/0.9 lines) the
     // target is the rest of the line, so a trailing query is still cut.
-    let end = match memrchr(b' ', req) {
+    let end = match find_last(req, b' ') {
         Some(last) if last > sp && req[last + 1..].starts_with(b"HTTP/") => last,
         _ => req.len(),
     };
-    let query = memchr(b'?', &req[start..end]).map(|q| start + q);
-    let path_end = query.unwrap_or(end);
+    let target = &req[start..end];
+    // One scan for the first `?` or `;`: almost no target has a `;`, and
+    // then the query starts at the first `?` and no session id precedes it.
+    let (query, session) = match find_first(target, b'?', b';') {
+        None => (None, None),
+        Some(i) if target[i] == b'?' => (Some(start + i), None),
+        Some(i) => {
+            let query = memchr(b'?', &target[i..]).map(|q| start + i + q);
+            let path_end = query.unwrap_or(end);
+            (query, session_span(&req[start..path_end]))
+        }
+    };
 
     let mut pos = 0;
-    if let Some(s) = session_span(&req[start..path_end]) {
+    if let Some(s) = session {
         cut.push(pos..start + s.start);
         pos = start + s.end;
         cut.session_removed = true;
@@ -98,6 +111,108 @@ pub fn cut_request(req: &[u8], keep_query: bool) -> RequestCut {
     }
     cut.push(pos..req.len());
     cut
+}
+
+const LO: u64 = u64::from_ne_bytes([0x01; 8]);
+const HI: u64 = u64::from_ne_bytes([0x80; 8]);
+const LOW7: u64 = u64::from_ne_bytes([0x7f; 8]);
+
+/// The eight bytes of `hay` at `at`, little-endian, if there are eight.
+#[inline(always)]
+fn word(hay: &[u8], at: usize) -> Option<u64> {
+    hay.get(at..)?
+        .first_chunk::<8>()
+        .map(|w| u64::from_le_bytes(*w))
+}
+
+/// The top bit of every byte of `w` equal to `a` or `b`, exactly (no
+/// carry crosses bytes, so unlike the classic has-zero trick this also
+/// serves for the last match).
+#[inline(always)]
+fn eq_mask(w: u64, a: u8, b: u8) -> u64 {
+    let zero = |x: u64| !(((x & LOW7) + LOW7) | x) & HI;
+    zero(w ^ (LO * u64::from(a))) | zero(w ^ (LO * u64::from(b)))
+}
+
+/// Index of the first byte of `hay` equal to `a` or `b`: 16 bytes at a time
+/// with SSE2 (part of x86-64), else 8 at a time in a `u64`.
+#[inline(always)]
+fn find_first(hay: &[u8], a: u8, b: u8) -> Option<usize> {
+    #[cfg(target_arch = "x86_64")]
+    if let Some(last) = hay.len().checked_sub(16) {
+        use std::arch::x86_64::{
+            _mm_cmpeq_epi8, _mm_loadu_si128, _mm_movemask_epi8, _mm_or_si128, _mm_set1_epi8,
+        };
+        // SAFETY (all blocks): SSE2 is part of x86-64, and every load reads
+        // `hay[at..at + 16]` with `at <= last == hay.len() - 16`, unaligned.
+        let (pa, pb) = unsafe { (_mm_set1_epi8(a as i8), _mm_set1_epi8(b as i8)) };
+        let mask = |at: usize| unsafe {
+            let v = _mm_loadu_si128(hay.as_ptr().add(at).cast());
+            _mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(v, pa), _mm_cmpeq_epi8(v, pb))) as u32
+        };
+        let mut i = 0;
+        while i <= last {
+            let m = mask(i);
+            if m != 0 {
+                return Some(i + m.trailing_zeros() as usize);
+            }
+            i += 16;
+        }
+        if i >= hay.len() {
+            return None;
+        }
+        // Fewer than 16 bytes left: look at the last 16 of `hay` and drop
+        // those before `i`, already searched (`last < i < last + 16`).
+        let m = mask(last) >> (i - last);
+        return (m != 0).then(|| i + m.trailing_zeros() as usize);
+    }
+    let mut i = 0;
+    while let Some(w) = word(hay, i) {
+        let m = eq_mask(w, a, b);
+        if m != 0 {
+            return Some(i + (m.trailing_zeros() / 8) as usize);
+        }
+        i += 8;
+    }
+    if i >= hay.len() {
+        return None;
+    }
+    match hay.len().checked_sub(8) {
+        // Fewer than eight bytes left: look at the last eight of `hay`
+        // and drop those before `i`, already searched (`tail < i`).
+        Some(tail) => {
+            let m = eq_mask(word(hay, tail)?, a, b) >> (8 * (i - tail));
+            (m != 0).then(|| i + (m.trailing_zeros() / 8) as usize)
+        }
+        None => hay.iter().position(|&c| c == a || c == b),
+    }
+}
+
+/// Index of the last byte of `hay` equal to `b`, 8 bytes at a time: the
+/// protocol is at the end, so this usually takes two words (SSE2 measured
+/// no faster here).
+#[inline(always)]
+fn find_last(hay: &[u8], b: u8) -> Option<usize> {
+    let mut end = hay.len();
+    while let Some(at) = end.checked_sub(8) {
+        let m = eq_mask(word(hay, at)?, b, b);
+        if m != 0 {
+            return Some(at + 7 - (m.leading_zeros() / 8) as usize);
+        }
+        end = at;
+    }
+    if end == 0 {
+        return None;
+    }
+    match word(hay, 0) {
+        // Fewer than eight bytes left: look at the first eight of `hay`
+        // and drop those from `end` on, already searched (`end < 8`).
+        Some(w) => {
+            let m = eq_mask(w, b, b) & (u64::MAX >> (64 - 8 * end));
+            (m != 0).then(|| 7 - (m.leading_zeros() / 8) as usize)
+        }
+        None => hay.iter().rposition(|&c| c == b),
+    }
 }
 
 /// Finds the span of `s` to remove for `;jsessionid=` parameters (ASCII
@@ -613,6 +728,111 @@ mod tests {
                 write_origin(&r, &o, &mut out);
                 prop_assert_eq!(out.last(), Some(&b'/'));
             }
+        }
+    }
+
+    /// `cut_request` as first written, with `memchr` searches; the version
+    /// with inlined searches must agree with it.
+    fn cut_request_reference(req: &[u8], keep_query: bool) -> RequestCut {
+        let mut cut = RequestCut {
+            keep: [0..0, 0..0, 0..0],
+            len: 0,
+            query_removed: false,
+            session_removed: false,
+        };
+        let Some(sp) = memchr(b' ', req) else {
+            cut.push(0..req.len());
+            return cut;
+        };
+        let start = sp + 1;
+        let end = match memrchr(b' ', req) {
+            Some(last) if last > sp && req[last + 1..].starts_with(b"HTTP/") => last,
+            _ => req.len(),
+        };
+        let query = memchr(b'?', &req[start..end]).map(|q| start + q);
+        let path_end = query.unwrap_or(end);
+        let mut pos = 0;
+        if let Some(s) = session_span(&req[start..path_end]) {
+            cut.push(pos..start + s.start);
+            pos = start + s.end;
+            cut.session_removed = true;
+        }
+        if let Some(q) = query.filter(|_| !keep_query) {
+            cut.push(pos..q);
+            pos = end;
+            cut.query_removed = true;
+        }
+        cut.push(pos..req.len());
+        cut
+    }
+
+    fn request() -> impl Strategy<Value = Vec<u8>> {
+        let parts: Vec<&'static [u8]> = vec![
+            b"GET",
+            b" ",
+            b" ",
+            b"/",
+            b"/a",
+            b"/static/css/site.min.css",
+            b"?",
+            b"?q=1",
+            b";",
+            b";jsessionid=",
+            b";JSESSIONID=x",
+            b"x",
+            b"HTTP/",
+            b" HTTP/1.1",
+            b" HTTP/2",
+            b" http/1.1",
+            b"\\x22",
+            b"\xff",
+        ];
+        prop::collection::vec(prop::sample::select(parts), 0..12).prop_map(|p| p.concat())
+    }
+
+    #[test]
+    fn cut_request_agrees_with_reference_on_lengths() {
+        // Every length around the word and vector sizes, with the
+        // separators at every position.
+        for len in 0..40 {
+            for at in 0..len {
+                for (a, b) in [(b' ', b'?'), (b' ', b';'), (b'?', b' '), (b';', b'?')] {
+                    let mut req = vec![b'a'; len];
+                    req[at] = a;
+                    req[(at * 7 + 3) % len] = b;
+                    if len > 9 {
+                        req[len - 9..len - 4].copy_from_slice(b" HTTP");
+                        req[len - 4] = b'/';
+                    }
+                    for keep in [false, true] {
+                        assert_eq!(
+                            cut_request(&req, keep),
+                            cut_request_reference(&req, keep),
+                            "{:?}",
+                            String::from_utf8_lossy(&req)
+                        );
+                    }
+                }
+            }
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2000))]
+
+        #[test]
+        fn cut_request_agrees_with_reference(req in request(), keep in any::<bool>()) {
+            prop_assert_eq!(cut_request(&req, keep), cut_request_reference(&req, keep));
+        }
+
+        #[test]
+        fn find_first_and_last_agree_with_iterators(
+            hay in proptest::collection::vec(prop::sample::select(&b"ab ?;!>:"[..]), 0..70),
+            a in prop::sample::select(&b"ab ?;"[..]),
+            b in prop::sample::select(&b"ab ?;"[..]),
+        ) {
+            prop_assert_eq!(find_first(&hay, a, b), hay.iter().position(|&c| c == a || c == b));
+            prop_assert_eq!(find_last(&hay, a), hay.iter().rposition(|&c| c == a));
         }
     }
 }

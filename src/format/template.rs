@@ -39,7 +39,7 @@ pub struct Span {
 
 /// The spans of one parsed line, in line order, non-overlapping.
 ///
-/// Reused across lines: [`Template::parse`] clears it, and its capacity
+/// Reused across lines: [`Template::parse`] overwrites it, and its capacity
 /// survives, so parsing allocates nothing after the first line.
 #[derive(Clone, Debug, Default)]
 pub struct Fields {
@@ -70,27 +70,140 @@ impl Fields {
     }
 }
 
+/// How the end of a field is found, decided once by [`Template::new`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Find {
+    /// No literal follows: the field runs to the end of the line.
+    ToEnd,
+    /// Unquoted, ended by the first occurrence of the one-byte literal
+    /// [`Step::byte`].
+    Byte,
+    /// Unquoted, in a field that must be digits (or, with
+    /// [`Check::DigitsOrDash`], digits or a lone `-`), ended by a literal
+    /// that starts with [`Step::byte`], neither a digit nor `-`: in a valid
+    /// field the first such byte can only be the start of the literal, so
+    /// the search is for that byte and the check is done on the way
+    /// ([`find_digits_end`]).
+    Digits,
+    /// Unquoted, ended by the first occurrence of a longer literal, which
+    /// starts with [`Step::byte`].
+    Literal,
+    /// Unquoted, ended by the last literal, which must end the line.
+    LastLiteral,
+    /// Enclosed in `"`: the end is the first unescaped quote, and `\"`
+    /// inside does not end it (Apache writes `\"`, nginx `\x22`). The
+    /// literal that follows must start at that quote.
+    Quoted,
+}
+
+/// What a field's bytes must look like; see [`Check::of`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Check {
+    Any,
+    NonEmpty,
+    Digits,
+    DigitsOrDash,
+}
+
+impl Check {
+    /// Fields with a fixed shape are checked, so a line of another format
+    /// is not mistaken for this one and its bytes kept unscrubbed.
+    fn of(kind: FieldKind) -> Self {
+        match kind {
+            FieldKind::Status | FieldKind::Port => Check::Digits,
+            FieldKind::Bytes => Check::DigitsOrDash,
+            FieldKind::Time => Check::NonEmpty,
+            _ => Check::Any,
+        }
+    }
+
+    #[inline(always)]
+    fn ok(self, v: &[u8]) -> bool {
+        match self {
+            Check::Any => true,
+            Check::NonEmpty => !v.is_empty(),
+            Check::Digits => !v.is_empty() && v.iter().all(u8::is_ascii_digit),
+            Check::DigitsOrDash => v == b"-" || (!v.is_empty() && v.iter().all(u8::is_ascii_digit)),
+        }
+    }
+}
+
+/// A literal with its first eight bytes packed for a one-load compare:
+/// the literals of a template are short, and a `memcmp` call (or a byte
+/// loop) costs more than the comparison itself.
+#[derive(Clone, Debug, Default)]
+struct Lit {
+    bytes: Box<[u8]>,
+    /// The first (up to) eight bytes, little-endian, zero-padded.
+    word: u64,
+    /// Selects the bytes of `word` that belong to the literal.
+    mask: u64,
+}
+
+impl Lit {
+    fn new(bytes: &[u8]) -> Self {
+        let n = bytes.len().min(8);
+        let mut w = [0; 8];
+        w[..n].copy_from_slice(&bytes[..n]);
+        Lit {
+            bytes: bytes.into(),
+            word: u64::from_le_bytes(w),
+            mask: u64::MAX.checked_shr(8 * (8 - n as u32)).unwrap_or(0),
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.bytes.len()
+    }
+
+    fn is_empty(&self) -> bool {
+        self.bytes.is_empty()
+    }
+
+    /// `line[at..].starts_with(self)`, and false if `at` is past the end.
+    #[inline(always)]
+    fn matches_at(&self, line: &[u8], at: usize) -> bool {
+        let Some(hay) = line.get(at..) else {
+            return false;
+        };
+        match hay.first_chunk::<8>() {
+            Some(w) if self.bytes.len() <= 8 => u64::from_le_bytes(*w) & self.mask == self.word,
+            _ => has_prefix(hay, &self.bytes),
+        }
+    }
+}
+
+/// One field with the literals that follow it, matched in one go.
 #[derive(Clone, Debug)]
-enum Step {
-    Literal(Box<[u8]>),
-    Field {
-        kind: FieldKind,
-        /// Enclosed in `"`: the end is an unescaped quote, and `\"` inside
-        /// does not end it (Apache writes `\"`, nginx `\x22`).
-        quoted: bool,
-        /// The literal that follows, which ends the field; `None` for a
-        /// field that runs to the end of the line.
-        until: Option<Box<[u8]>>,
-        /// The following literal is the last piece, so it must also end
-        /// the line.
-        until_is_last: bool,
-    },
+struct Step {
+    kind: FieldKind,
+    find: Find,
+    /// The byte [`Find::Byte`], [`Find::Digits`] and [`Find::Literal`] look
+    /// for: the first of `until`.
+    byte: u8,
+    /// What the field's bytes must look like.
+    check: Check,
+    /// `check` has to run after `find`: it is not [`Check::Any`], and
+    /// [`Find::Digits`] has not done it already.
+    checked_after: bool,
+    /// The literal right after the field, which ends it (empty for
+    /// [`Find::ToEnd`]).
+    until: Lit,
+    /// How many bytes at the end of the field `find` has already matched:
+    /// the quote or byte it looked for, or all of `until`.
+    matched: usize,
+    /// What must follow those: the rest of `until`, then any literals that
+    /// come back to back before the next field. Usually empty.
+    rest: Lit,
 }
 
 /// A compiled format: parses a line into [`Fields`].
 #[derive(Clone, Debug)]
 pub struct Template {
     name: String,
+    /// The literals before the first field, concatenated.
+    head: Lit,
+    /// One step per field, in line order.
     steps: Vec<Step>,
 }
 
@@ -104,34 +217,74 @@ impl Template {
         if !pieces.iter().any(|p| matches!(p, Piece::Field(_))) {
             return Err(TemplateError::NoFields);
         }
-        let mut steps = Vec::with_capacity(pieces.len());
         for (i, piece) in pieces.iter().enumerate() {
             match piece {
                 Piece::Literal(l) if l.is_empty() => return Err(TemplateError::EmptyLiteral(i)),
-                Piece::Literal(l) => steps.push(Step::Literal(l.clone().into_boxed_slice())),
-                Piece::Field(kind) => {
-                    let prev = i.checked_sub(1).map(|j| &pieces[j]);
-                    let next = pieces.get(i + 1);
-                    if let Some(Piece::Field(_)) = next {
-                        return Err(TemplateError::AdjacentFields(i, i + 1));
-                    }
-                    let until = match next {
-                        Some(Piece::Literal(l)) => Some(l.clone().into_boxed_slice()),
-                        _ => None,
-                    };
-                    let opens = matches!(prev, Some(Piece::Literal(l)) if l.ends_with(b"\""));
-                    let closes = until.as_deref().is_some_and(|l| l.starts_with(b"\""));
-                    steps.push(Step::Field {
-                        kind: *kind,
-                        quoted: opens && closes,
-                        until_is_last: until.is_some() && i + 2 == pieces.len(),
-                        until,
-                    });
+                Piece::Field(_) if matches!(pieces.get(i + 1), Some(Piece::Field(_))) => {
+                    return Err(TemplateError::AdjacentFields(i, i + 1));
                 }
+                _ => {}
             }
+        }
+        let mut head = Vec::new();
+        let mut steps = Vec::new();
+        let mut i = 0;
+        while i < pieces.len() {
+            let kind = match &pieces[i] {
+                Piece::Literal(l) => {
+                    head.extend_from_slice(l);
+                    i += 1;
+                    continue;
+                }
+                Piece::Field(kind) => *kind,
+            };
+            let until: &[u8] = match pieces.get(i + 1) {
+                Some(Piece::Literal(l)) => l,
+                _ => &[],
+            };
+            // Literals back to back match like their concatenation, except
+            // that only the first one after a field ends it.
+            let mut then = Vec::new();
+            let mut next = i + 2;
+            while let Some(Piece::Literal(l)) = pieces.get(next) {
+                then.extend_from_slice(l);
+                next += 1;
+            }
+            let opens = matches!(i.checked_sub(1).map(|j| &pieces[j]), Some(Piece::Literal(l)) if l.ends_with(b"\""));
+            let closes = until.starts_with(b"\"");
+            let last = i + 2 == pieces.len();
+            let check = Check::of(kind);
+            let digits = matches!(check, Check::Digits | Check::DigitsOrDash);
+            let find = match *until {
+                [] => Find::ToEnd,
+                _ if opens && closes => Find::Quoted,
+                _ if last => Find::LastLiteral,
+                [b, ..] if digits && !b.is_ascii_digit() && b != b'-' => Find::Digits,
+                [_] => Find::Byte,
+                [_, ..] => Find::Literal,
+            };
+            let matched = match find {
+                Find::ToEnd => 0,
+                Find::Byte | Find::Digits | Find::Quoted => 1,
+                Find::Literal | Find::LastLiteral => until.len(),
+            };
+            let mut rest = until[matched..].to_vec();
+            rest.extend_from_slice(&then);
+            steps.push(Step {
+                kind,
+                find,
+                byte: until.first().copied().unwrap_or(0),
+                check,
+                checked_after: check != Check::Any && find != Find::Digits,
+                until: Lit::new(until),
+                matched,
+                rest: Lit::new(&rest),
+            });
+            i = next;
         }
         Ok(Template {
             name: name.to_owned(),
+            head: Lit::new(&head),
             steps,
         })
     }
@@ -148,57 +301,57 @@ impl Template {
     /// treat the line as unparsed: a partial match is never reported as a
     /// match.
     pub fn parse(&self, line: &[u8], fields: &mut Fields) -> bool {
-        fields.spans.clear();
-        let mut pos = 0;
-        for step in &self.steps {
-            match step {
-                Step::Literal(l) => {
-                    if !has_prefix(&line[pos..], l) {
-                        return false;
-                    }
-                    pos += l.len();
+        const UNSET: Span = Span {
+            kind: FieldKind::Client,
+            start: 0,
+            end: 0,
+        };
+        // One slot per field, overwritten in place: no push, no capacity
+        // check, and the length is already right after the first line.
+        let spans = &mut fields.spans;
+        if spans.len() != self.steps.len() {
+            spans.clear();
+            spans.resize(self.steps.len(), UNSET);
+        }
+        self.match_steps(line, spans).is_some()
+    }
+
+    #[inline(always)]
+    fn match_steps(&self, line: &[u8], spans: &mut [Span]) -> Option<()> {
+        if !self.head.matches_at(line, 0) {
+            return None;
+        }
+        let mut pos = self.head.len();
+        for (step, slot) in self.steps.iter().zip(spans) {
+            let end = match step.find {
+                Find::ToEnd => line.len(),
+                Find::Byte => find_byte(line, pos, step.byte)?,
+                Find::Digits => {
+                    find_digits_end(line, pos, step.byte, step.check == Check::DigitsOrDash)?
                 }
-                Step::Field {
-                    kind,
-                    quoted,
-                    until,
-                    until_is_last,
-                } => {
-                    let end = match until {
-                        None => line.len(),
-                        Some(l) if *quoted => match find_quote_end(line, pos, l, *until_is_last) {
-                            Some(e) => e,
-                            None => return false,
-                        },
-                        Some(l) => match find_literal(line, pos, l, *until_is_last) {
-                            Some(e) => e,
-                            None => return false,
-                        },
-                    };
-                    if !valid(*kind, &line[pos..end]) {
-                        return false;
-                    }
-                    fields.spans.push(Span {
-                        kind: *kind,
-                        start: pos,
-                        end,
-                    });
-                    pos = end;
+                Find::Literal => find_literal(line, pos, step.byte, &step.until)?,
+                Find::LastLiteral => find_last_literal(line, pos, &step.until.bytes)?,
+                Find::Quoted => find_quote(line, pos)?,
+            };
+            // Most fields take any bytes: a predictable branch, not a
+            // dispatch on the check, for those.
+            if step.checked_after && !step.check.ok(&line[pos..end]) {
+                return None;
+            }
+            *slot = Span {
+                kind: step.kind,
+                start: pos,
+                end,
+            };
+            pos = end + step.matched;
+            if !step.rest.is_empty() {
+                if !step.rest.matches_at(line, pos) {
+                    return None;
                 }
+                pos += step.rest.len();
             }
         }
-        pos == line.len()
-    }
-}
-
-/// Fields with a fixed shape are checked, so a line of another format is
-/// not mistaken for this one and its bytes kept unscrubbed.
-fn valid(kind: FieldKind, v: &[u8]) -> bool {
-    match kind {
-        FieldKind::Status | FieldKind::Port => !v.is_empty() && v.iter().all(u8::is_ascii_digit),
-        FieldKind::Bytes => v == b"-" || (!v.is_empty() && v.iter().all(u8::is_ascii_digit)),
-        FieldKind::Time => !v.is_empty(),
-        _ => true,
+        (pos == line.len()).then_some(())
     }
 }
 
@@ -209,54 +362,153 @@ fn has_prefix(hay: &[u8], lit: &[u8]) -> bool {
     hay.len() >= lit.len() && hay.iter().zip(lit).all(|(a, b)| a == b)
 }
 
-/// First occurrence of `lit` at or after `from`; if `last`, it must also end the line.
-fn find_literal(line: &[u8], from: usize, lit: &[u8], last: bool) -> Option<usize> {
-    if last {
-        return (line.len() >= from + lit.len() && line.ends_with(lit))
-            .then(|| line.len() - lit.len());
+/// First `b` at or after `from`.
+///
+/// Template fields are short (addresses, times, request lines): `memchr`'s
+/// per-call dispatch and setup cost more than the scan itself at these
+/// lengths, so this is an inlined loop without any call.
+#[inline(always)]
+fn find_byte(hay: &[u8], from: usize, b: u8) -> Option<usize> {
+    #[cfg(target_arch = "x86_64")]
+    {
+        find_byte_sse2(hay, from, b)
     }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        find_byte_swar(hay, from, b)
+    }
+}
+
+/// [`find_byte`] sixteen bytes at a time with SSE2, which every x86-64 CPU
+/// has.
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+fn find_byte_sse2(hay: &[u8], from: usize, b: u8) -> Option<usize> {
+    use std::arch::x86_64::{_mm_cmpeq_epi8, _mm_loadu_si128, _mm_movemask_epi8, _mm_set1_epi8};
+    let Some(last) = hay.len().checked_sub(16) else {
+        return find_byte_swar(hay, from, b);
+    };
+    // SAFETY (all blocks): SSE2 is part of x86-64, and every load reads
+    // `hay[at..at + 16]` with `at <= last == hay.len() - 16`, unaligned.
+    let pat = unsafe { _mm_set1_epi8(b as i8) };
+    let mask = |at: usize| unsafe {
+        let v = _mm_loadu_si128(hay.as_ptr().add(at).cast());
+        _mm_movemask_epi8(_mm_cmpeq_epi8(v, pat)) as u32
+    };
+    let mut i = from;
+    while i <= last {
+        let m = mask(i);
+        if m != 0 {
+            return Some(i + m.trailing_zeros() as usize);
+        }
+        i += 16;
+    }
+    if i >= hay.len() {
+        return None;
+    }
+    // Fewer than 16 bytes left: look at the last 16 of `hay` and ignore
+    // those before `i`, which were already searched (`last < i < last + 16`).
+    let m = mask(last) >> (i - last);
+    (m != 0).then(|| i + m.trailing_zeros() as usize)
+}
+
+/// [`find_byte`] eight bytes at a time in a `u64`, then byte by byte.
+#[inline(always)]
+fn find_byte_swar(hay: &[u8], from: usize, b: u8) -> Option<usize> {
+    const LO: u64 = u64::from_ne_bytes([0x01; 8]);
+    const HI: u64 = u64::from_ne_bytes([0x80; 8]);
+    let pat = LO * u64::from(b);
+    let mut i = from;
+    while let Some(w) = hay.get(i..).and_then(<[u8]>::first_chunk::<8>) {
+        let x = u64::from_le_bytes(*w) ^ pat;
+        // The lowest bit of the classic has-zero mask is exact: borrows
+        // only travel upwards, past the first zero byte.
+        let z = x.wrapping_sub(LO) & !x & HI;
+        if z != 0 {
+            return Some(i + (z.trailing_zeros() / 8) as usize);
+        }
+        i += 8;
+    }
+    hay.get(i..)?.iter().position(|&c| c == b).map(|k| i + k)
+}
+
+/// End of a digits field (digits or, if `dash`, a lone `-`) at `from`: the
+/// first `end` at or after `from`, if the field before it is valid.
+///
+/// Given that `end` is neither a digit nor `-`, that first `end` is the
+/// first byte of the literal that ends the field whenever the field is
+/// valid, so the caller only has to match the rest of the literal there.
+#[inline(always)]
+fn find_digits_end(line: &[u8], from: usize, end: u8, dash: bool) -> Option<usize> {
+    let at = find_byte(line, from, end)?;
+    let n = at - from;
+    let digits = match line.get(from..).and_then(<[u8]>::first_chunk::<8>) {
+        // Up to eight bytes (counts below 100 MB) are checked in one word,
+        // without a loop whose exit depends on the count's length.
+        Some(w) if (1..=8).contains(&n) => {
+            // Digits become 0..=9 and nothing else does; a byte is then bad
+            // if its top bit is set or adding 0x76 to its low seven bits
+            // sets it (no carry crosses bytes: 0x7f + 0x76 < 0x100).
+            let x = u64::from_le_bytes(*w) ^ 0x3030_3030_3030_3030;
+            let bad = ((x & 0x7f7f_7f7f_7f7f_7f7f).wrapping_add(0x7676_7676_7676_7676) | x)
+                & 0x8080_8080_8080_8080;
+            bad & (u64::MAX >> (64 - 8 * n)) == 0
+        }
+        _ => Check::Digits.ok(&line[from..at]),
+    };
+    (digits || (dash && n == 1 && line[from] == b'-')).then_some(at)
+}
+
+/// First occurrence of `lit` (at least two bytes, starting with `first`)
+/// at or after `from`.
+fn find_literal(line: &[u8], from: usize, first: u8, lit: &Lit) -> Option<usize> {
     let mut at = from;
-    // Unquoted fields are short (addresses, `-`, numbers): a plain loop
-    // beats memchr's per-call setup here.
-    let first = lit[0];
-    while let Some(i) = line[at..].iter().position(|&b| b == first) {
-        let cand = at + i;
-        if has_prefix(&line[cand..], lit) {
+    loop {
+        let cand = find_byte(line, at, first)?;
+        if lit.matches_at(line, cand) {
             return Some(cand);
         }
         at = cand + 1;
     }
-    None
 }
 
-/// The first unescaped `"` at or after `from`, if `lit` (which begins with
-/// the quote) starts there; if `last`, the literal must also end the line.
-fn find_quote_end(line: &[u8], from: usize, lit: &[u8], last: bool) -> Option<usize> {
+/// Start of `lit` if it ends the line and leaves `from..` room for it.
+#[inline]
+fn find_last_literal(line: &[u8], from: usize, lit: &[u8]) -> Option<usize> {
+    (line.len() >= from + lit.len() && line.ends_with(lit)).then(|| line.len() - lit.len())
+}
+
+/// The first unescaped `"` at or after `from`.
+///
+/// A quote is escaped by an odd run of backslashes right before it, counted
+/// within the field only. Both servers escape quotes inside fields, so the
+/// first unescaped quote ends the field; if the template does not continue
+/// there, the line is not of this format.
+#[inline(always)]
+fn find_quote(line: &[u8], from: usize) -> Option<usize> {
     let mut at = from;
-    while let Some(i) = memchr::memchr(b'"', &line[at..]) {
-        let cand = at + i;
-        at = cand + 1;
-        let backslashes = line[from..cand]
-            .iter()
-            .rev()
-            .take_while(|&&b| b == b'\\')
-            .count();
-        if backslashes % 2 == 1 {
-            continue;
+    loop {
+        let cand = find_byte(line, at, b'"')?;
+        if cand > from && line[cand - 1] == b'\\' {
+            let backslashes = line[from..cand]
+                .iter()
+                .rev()
+                .take_while(|&&b| b == b'\\')
+                .count();
+            if backslashes % 2 == 1 {
+                at = cand + 1;
+                continue;
+            }
         }
-        // Both servers escape quotes inside fields, so the first unescaped
-        // quote ends the field; if the template does not continue there, the
-        // line is not of this format.
-        return (has_prefix(&line[cand..], lit) && (!last || cand + lit.len() == line.len()))
-            .then_some(cand);
+        return Some(cand);
     }
-    None
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::format::{FieldKind::*, combined, common, main, vhost_combined};
+    use proptest::prelude::*;
 
     fn parse<'a>(t: &Template, line: &'a [u8]) -> Option<Vec<(FieldKind, &'a [u8])>> {
         let mut f = Fields::new();
@@ -376,5 +628,358 @@ mod tests {
             Template::new("x", vec![Piece::Literal(b"a".to_vec())]).unwrap_err(),
             TemplateError::NoFields
         );
+    }
+
+    /// The matcher as first written, straight from the semantics: literals
+    /// in order; a quoted field ends at the first unescaped `"`, where the
+    /// next literal must start; an unquoted one at the first occurrence of
+    /// the next literal, or, if that literal is the last piece, where it
+    /// ends the line; field shapes checked. The compiled [`Template`] must
+    /// agree with it on every line.
+    fn reference(pieces: &[Piece], line: &[u8]) -> Option<Vec<Span>> {
+        let mut spans = Vec::new();
+        let mut pos = 0;
+        for (i, piece) in pieces.iter().enumerate() {
+            let kind = match piece {
+                Piece::Literal(l) => {
+                    if !line[pos..].starts_with(l) {
+                        return None;
+                    }
+                    pos += l.len();
+                    continue;
+                }
+                Piece::Field(kind) => *kind,
+            };
+            let until = match pieces.get(i + 1) {
+                Some(Piece::Literal(l)) => Some(&l[..]),
+                _ => None,
+            };
+            let last = until.is_some() && i + 2 == pieces.len();
+            let opens = matches!(i.checked_sub(1).map(|j| &pieces[j]), Some(Piece::Literal(l)) if l.ends_with(b"\""));
+            let quoted = opens && until.is_some_and(|l| l.starts_with(b"\""));
+            let end = match until {
+                None => line.len(),
+                Some(l) if quoted => {
+                    let q = (pos..line.len()).find(|&c| {
+                        line[c] == b'"'
+                            && line[pos..c]
+                                .iter()
+                                .rev()
+                                .take_while(|&&b| b == b'\\')
+                                .count()
+                                % 2
+                                == 0
+                    })?;
+                    (line[q..].starts_with(l) && (!last || q + l.len() == line.len()))
+                        .then_some(q)?
+                }
+                Some(l) if last => (line.len() >= pos + l.len() && line.ends_with(l))
+                    .then(|| line.len() - l.len())?,
+                Some(l) => (pos..line.len()).find(|&c| line[c..].starts_with(l))?,
+            };
+            let v = &line[pos..end];
+            let digits = !v.is_empty() && v.iter().all(u8::is_ascii_digit);
+            let ok = match kind {
+                Status | Port => digits,
+                Bytes => v == b"-" || digits,
+                Time => !v.is_empty(),
+                _ => true,
+            };
+            if !ok {
+                return None;
+            }
+            spans.push(Span {
+                kind,
+                start: pos,
+                end,
+            });
+            pos = end;
+        }
+        (pos == line.len()).then_some(spans)
+    }
+
+    fn check_against_reference(pieces: &[Piece], line: &[u8]) {
+        let Ok(t) = Template::new("t", pieces.to_vec()) else {
+            return;
+        };
+        let mut f = Fields::new();
+        // A reused `Fields`, dirty from another line, must not matter.
+        t.parse(b"\"", &mut f);
+        let got = t.parse(line, &mut f).then(|| f.spans().to_vec());
+        assert_eq!(
+            got,
+            reference(pieces, line),
+            "{pieces:?} on {:?}",
+            String::from_utf8_lossy(line)
+        );
+    }
+
+    #[test]
+    fn predefined_templates_match_reference() {
+        let lit = |s: &[u8]| Piece::Literal(s.to_vec());
+        let f = Piece::Field;
+        let clf = |tail: Vec<Piece>| {
+            let mut p = vec![
+                f(Client),
+                lit(b" "),
+                f(Ident),
+                lit(b" "),
+                f(User),
+                lit(b" ["),
+                f(Time),
+                lit(b"] \""),
+                f(Request),
+                lit(b"\" "),
+                f(Status),
+                lit(b" "),
+                f(Bytes),
+            ];
+            p.extend(tail);
+            p
+        };
+        let combined = clf(vec![
+            lit(b" \""),
+            f(Referer),
+            lit(b"\" \""),
+            f(UserAgent),
+            lit(b"\""),
+        ]);
+        let lines: &[&[u8]] = &[
+            NGINX,
+            br#"192.0.2.1 - - [22/Nov/2026:08:41:08 +0000] "GET /q\"uote\\bs?x=%22 HTTP/1.1" 400 266 "-" "ua\"q\\b\xff\ttab end""#,
+            br#"192.0.2.1 - - [t] "GET /a\\" 200 1 "-" "x\\""#,
+            br#"192.0.2.1 - - [t] "GET /a\\\" 200 1 "-" "x\\\"" 200 1 "-" "x""#,
+            b"192.0.2.1 - - [t] \"GET / HTTP/1.1\" 200 12345678 \"-\" \"-\"",
+            b"192.0.2.1 - - [t] \"GET / HTTP/1.1\" 200 123456789 \"-\" \"-\"",
+            b"192.0.2.1 - - [t] \"GET / HTTP/1.1\" 200 - \"-\" \"-\"",
+            b"192.0.2.1 - - [t] \"GET / HTTP/1.1\" 200 -- \"-\" \"-\"",
+            b"192.0.2.1 - - [t] \"GET / HTTP/1.1\" 200 -1 \"-\" \"-\"",
+            b"192.0.2.1 - - [t] \"GET / HTTP/1.1\" 200  \"-\" \"-\"",
+            b"192.0.2.1 - - [t] \"GET / HTTP/1.1\" 200 1 2 \"-\" \"-\"",
+            b"192.0.2.1 - - [t] \"GET / HTTP/1.1\" 200 1 \"",
+            b"192.0.2.1 - - [t] \"GET / HTTP/1.1\" 200 1",
+            b"192.0.2.1 - - [t] \"GET / HTTP/1.1\" 20 ",
+            b"192.0.2.1 - - [t] \"GET / HTTP/1.1\" 2000",
+            b"192.0.2.1 - - [t] \"GET / HTTP/1.1\" 200 1 \"-\" \"-\"\"",
+            b"a - - [] \"\" 1 1 \"\" \"\"",
+            b"a - - [t] \"\" 1 1 \"\" \"\"",
+            b"- - - [t] \"\" 1 1 \"\" \"\" ",
+        ];
+        for line in lines {
+            check_against_reference(&combined, line);
+            for cut in 0..line.len() {
+                check_against_reference(&combined, &line[..cut]);
+            }
+        }
+    }
+
+    fn kind() -> impl Strategy<Value = FieldKind> {
+        prop::sample::select(vec![
+            Client,
+            Ident,
+            User,
+            Time,
+            Request,
+            Status,
+            Bytes,
+            Referer,
+            UserAgent,
+            ForwardedFor,
+            Vhost,
+            Port,
+        ])
+    }
+
+    fn literal() -> impl Strategy<Value = Piece> {
+        let lits: [&[u8]; 20] = [
+            b" ",
+            b"\"",
+            b"\" ",
+            b" \"",
+            b"] \"",
+            b" [",
+            b":",
+            b"\" \"",
+            b"-",
+            b"ab",
+            b"0",
+            b"a a",
+            b"\\",
+            b"x\"",
+            b"\"\"",
+            b"long literal 1",
+            b"[",
+            b"]",
+            b" - ",
+            b"\"12345678\"",
+        ];
+        prop::sample::select(lits.to_vec()).prop_map(|l| Piece::Literal(l.to_vec()))
+    }
+
+    /// Mostly valid templates: fields separated by one or two literals,
+    /// with or without leading literals and a trailing literal.
+    fn pieces() -> impl Strategy<Value = Vec<Piece>> {
+        (
+            prop::collection::vec(literal(), 0..3),
+            prop::collection::vec((kind(), literal(), prop::option::of(literal())), 1..7),
+            any::<bool>(),
+        )
+            .prop_map(|(head, body, open_end)| {
+                let mut p = head;
+                for (k, l, extra) in body {
+                    p.push(Piece::Field(k));
+                    p.push(l);
+                    p.extend(extra);
+                }
+                if open_end {
+                    p.push(Piece::Field(Request));
+                }
+                p
+            })
+    }
+
+    fn filler() -> impl Strategy<Value = Vec<u8>> {
+        let bytes = b"aaaaaaaaaaaabbbbbb0123456789  \"\"\\\\--[]:x";
+        prop::collection::vec(prop::sample::select(&bytes[..]), 0..40)
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(2000))]
+
+        /// Lines built from the template itself, with random field values
+        /// full of separators, quotes and backslashes, so that both
+        /// matches and near misses are common.
+        #[test]
+        fn template_agrees_with_reference(
+            pieces in pieces(),
+            fills in prop::collection::vec(filler(), 24),
+            junk in filler(),
+            cut in any::<prop::sample::Index>(),
+        ) {
+            let mut line = Vec::new();
+            for (p, fill) in pieces.iter().zip(&fills) {
+                match p {
+                    Piece::Literal(l) => line.extend_from_slice(l),
+                    Piece::Field(_) => line.extend_from_slice(fill),
+                }
+            }
+            check_against_reference(&pieces, &line);
+            check_against_reference(&pieces, &line[..cut.index(line.len() + 1)]);
+            let mut longer = line.clone();
+            longer.extend_from_slice(&junk);
+            check_against_reference(&pieces, &longer);
+            check_against_reference(&pieces, &junk);
+        }
+
+        #[test]
+        fn find_byte_finds_the_first(
+            hay in prop::collection::vec(prop::sample::select(&b"ab \"\\"[..]), 0..100),
+            from in 0usize..104,
+            b in prop::sample::select(&b"ab \"\\"[..]),
+        ) {
+            let want = hay.get(from..).and_then(|h| h.iter().position(|&c| c == b)).map(|i| from + i);
+            prop_assert_eq!(find_byte(&hay, from, b), want);
+            prop_assert_eq!(find_byte_swar(&hay, from, b), want);
+            if from <= hay.len() {
+                prop_assert_eq!(find_quote(&hay, from), reference_quote(&hay, from));
+            }
+        }
+
+        #[test]
+        fn find_digits_end_is_search_and_check(
+            field in prop::collection::vec(prop::sample::select(&b"0123456789-- x"[..]), 0..20),
+            dash in any::<bool>(),
+        ) {
+            let want = field.iter().position(|&c| c == b' ').filter(|&e| {
+                let v = &field[..e];
+                (dash && v == b"-") || (!v.is_empty() && v.iter().all(u8::is_ascii_digit))
+            });
+            prop_assert_eq!(find_digits_end(&field, 0, b' ', dash), want);
+            let mut line = b"pre".to_vec();
+            line.extend_from_slice(&field);
+            prop_assert_eq!(find_digits_end(&line, 3, b' ', dash), want.map(|e| e + 3));
+        }
+    }
+
+    fn reference_quote(line: &[u8], from: usize) -> Option<usize> {
+        (from..line.len()).find(|&c| {
+            line[c] == b'"'
+                && line[from..c]
+                    .iter()
+                    .rev()
+                    .take_while(|&&b| b == b'\\')
+                    .count()
+                    % 2
+                    == 0
+        })
+    }
+
+    #[test]
+    fn literals_back_to_back_and_leading() {
+        let lit = |s: &[u8]| Piece::Literal(s.to_vec());
+        let pieces = vec![
+            lit(b"<"),
+            lit(b"["),
+            Piece::Field(Client),
+            lit(b" "),
+            lit(b"-"),
+            lit(b" "),
+            Piece::Field(Status),
+            lit(b"\""),
+            lit(b"!"),
+            Piece::Field(Request),
+            lit(b"\""),
+            lit(b">"),
+        ];
+        let t = Template::new("t", pieces.clone()).unwrap();
+        let f = parse(&t, b"<[1.2.3.4 - 200\"!GET / x\">").unwrap();
+        assert_eq!(f[0], (Client, &b"1.2.3.4"[..]));
+        assert_eq!(f[1], (Status, &b"200"[..]));
+        // Only the first literal after a field ends it; the others follow.
+        assert_eq!(f[2], (Request, &b"GET / x"[..]));
+        for line in [
+            &b"<[1.2.3.4 - 200\"!GET / x\">"[..],
+            b"<[1.2.3.4 x 200\"!GET\">",
+            b"[1.2.3.4 - 200\"!GET\">",
+            b"<[1.2.3.4 - 200\"!GET\"",
+            b"<[1.2.3.4 - 200\"!a\"b\">",
+            b"<[1.2 3.4 - 200\"!GET\">",
+        ] {
+            check_against_reference(&pieces, line);
+        }
+    }
+
+    #[test]
+    fn digits_fields_with_odd_literals() {
+        let lit = |s: &[u8]| Piece::Literal(s.to_vec());
+        for (kind, after) in [
+            (Bytes, &b"-x"[..]),
+            (Bytes, b"-"),
+            (Bytes, b"0"),
+            (Bytes, b"0 "),
+            (Status, b"-x"),
+            (Status, b"1"),
+            (Bytes, b" \""),
+        ] {
+            let pieces = vec![Piece::Field(kind), lit(after), Piece::Field(Client)];
+            for line in [
+                &b"--xa"[..],
+                b"-xa",
+                b"1-xa",
+                b"12-x-xa",
+                b"-0a",
+                b"10a",
+                b"100 a",
+                b"-",
+                b"5-",
+                b"- \"a",
+                b"123 \"a",
+                b"1 2 \"a",
+                b"12345678 \"a",
+                b"123456789 \"a",
+            ] {
+                check_against_reference(&pieces, line);
+            }
+        }
     }
 }
