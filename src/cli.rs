@@ -142,6 +142,8 @@ pub enum FormatArg {
     /// Debian Apache `%v:%p` followed by combined.
     #[value(name = "vhost_combined", alias = "vhost-combined")]
     VhostCombined,
+    /// Pick one of the other formats per input from its first lines.
+    Auto,
 }
 
 /// `--referrer` values.

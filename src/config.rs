@@ -106,9 +106,14 @@ impl Config {
         } else {
             cli.files.iter().cloned().map(Source::from_arg).collect()
         };
+        let candidates = if cli.format == FormatArg::Auto && custom_format(&cli)?.is_none() {
+            crate::format::auto_candidates()
+        } else {
+            Vec::new()
+        };
         let (parser, unknown_fields) = custom_format(&cli)?.unwrap_or_else(|| {
             let p = match cli.format {
-                FormatArg::Combined => Predefined::Combined,
+                FormatArg::Combined | FormatArg::Auto => Predefined::Combined,
                 FormatArg::Common => Predefined::Common,
                 FormatArg::Main => Predefined::Main,
                 FormatArg::VhostCombined => Predefined::VhostCombined,
@@ -130,7 +135,7 @@ impl Config {
                 OnUnparsedArg::Fail => OnUnparsed::Fail,
             },
             max_line: cli.max_line_bytes,
-            candidates: Vec::new(),
+            candidates,
         };
         let threads = match cli.threads {
             Some(n) if n > 0 => n,

@@ -499,3 +499,40 @@ fn unknown_variables_are_kept_scrubbed_and_named_in_stats() {
     );
     assert!(err.contains("\"format\":\"nginx-format\""), "{err}");
 }
+
+#[test]
+fn auto_detects_each_input_on_its_own() {
+    let names = [
+        ("main.log", "main.out"),
+        ("vhost_combined.log", "vhost_combined.out"),
+        ("access.log", "access.out"),
+        ("common.log", "common.out"),
+    ];
+    let paths: Vec<String> = names
+        .iter()
+        .map(|(n, _)| samples().join(n).to_str().unwrap().to_owned())
+        .collect();
+    let want: Vec<u8> = names
+        .iter()
+        .flat_map(|(_, e)| fs::read(samples().join("expected").join(e)).unwrap())
+        .collect();
+    for threads in ["1", "2"] {
+        let mut args = vec!["--stats=json", "-f", "auto", "-j", threads];
+        args.extend(paths.iter().map(String::as_str));
+        let out = run(&args, b"");
+        assert!(out.status.success());
+        assert_eq!(out.stdout, want, "-j {threads}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        for (n, f) in [
+            ("main.log", "main"),
+            ("vhost_combined.log", "vhost_combined"),
+            ("access.log", "combined"),
+            ("common.log", "common"),
+        ] {
+            assert!(
+                err.contains(&format!("{n}\",\"format\":\"{f}\"")),
+                "{n} -> {f}: {err}"
+            );
+        }
+    }
+}

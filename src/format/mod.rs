@@ -93,6 +93,22 @@ pub enum FieldKind {
     Verbatim,
 }
 
+/// What `-f auto` chooses from, most specific first, since ties go to the
+/// earlier candidate: a `vhost_combined` line also parses as `combined`
+/// (host:port taken for the client, the client for the ident), never the
+/// other way round; `main` and `combined` lines differ by a field.
+pub fn auto_candidates() -> Vec<Parser> {
+    [
+        Predefined::Main,
+        Predefined::VhostCombined,
+        Predefined::Combined,
+        Predefined::Common,
+    ]
+    .into_iter()
+    .map(|p| Parser::Template(p.template()))
+    .collect()
+}
+
 /// The predefined formats selectable with `-f/--format`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Predefined {
