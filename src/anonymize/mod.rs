@@ -4,6 +4,8 @@
 //! owned by the per-worker [`Anonymizer`] and reused).
 
 pub mod ip;
+pub mod keys;
+pub mod pseudo;
 pub mod scrub;
 pub mod url;
 

@@ -1,0 +1,607 @@
+//! Key material for keyed pseudonyms: the master key, its per-mode and
+//! per-period derivations, and key files.
+//!
+//! The master key never leaves this module in a printable form except
+//! through [`MasterKey::to_hex`] (for `keygen`), and every buffer that held it
+//! is zeroized. What may be printed is [`MasterKey::id`].
+
+use std::fmt;
+use std::fs::{File, OpenOptions};
+use std::io::{self, Read, Write};
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
+use std::path::{Path, PathBuf};
+
+use hkdf::Hkdf;
+use sha2::{Digest, Sha256};
+use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
+
+/// HKDF salt: binds every derived key to this tool and this derivation
+/// scheme, so a master key reused elsewhere yields unrelated subkeys.
+const HKDF_SALT: &[u8] = b"anonlog v1";
+
+/// Longest key file accepted: 64 hex digits plus generous whitespace. A
+/// bound keeps the read in one fixed buffer that is zeroized afterwards.
+const MAX_KEY_FILE: usize = 512;
+
+/// Why a key could not be made, loaded or written. Messages never contain
+/// key material, and say how to fix the problem.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum KeyError {
+    /// The text is not a 32-byte key in hex.
+    #[error(
+        "{context}expected 64 hex digits (a 32-byte key, as written by `anonlog keygen`), {found}"
+    )]
+    Format {
+        /// `"key file PATH: "` when the text came from a file, else empty.
+        context: String,
+        /// What was found instead (never the text itself).
+        found: String,
+    },
+    /// All 32 bytes are the same value: a placeholder, not a secret.
+    #[error(
+        "{context}the key has all bytes equal, which is a placeholder, not a secret; generate one with `anonlog keygen`"
+    )]
+    Placeholder {
+        /// `"key file PATH: "` when the key came from a file, else empty.
+        context: String,
+    },
+    /// ipcrypt-pfx needs two different AES keys; with K1 == K2 the
+    /// construction outputs its input unchanged.
+    #[error(
+        "the two halves of the ipcrypt-pfx key are equal (K1 == K2), which would leave addresses unchanged; use a key from `anonlog keygen`"
+    )]
+    EqualHalves,
+    /// The key file can be read or written by its group or by others.
+    #[error(
+        "key file {} is accessible by group or others (mode {mode:04o}); fix it with: chmod 600 {}",
+        .path.display(),
+        shell_quote(.path)
+    )]
+    Permissions {
+        /// The key file.
+        path: PathBuf,
+        /// Its permission bits.
+        mode: u32,
+    },
+    /// The key path is a directory, device, FIFO or socket.
+    #[error("key file {} is not a regular file", .path.display())]
+    NotRegular {
+        /// The key path.
+        path: PathBuf,
+    },
+    /// `write_key_file` never replaces an existing file.
+    #[error(
+        "key file {} already exists; refusing to overwrite it (move it away or choose another path)",
+        .path.display()
+    )]
+    Exists {
+        /// The existing path.
+        path: PathBuf,
+    },
+    /// Reading or writing the key file failed.
+    #[error("key file {}: {source}", .path.display())]
+    Io {
+        /// The key file.
+        path: PathBuf,
+        /// The underlying error.
+        source: io::Error,
+    },
+}
+
+/// The secret every pseudonym key is derived from: 32 bytes from the OS
+/// random generator.
+///
+/// Guarantees: zeroized on drop; `Debug` prints only [`MasterKey::id`]; not
+/// `Clone`, so the only copies are the ones callers make on purpose.
+#[derive(Zeroize, ZeroizeOnDrop)]
+pub struct MasterKey([u8; 32]);
+
+impl MasterKey {
+    /// Draws a new key from the operating system's CSPRNG (`getrandom(2)`).
+    /// Fails only if the OS cannot provide randomness; never falls back to a
+    /// weaker source.
+    pub fn generate() -> io::Result<Self> {
+        let mut key = MasterKey([0; 32]);
+        getrandom::fill(&mut key.0).map_err(io::Error::from)?;
+        Ok(key)
+    }
+
+    /// Parses 64 hex digits (either case); surrounding whitespace is
+    /// ignored. Rejects other lengths, non-hex characters and keys whose
+    /// bytes are all equal. Error messages never echo the text.
+    pub fn from_hex(s: &str) -> Result<Self, KeyError> {
+        parse_hex(s, String::new())
+    }
+
+    /// The key as 64 lower-case hex digits, in a string zeroized on drop.
+    pub fn to_hex(&self) -> Zeroizing<String> {
+        let mut s = Zeroizing::new(String::with_capacity(64));
+        push_hex(&mut s, &self.0);
+        s
+    }
+
+    /// Derives the key for one pseudonymization mode and one rotation
+    /// period: HKDF-SHA256 with ikm = the master key, salt = `"anonlog v1"`,
+    /// info = `"<mode>|<period>"`, 32 bytes of output.
+    ///
+    /// `mode` names the use (e.g. `"pfx"`, `"user"`) so that no two uses
+    /// share a key; `period` is the rotation label (e.g. `"2026-11-22"`), or
+    /// `""` without rotation. Different (mode, period) pairs give
+    /// independent keys, and a derived key reveals nothing about the master
+    /// key or its siblings.
+    ///
+    /// # Panics
+    /// If `mode` contains `|`: that would make `info` ambiguous (modes are
+    /// fixed names chosen by the program, so this is a programming error).
+    pub fn derive(&self, mode: &str, period: &str) -> DerivedKey {
+        assert!(
+            !mode.contains('|'),
+            "key derivation mode must not contain '|'"
+        );
+        let hk = Hkdf::<Sha256>::new(Some(HKDF_SALT), &self.0);
+        let mut out = DerivedKey([0; 32]);
+        hk.expand_multi_info(&[mode.as_bytes(), b"|", period.as_bytes()], &mut out.0)
+            .expect("32 bytes is a valid HKDF-SHA256 output length");
+        out
+    }
+
+    /// A public name for this key: the first 8 bytes of SHA-256(master key)
+    /// as 16 lower-case hex digits. Safe to print and to store next to the
+    /// output (it tells which key produced a file); it does not help to
+    /// recover the key.
+    pub fn id(&self) -> String {
+        let digest = Sha256::digest(self.0);
+        let mut s = String::with_capacity(16);
+        push_hex(&mut s, &digest[..8]);
+        s
+    }
+}
+
+impl fmt::Debug for MasterKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("MasterKey").field("id", &self.id()).finish()
+    }
+}
+
+/// A 32-byte key derived from the master key for one mode and period (see
+/// [`MasterKey::derive`]).
+///
+/// Guarantees: zeroized on drop; `Debug` never prints it.
+#[derive(Zeroize, ZeroizeOnDrop)]
+pub struct DerivedKey([u8; 32]);
+
+impl DerivedKey {
+    /// Wraps raw key bytes that did not come from [`MasterKey::derive`]:
+    /// published test vectors, or a key shared with another Crypto-PAn or
+    /// ipcrypt tool. The caller remains responsible for zeroizing `bytes`.
+    pub fn from_bytes(bytes: &[u8; 32]) -> Self {
+        DerivedKey(*bytes)
+    }
+
+    /// The key bytes, for building a cipher or MAC.
+    pub fn as_bytes(&self) -> &[u8; 32] {
+        &self.0
+    }
+}
+
+impl fmt::Debug for DerivedKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("DerivedKey(..)")
+    }
+}
+
+/// Loads a master key from a file holding 64 hex digits (surrounding
+/// whitespace ignored).
+///
+/// Refuses, with a message that says how to fix it:
+/// * a file whose mode grants any access to group or others (`chmod 600`),
+///   since anyone who can read the key can reverse every pseudonym, and
+///   anyone who can write it can choose the key;
+/// * anything but a regular file (directories, FIFOs, devices);
+/// * more than 512 bytes, or text that is not one hex key.
+///
+/// Symlinks are followed (Kubernetes secrets and configuration managers
+/// install keys as symlinks); the checks apply to the file actually opened,
+/// read from the open descriptor, so the file cannot be swapped between the
+/// check and the read. The file's owner is not checked. The read buffer is
+/// zeroized.
+pub fn load_key_file(path: &Path) -> Result<MasterKey, KeyError> {
+    let io_err = |source| KeyError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    // O_NONBLOCK: opening a FIFO must not hang waiting for a writer; it is
+    // then refused as not a regular file.
+    let mut file = OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY)
+        .open(path)
+        .map_err(io_err)?;
+    let meta = file.metadata().map_err(io_err)?;
+    if !meta.is_file() {
+        return Err(KeyError::NotRegular {
+            path: path.to_path_buf(),
+        });
+    }
+    let mode = meta.mode() & 0o7777;
+    if mode & 0o077 != 0 {
+        return Err(KeyError::Permissions {
+            path: path.to_path_buf(),
+            mode,
+        });
+    }
+    let mut buf = Zeroizing::new([0u8; MAX_KEY_FILE]);
+    let mut len = 0;
+    loop {
+        if len == MAX_KEY_FILE {
+            // One more byte decides between "exactly full" and "too large".
+            let mut probe = Zeroizing::new([0u8; 1]);
+            if read_retrying(&mut file, &mut probe[..]).map_err(io_err)? > 0 {
+                return Err(KeyError::Format {
+                    context: file_context(path),
+                    found: format!("found a file larger than {MAX_KEY_FILE} bytes"),
+                });
+            }
+            break;
+        }
+        let n = read_retrying(&mut file, &mut buf[len..]).map_err(io_err)?;
+        if n == 0 {
+            break;
+        }
+        len += n;
+    }
+    let Ok(text) = std::str::from_utf8(&buf[..len]) else {
+        return Err(KeyError::Format {
+            context: file_context(path),
+            found: "found bytes that are not text".into(),
+        });
+    };
+    parse_hex(text, file_context(path))
+}
+
+/// Writes `key` to a new file at `path` as 64 hex digits and a newline.
+///
+/// The file is created with `O_CREAT | O_EXCL` and mode 0600 in the same
+/// system call, so it is never readable by anyone else, not even briefly
+/// (the umask can only narrow it), and an existing file or symlink at
+/// `path` is never replaced ([`KeyError::Exists`]). The data is flushed to
+/// disk before returning, since logs pseudonymized with a key that a crash
+/// lost could never be revealed. If writing fails, the partial file is
+/// removed.
+pub fn write_key_file(path: &Path, key: &MasterKey) -> Result<(), KeyError> {
+    let io_err = |source| KeyError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    let mut file = match OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+    {
+        Ok(f) => f,
+        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
+            return Err(KeyError::Exists {
+                path: path.to_path_buf(),
+            });
+        }
+        Err(e) => return Err(io_err(e)),
+    };
+    let written = file
+        .write_all(key.to_hex().as_bytes())
+        .and_then(|()| file.write_all(b"\n"))
+        .and_then(|()| file.sync_all());
+    if let Err(e) = written {
+        drop(file);
+        let _ = std::fs::remove_file(path);
+        return Err(io_err(e));
+    }
+    // Make the new directory entry durable too. Some filesystems refuse to
+    // sync a directory; the file itself is already on disk then.
+    let parent = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    if let Ok(dir) = File::open(parent) {
+        let _ = dir.sync_all();
+    }
+    Ok(())
+}
+
+fn read_retrying(file: &mut File, buf: &mut [u8]) -> io::Result<usize> {
+    loop {
+        match file.read(buf) {
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            r => return r,
+        }
+    }
+}
+
+fn file_context(path: &Path) -> String {
+    format!("key file {}: ", path.display())
+}
+
+fn parse_hex(s: &str, context: String) -> Result<MasterKey, KeyError> {
+    let s = s.trim().as_bytes();
+    if s.len() != 64 {
+        return Err(KeyError::Format {
+            context,
+            found: format!("found {} characters", s.len()),
+        });
+    }
+    let mut key = MasterKey([0; 32]);
+    for (i, pair) in s.chunks_exact(2).enumerate() {
+        match (hex_val(pair[0]), hex_val(pair[1])) {
+            (Some(hi), Some(lo)) => key.0[i] = (hi << 4) | lo,
+            _ => {
+                return Err(KeyError::Format {
+                    context,
+                    found: "found a character that is not a hex digit".into(),
+                });
+            }
+        }
+    }
+    if key.0.iter().all(|&b| b == key.0[0]) {
+        return Err(KeyError::Placeholder { context });
+    }
+    Ok(key)
+}
+
+fn hex_val(c: u8) -> Option<u8> {
+    match c {
+        b'0'..=b'9' => Some(c - b'0'),
+        b'a'..=b'f' => Some(c - b'a' + 10),
+        b'A'..=b'F' => Some(c - b'A' + 10),
+        _ => None,
+    }
+}
+
+fn push_hex(s: &mut String, bytes: &[u8]) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    for &b in bytes {
+        s.push(char::from(HEX[usize::from(b >> 4)]));
+        s.push(char::from(HEX[usize::from(b & 15)]));
+    }
+}
+
+/// The path as a shell word, so the suggested `chmod` can be pasted even
+/// when the path has spaces or quotes.
+fn shell_quote(path: &Path) -> String {
+    let s = path.to_string_lossy();
+    let plain = !s.is_empty()
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"/._-+,:@%=".contains(&b));
+    if plain {
+        s.into_owned()
+    } else {
+        format!("'{}'", s.replace('\'', r"'\''"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::{PermissionsExt, symlink};
+
+    const HEX: &str = "1522178d33a4cf80130a5b1649907d10d8988f837979652762574c2d2a842202";
+
+    fn set_mode(p: &Path, mode: u32) {
+        std::fs::set_permissions(p, std::fs::Permissions::from_mode(mode)).unwrap();
+    }
+
+    #[test]
+    fn hex_round_trip_and_whitespace() {
+        let k = MasterKey::from_hex(&format!(" \n\t{}\r\n", HEX.to_uppercase())).unwrap();
+        assert_eq!(*k.to_hex(), HEX);
+        let g = MasterKey::generate().unwrap();
+        assert_eq!(
+            MasterKey::from_hex(&g.to_hex()).unwrap().to_hex(),
+            g.to_hex()
+        );
+        assert_ne!(g.to_hex(), MasterKey::generate().unwrap().to_hex());
+    }
+
+    #[test]
+    fn bad_hex_is_rejected_without_echo() {
+        let cases = [
+            (&HEX[..63], "found 63 characters"),
+            ("", "found 0 characters"),
+            (&HEX[..62], "found 62 characters"),
+        ];
+        for (text, want) in cases {
+            let e = MasterKey::from_hex(text).unwrap_err().to_string();
+            assert!(e.contains(want), "{e}");
+        }
+        let bad = format!("{}g{}", &HEX[..10], &HEX[11..]);
+        let e = MasterKey::from_hex(&bad).unwrap_err().to_string();
+        assert!(e.contains("not a hex digit"), "{e}");
+        assert!(
+            !e.contains(&HEX[..10]),
+            "message must not echo the key: {e}"
+        );
+        let spaced = format!("{} {}", &HEX[..32], &HEX[32..]);
+        assert!(MasterKey::from_hex(&spaced).is_err());
+        for placeholder in ["0".repeat(64), "f".repeat(64), "ab".repeat(32)] {
+            assert!(matches!(
+                MasterKey::from_hex(&placeholder),
+                Err(KeyError::Placeholder { .. })
+            ));
+        }
+    }
+
+    #[test]
+    fn debug_never_prints_key() {
+        let k = MasterKey::from_hex(HEX).unwrap();
+        let d = format!("{k:?}");
+        assert!(!d.contains(&HEX[..16]) && !d.contains(&HEX[48..]), "{d}");
+        assert!(d.contains(&k.id()));
+        let dk = k.derive("pfx", "");
+        let d = format!("{dk:?}");
+        assert_eq!(d, "DerivedKey(..)");
+    }
+
+    #[test]
+    fn id_is_sha256_prefix() {
+        let k = MasterKey::from_hex(HEX).unwrap();
+        let full = Sha256::digest(k.0);
+        let mut want = String::new();
+        push_hex(&mut want, &full[..8]);
+        assert_eq!(k.id(), want);
+        assert_eq!(k.id().len(), 16);
+    }
+
+    #[test]
+    fn derivation_matches_hkdf_and_separates_uses() {
+        let k = MasterKey::from_hex(HEX).unwrap();
+        let hk = Hkdf::<Sha256>::new(Some(b"anonlog v1"), &k.0);
+        let mut want = [0u8; 32];
+        hk.expand(b"pfx|2026-11-22", &mut want).unwrap();
+        assert_eq!(k.derive("pfx", "2026-11-22").as_bytes(), &want);
+        let keys = [
+            k.derive("pfx", ""),
+            k.derive("pfx", "2026-11-22"),
+            k.derive("pfx", "2026-11-23"),
+            k.derive("det", "2026-11-22"),
+            k.derive("user", "2026-11-22"),
+            k.derive("pfx2026-11-22", ""),
+        ]
+        .map(|d| *d.as_bytes());
+        for i in 0..keys.len() {
+            for j in i + 1..keys.len() {
+                assert_ne!(keys[i], keys[j], "{i} vs {j}");
+            }
+        }
+        assert_eq!(
+            k.derive("det", "x").as_bytes(),
+            k.derive("det", "x").as_bytes()
+        );
+    }
+
+    #[test]
+    #[should_panic(expected = "must not contain")]
+    fn derive_rejects_separator_in_mode() {
+        let _ = MasterKey::from_hex(HEX).unwrap().derive("a|b", "");
+    }
+
+    #[test]
+    fn write_then_load() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("anonlog.key");
+        let k = MasterKey::generate().unwrap();
+        write_key_file(&path, &k).unwrap();
+        let meta = std::fs::metadata(&path).unwrap();
+        assert_eq!(meta.mode() & 0o077, 0, "never wider than 0600");
+        assert_eq!(meta.mode() & 0o600, 0o600);
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert_eq!(text, format!("{}\n", *k.to_hex()));
+        assert_eq!(load_key_file(&path).unwrap().id(), k.id());
+        // Never overwrites, not even with the same key.
+        let e = write_key_file(&path, &k).unwrap_err();
+        assert!(matches!(e, KeyError::Exists { .. }), "{e}");
+        assert!(e.to_string().contains("already exists"));
+        // A dangling symlink is not followed when creating.
+        let link = dir.path().join("link.key");
+        symlink(dir.path().join("target.key"), &link).unwrap();
+        assert!(matches!(
+            write_key_file(&link, &k),
+            Err(KeyError::Exists { .. })
+        ));
+        assert!(!dir.path().join("target.key").exists());
+        // Missing directory: an I/O error naming the path.
+        let e = write_key_file(&dir.path().join("no/such/key"), &k).unwrap_err();
+        assert!(matches!(e, KeyError::Io { .. }) && e.to_string().contains("no/such/key"));
+    }
+
+    #[test]
+    fn load_refuses_loose_permissions() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("my key's file");
+        std::fs::write(&path, format!("{HEX}\n")).unwrap();
+        for mode in [0o644, 0o640, 0o604, 0o620, 0o602, 0o610] {
+            set_mode(&path, mode);
+            let e = load_key_file(&path).unwrap_err();
+            assert!(matches!(e, KeyError::Permissions { .. }), "{mode:o}: {e}");
+            let msg = e.to_string();
+            assert!(msg.contains(&format!("mode {mode:04o}")), "{msg}");
+            assert!(
+                msg.contains(&format!("chmod 600 '{}'", path.display()).replace("'s", r"'\''s")),
+                "{msg}"
+            );
+        }
+        for mode in [0o600, 0o400] {
+            set_mode(&path, mode);
+            assert_eq!(*load_key_file(&path).unwrap().to_hex(), HEX);
+        }
+    }
+
+    #[test]
+    fn load_follows_symlinks_but_checks_target() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("target");
+        std::fs::write(&target, HEX).unwrap();
+        set_mode(&target, 0o600);
+        let link = dir.path().join("link");
+        symlink(&target, &link).unwrap();
+        assert_eq!(*load_key_file(&link).unwrap().to_hex(), HEX);
+        set_mode(&target, 0o644);
+        assert!(matches!(
+            load_key_file(&link),
+            Err(KeyError::Permissions { .. })
+        ));
+    }
+
+    #[test]
+    fn load_refuses_bad_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let e = load_key_file(dir.path()).unwrap_err();
+        assert!(matches!(e, KeyError::NotRegular { .. }), "{e}");
+        let missing = dir.path().join("missing");
+        assert!(matches!(load_key_file(&missing), Err(KeyError::Io { .. })));
+        let cases: [(&[u8], &str); 4] = [
+            (b"", "found 0 characters"),
+            (&[b' '; MAX_KEY_FILE + 1], "larger than 512 bytes"),
+            (b"\xff\xfe", "not text"),
+            (b"0123", "found 4 characters"),
+        ];
+        let path = dir.path().join("k");
+        for (content, want) in cases {
+            let _ = std::fs::remove_file(&path);
+            std::fs::write(&path, content).unwrap();
+            set_mode(&path, 0o600);
+            let e = load_key_file(&path).unwrap_err().to_string();
+            assert!(e.contains(want) && e.contains("key file"), "{e}");
+        }
+        // Exactly the buffer size, padded with whitespace, is accepted.
+        let mut padded = HEX.as_bytes().to_vec();
+        padded.resize(MAX_KEY_FILE, b'\n');
+        std::fs::write(&path, &padded).unwrap();
+        assert_eq!(*load_key_file(&path).unwrap().to_hex(), HEX);
+    }
+
+    #[test]
+    fn load_refuses_fifo_without_hanging() {
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("fifo");
+        let status = std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap();
+        assert!(status.success());
+        set_mode(&fifo, 0o600);
+        assert!(matches!(
+            load_key_file(&fifo),
+            Err(KeyError::NotRegular { .. })
+        ));
+    }
+
+    #[test]
+    fn shell_quoting() {
+        assert_eq!(
+            shell_quote(Path::new("/etc/anonlog/key")),
+            "/etc/anonlog/key"
+        );
+        assert_eq!(shell_quote(Path::new("/a b")), "'/a b'");
+        assert_eq!(shell_quote(Path::new("it's")), r"'it'\''s'");
+    }
+}
