@@ -5,8 +5,14 @@
 //! itself, so no field is ever copied or allocated (the rust-csv
 //! `ByteRecord` idea). The template engine is shared by every format; the
 //! predefined formats live one per file and only declare their template.
+//! JSON lines ([`json`]) and the servers' error logs ([`errorlog`]) have
+//! scanners of their own behind the same [`Parser`] interface, and
+//! [`detect`] picks a format for `-f auto`.
 
 mod clf;
+pub mod detect;
+pub mod errorlog;
+pub mod json;
 pub mod syslog;
 mod template;
 
@@ -24,6 +30,13 @@ pub enum Parser {
     /// A template of literals and fields (CLF family, compiled nginx
     /// `log_format` and Apache `LogFormat` strings).
     Template(Template),
+    /// One JSON object per line (nginx `escape=json` recipes, Caddy,
+    /// Traefik), with key rules.
+    Json(json::JsonFormat),
+    /// The nginx error log.
+    NginxError,
+    /// The Apache httpd error log (2.4 and 2.2 default layouts).
+    ApacheError,
 }
 
 impl Parser {
@@ -31,6 +44,9 @@ impl Parser {
     pub fn name(&self) -> &str {
         match self {
             Parser::Template(t) => t.name(),
+            Parser::Json(_) => "json",
+            Parser::NginxError => "nginx-error",
+            Parser::ApacheError => "apache-error",
         }
     }
 
@@ -40,6 +56,9 @@ impl Parser {
     pub fn parse(&self, line: &[u8], fields: &mut Fields) -> bool {
         match self {
             Parser::Template(t) => t.parse(line, fields),
+            Parser::Json(j) => j.parse(line, fields),
+            Parser::NginxError => errorlog::parse_nginx_error(line, fields),
+            Parser::ApacheError => errorlog::parse_apache_error(line, fields),
         }
     }
 }
