@@ -84,6 +84,12 @@ pub struct Cli {
     #[arg(long, value_name = "LOGFORMAT", conflicts_with_all = ["format"])]
     pub apache_format: Option<String>,
 
+    /// With -f json or auto: treat the JSON key KEY (dotted path or last
+    /// component) by RULE: addr, xff, user, request, uri, query, referrer,
+    /// secret, text or keep. Later rules win.
+    #[arg(long, value_name = "KEY=RULE")]
+    pub json_key: Vec<String>,
+
     /// IPv4 prefix length to keep (0..=32).
     #[arg(long, value_name = "N", default_value_t = 24, value_parser = clap::value_parser!(u8).range(0..=32))]
     pub ipv4_prefix: u8,
@@ -142,6 +148,14 @@ pub enum FormatArg {
     /// Debian Apache `%v:%p` followed by combined.
     #[value(name = "vhost_combined", alias = "vhost-combined")]
     VhostCombined,
+    /// One JSON object per line (nginx `escape=json`, Caddy, Traefik).
+    Json,
+    /// nginx error log.
+    #[value(name = "nginx-error")]
+    NginxError,
+    /// Apache 2.2/2.4 error log.
+    #[value(name = "apache-error")]
+    ApacheError,
     /// Pick one of the other formats per input from its first lines.
     Auto,
 }

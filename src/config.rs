@@ -106,19 +106,38 @@ impl Config {
         } else {
             cli.files.iter().cloned().map(Source::from_arg).collect()
         };
-        let candidates = if cli.format == FormatArg::Auto && custom_format(&cli)?.is_none() {
-            crate::format::auto_candidates()
+        let mut json = crate::format::json::JsonFormat::new();
+        for rule in &cli.json_key {
+            anyhow::ensure!(
+                matches!(cli.format, FormatArg::Json | FormatArg::Auto),
+                "--json-key needs -f json or -f auto"
+            );
+            json.add_rule(rule).map_err(|e| anyhow::anyhow!("--json-key {rule:?}: {e}"))?;
+        }
+        let custom = custom_format(&cli)?;
+        let candidates = if cli.format == FormatArg::Auto && custom.is_none() {
+            crate::format::detect::builtin_candidates()
+                .into_iter()
+                .map(|p| match p {
+                    crate::format::Parser::Json(_) => crate::format::Parser::Json(json.clone()),
+                    other => other,
+                })
+                .collect()
         } else {
             Vec::new()
         };
-        let (parser, unknown_fields) = custom_format(&cli)?.unwrap_or_else(|| {
+        let (parser, unknown_fields) = custom.unwrap_or_else(|| {
+            use crate::format::Parser;
             let p = match cli.format {
-                FormatArg::Combined | FormatArg::Auto => Predefined::Combined,
-                FormatArg::Common => Predefined::Common,
-                FormatArg::Main => Predefined::Main,
-                FormatArg::VhostCombined => Predefined::VhostCombined,
+                FormatArg::Combined | FormatArg::Auto => Parser::Template(Predefined::Combined.template()),
+                FormatArg::Common => Parser::Template(Predefined::Common.template()),
+                FormatArg::Main => Parser::Template(Predefined::Main.template()),
+                FormatArg::VhostCombined => Parser::Template(Predefined::VhostCombined.template()),
+                FormatArg::Json => Parser::Json(json),
+                FormatArg::NginxError => Parser::NginxError,
+                FormatArg::ApacheError => Parser::ApacheError,
             };
-            (crate::format::Parser::Template(p.template()), Vec::new())
+            (p, Vec::new())
         });
         let rules = Rules {
             parser,

@@ -5,10 +5,15 @@
 //! itself, so no field is ever copied or allocated (the rust-csv
 //! `ByteRecord` idea). The template engine is shared by every format; the
 //! predefined formats live one per file and only declare their template.
+//! JSON lines ([`json`]) and the servers' error logs ([`errorlog`]) have
+//! scanners of their own behind the same [`Parser`] interface, and
+//! [`detect`] picks a format for `-f auto`.
 
 pub mod apache;
 mod clf;
 pub mod detect;
+pub mod errorlog;
+pub mod json;
 pub mod nginx;
 pub mod syslog;
 mod template;
@@ -27,6 +32,13 @@ pub enum Parser {
     /// A template of literals and fields (CLF family, compiled nginx
     /// `log_format` and Apache `LogFormat` strings).
     Template(Template),
+    /// One JSON object per line (nginx `escape=json` recipes, Caddy,
+    /// Traefik), with key rules.
+    Json(json::JsonFormat),
+    /// The nginx error log.
+    NginxError,
+    /// The Apache httpd error log (2.4 and 2.2 default layouts).
+    ApacheError,
 }
 
 impl Parser {
@@ -34,6 +46,9 @@ impl Parser {
     pub fn name(&self) -> &str {
         match self {
             Parser::Template(t) => t.name(),
+            Parser::Json(_) => "json",
+            Parser::NginxError => "nginx-error",
+            Parser::ApacheError => "apache-error",
         }
     }
 
@@ -43,6 +58,9 @@ impl Parser {
     pub fn parse(&self, line: &[u8], fields: &mut Fields) -> bool {
         match self {
             Parser::Template(t) => t.parse(line, fields),
+            Parser::Json(j) => j.parse(line, fields),
+            Parser::NginxError => errorlog::parse_nginx_error(line, fields),
+            Parser::ApacheError => errorlog::parse_apache_error(line, fields),
         }
     }
 }
@@ -91,22 +109,6 @@ pub enum FieldKind {
     /// A value that cannot hold personal data (numbers, times, status,
     /// sizes, durations): kept byte for byte.
     Verbatim,
-}
-
-/// What `-f auto` chooses from, most specific first, since ties go to the
-/// earlier candidate: a `vhost_combined` line also parses as `combined`
-/// (host:port taken for the client, the client for the ident), never the
-/// other way round; `main` and `combined` lines differ by a field.
-pub fn auto_candidates() -> Vec<Parser> {
-    [
-        Predefined::Main,
-        Predefined::VhostCombined,
-        Predefined::Combined,
-        Predefined::Common,
-    ]
-    .into_iter()
-    .map(|p| Parser::Template(p.template()))
-    .collect()
 }
 
 /// The predefined formats selectable with `-f/--format`.

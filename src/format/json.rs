@@ -1,0 +1,927 @@
+//! `-f json`: one JSON object per line (nginx `log_format … escape=json`,
+//! Caddy, Traefik). Layouts: shared/reference/formats.md 1.2, 1.4, 3.
+//!
+//! A byte-level scanner walks the object without decoding or allocating: it
+//! tracks the dotted key path of nested objects (`request.headers.Cookie`)
+//! and reports one [`Span`] per string value, the bytes between the quotes,
+//! still escaped, with a [`FieldKind`] chosen by key. Object keys are reported
+//! as [`FieldKind::Text`] spans too: Caddy logs header names as keys, and
+//! those are chosen by the client. Numbers, booleans and `null` get no span
+//! and are kept. Everything outside spans (structure, whitespace, key quotes)
+//! is copied byte for byte, so the output is the input with field contents
+//! rewritten, never a re-serialization.
+//!
+//! Strings are scanned, not validated: a `"` preceded by an odd number of
+//! backslashes does not end a string, and any other byte is accepted inside
+//! one. That reads nginx `escape=json` output, which passes bytes >= 0x7F
+//! through raw (invalid UTF-8), and also the common mistake of a JSON-shaped
+//! `log_format` without `escape=json`, whose `\x22` escapes are not JSON but
+//! can never end a string. The structure (objects, arrays, `:` and `,`,
+//! number and literal grammar) is checked strictly, and a line that is not a
+//! single object, give or take surrounding whitespace, is not parsed.
+//!
+//! Limits, by design:
+//! - Escaped content is never unescaped, so an IP literal written with JSON
+//!   escapes (`198\u002e51\u002e100\u002e7`) is not recognised in a text
+//!   value, and a client value written that way is not an address (it
+//!   becomes `0.0.0.0`). nginx and Caddy never escape digits, dots or colons.
+//! - Rules apply to string values, and to each string element of an array
+//!   (Caddy logs headers as arrays of strings). A bare number under a
+//!   personal key (`"user_id":42`) is kept: replacing it by `-` would not be
+//!   JSON.
+//! - Nesting deeper than 32 objects and arrays is not parsed.
+
+use super::FieldKind::{self, *};
+use super::{Fields, Span};
+
+/// Containers (objects and arrays) that may be open at once.
+const MAX_NEST: usize = 32;
+
+/// The rules `--json-key KEY=RULE` accepts, with the kind each selects.
+pub const RULES: &[(&str, FieldKind)] = &[
+    ("addr", Client),
+    ("xff", ForwardedFor),
+    ("user", User),
+    ("request", Request),
+    ("uri", Target),
+    ("query", Query),
+    ("referrer", Referer),
+    ("secret", Secret),
+    ("text", Text),
+    ("keep", Verbatim),
+];
+
+/// The default key rules: common nginx JSON recipes (nginx variable names,
+/// Matomo's keys), Caddy and Traefik.
+///
+/// All are bare keys, which match as the last key of any path: Caddy's
+/// `request.remote_ip`, `request.client_ip`, `request.uri` and
+/// `request.headers.{X-Forwarded-For,Referer,Cookie,Authorization,User-Agent}`
+/// are covered by `remote_ip`, `client_ip`, `uri`, `X-Forwarded-For`,
+/// `referer`, `cookie`, `Authorization` and `User-Agent` (and parsing skips
+/// full-path comparisons while no rule has a dot).
+const DEFAULTS: &[(&str, FieldKind)] = &[
+    // Client addresses.
+    ("remote_addr", Client),
+    ("client_ip", Client),
+    ("clientip", Client),
+    ("ip", Client),
+    ("remote_ip", Client),
+    ("realip_remote_addr", Client),
+    ("ClientHost", Client),
+    ("ClientAddr", Client),
+    ("X-Real-IP", Client),
+    // Address lists.
+    ("http_x_forwarded_for", ForwardedFor),
+    ("x_forwarded_for", ForwardedFor),
+    ("proxy_add_x_forwarded_for", ForwardedFor),
+    ("xff", ForwardedFor),
+    ("X-Forwarded-For", ForwardedFor),
+    ("request_X-Forwarded-For", ForwardedFor),
+    // Users.
+    ("remote_user", User),
+    ("user_id", User),
+    ("user", User),
+    ("ClientUsername", User),
+    // Request lines and targets.
+    ("request", Request),
+    ("request_uri", Target),
+    ("uri", Target),
+    ("path", Target),
+    ("document_uri", Target),
+    ("RequestPath", Target),
+    // Query strings.
+    ("args", Query),
+    ("query_string", Query),
+    // Referrers.
+    ("http_referer", Referer),
+    ("http_referrer", Referer),
+    ("referer", Referer),
+    ("referrer", Referer),
+    ("request_Referer", Referer),
+    // Secrets.
+    ("http_cookie", Secret),
+    ("cookie", Secret),
+    ("Set-Cookie", Secret),
+    ("request_Cookie", Secret),
+    ("http_authorization", Secret),
+    ("Authorization", Secret),
+    ("Proxy-Authorization", Secret),
+    ("request_Authorization", Secret),
+    ("ssl_client_s_dn", Secret),
+    ("ssl_client_cert", Secret),
+    ("ssl_client_raw_cert", Secret),
+    ("ssl_client_escaped_cert", Secret),
+    // User agents.
+    ("http_user_agent", UserAgent),
+    ("user_agent", UserAgent),
+    ("User-Agent", UserAgent),
+    ("request_User-Agent", UserAgent),
+];
+
+#[derive(Clone, Debug)]
+struct Rule {
+    /// ASCII-lowercased.
+    key: Box<[u8]>,
+    kind: FieldKind,
+}
+
+/// `rule` (lowercase) equals `key` ASCII case-insensitively.
+#[inline]
+fn eq_lower(rule: &[u8], key: &[u8]) -> bool {
+    rule.len() == key.len()
+        && rule
+            .iter()
+            .zip(key)
+            .all(|(&r, &k)| r == k.to_ascii_lowercase())
+}
+
+/// The JSON line format: key rules and the scanner.
+///
+/// A rule's key matches a value whose full dotted key path equals it
+/// (`request.headers.Cookie`) or whose last key equals it (`Cookie`), ASCII
+/// case-insensitively (header names are case-insensitive, and Caddy and
+/// Traefik spell them differently). When several rules match, the one added
+/// last wins, so `--json-key` rules override the defaults. String values that
+/// no rule matches are [`FieldKind::Text`]: kept, scrubbed of IP literals.
+#[derive(Clone, Debug)]
+pub struct JsonFormat {
+    rules: Vec<Rule>,
+    /// Indices into `rules` by key length, ascending: a key only ever
+    /// compares with rules of its own length.
+    by_len: Vec<Vec<usize>>,
+    /// The same for the rules whose key has a `.`, the only ones that can
+    /// match a full path of more than one key.
+    dotted_by_len: Vec<Vec<usize>>,
+}
+
+impl Default for JsonFormat {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl JsonFormat {
+    /// The defaults, covering common nginx JSON recipes, Caddy and Traefik.
+    pub fn new() -> Self {
+        let mut f = JsonFormat::empty();
+        for &(key, kind) in DEFAULTS {
+            f.set(key, kind);
+        }
+        f
+    }
+
+    /// A format with no key rules: every string value is text.
+    pub fn empty() -> Self {
+        JsonFormat {
+            rules: Vec::new(),
+            by_len: Vec::new(),
+            dotted_by_len: Vec::new(),
+        }
+    }
+
+    /// Adds a `--json-key KEY=RULE` rule, where RULE is one of `addr`,
+    /// `xff`, `user`, `request`, `uri`, `query`, `referrer`, `secret`,
+    /// `text`, `keep` (see [`RULES`]). It replaces any earlier rule for the
+    /// same key, default or not. KEY is a dotted path (`request.headers.X-Token`)
+    /// or a bare key; it cannot contain `=` (the spec is split at the last one).
+    pub fn add_rule(&mut self, spec: &str) -> Result<(), String> {
+        let Some((key, rule)) = spec.rsplit_once('=') else {
+            return Err(format!("--json-key {spec:?}: expected KEY=RULE"));
+        };
+        if key.is_empty() {
+            return Err(format!("--json-key {spec:?}: empty key"));
+        }
+        let Some(&(_, kind)) = RULES.iter().find(|(name, _)| *name == rule) else {
+            let names: Vec<&str> = RULES.iter().map(|(n, _)| *n).collect();
+            return Err(format!(
+                "--json-key {spec:?}: unknown rule {rule:?} (expected one of {})",
+                names.join(", ")
+            ));
+        };
+        self.set(key, kind);
+        Ok(())
+    }
+
+    fn set(&mut self, key: &str, kind: FieldKind) {
+        let key = key.to_ascii_lowercase().into_bytes();
+        self.rules.retain(|r| *r.key != *key);
+        self.rules.push(Rule {
+            key: key.into(),
+            kind,
+        });
+        self.by_len.clear();
+        self.dotted_by_len.clear();
+        for (i, r) in self.rules.iter().enumerate() {
+            let n = r.key.len();
+            if self.by_len.len() <= n {
+                self.by_len.resize(n + 1, Vec::new());
+            }
+            self.by_len[n].push(i);
+            if r.key.contains(&b'.') {
+                if self.dotted_by_len.len() <= n {
+                    self.dotted_by_len.resize(n + 1, Vec::new());
+                }
+                self.dotted_by_len[n].push(i);
+            }
+        }
+    }
+
+    /// The kind rules give a value at the dotted `path` (for tests and
+    /// diagnostics; parsing does not build path strings).
+    pub fn kind_of(&self, path: &str) -> FieldKind {
+        let last = path.rsplit('.').next().unwrap_or(path).as_bytes();
+        self.rules
+            .iter()
+            .rev()
+            .find(|r| eq_lower(&r.key, last) || eq_lower(&r.key, path.as_bytes()))
+            .map_or(Text, |r| r.kind)
+    }
+
+    /// Parses one line (without terminator) into `fields`: one span per
+    /// string value (between its quotes) and per object key. `false` means
+    /// the line is not a single JSON object (after optional surrounding
+    /// whitespace) and must take the fail-closed path.
+    pub fn parse(&self, line: &[u8], fields: &mut Fields) -> bool {
+        fields.clear();
+        let mut s = Scanner {
+            line,
+            pos: 0,
+            fields,
+            format: self,
+            path: [(0, 0); MAX_NEST],
+        };
+        s.ws();
+        if s.peek() != Some(b'{') || !s.object(0, 0) {
+            return false;
+        }
+        s.ws();
+        s.pos == line.len()
+    }
+}
+
+/// The first `"` or `\\` at or after `from`. Eight bytes at a time: keys
+/// and most values are too short for memchr's setup to pay off.
+#[inline]
+fn quote_or_backslash(line: &[u8], from: usize) -> Option<usize> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let mut i = from;
+    while let Some(chunk) = line.get(i..i + 8) {
+        let w = u64::from_le_bytes(chunk.try_into().expect("8 bytes"));
+        let q = w ^ (ONES * u64::from(b'"'));
+        let b = w ^ (ONES * u64::from(b'\\'));
+        // A zero byte of q or b is a match; the lowest flagged byte is
+        // always a true one.
+        let hit = (q.wrapping_sub(ONES) & !q | b.wrapping_sub(ONES) & !b) & HIGH;
+        if hit != 0 {
+            return Some(i + (hit.trailing_zeros() / 8) as usize);
+        }
+        i += 8;
+    }
+    let tail = line.get(i..)?;
+    tail.iter()
+        .position(|&c| c == b'"' || c == b'\\')
+        .map(|p| i + p)
+}
+
+struct Scanner<'a, 'f> {
+    line: &'a [u8],
+    pos: usize,
+    fields: &'f mut Fields,
+    format: &'a JsonFormat,
+    /// The key of each enclosing object member, outermost first.
+    path: [(usize, usize); MAX_NEST],
+}
+
+impl Scanner<'_, '_> {
+    #[inline]
+    fn peek(&self) -> Option<u8> {
+        self.line.get(self.pos).copied()
+    }
+
+    #[inline]
+    fn ws(&mut self) {
+        while let Some(b' ' | b'\t' | b'\r' | b'\n') = self.peek() {
+            self.pos += 1;
+        }
+    }
+
+    #[inline]
+    fn push(&mut self, kind: FieldKind, (start, end): (usize, usize)) {
+        if kind == Text && start == end {
+            return;
+        }
+        self.fields.push(Span { kind, start, end });
+    }
+
+    /// At a `"`: the content range of the string; `pos` moves past it.
+    fn string(&mut self) -> Option<(usize, usize)> {
+        let line = self.line;
+        let start = self.pos + 1;
+        let mut i = start;
+        loop {
+            i = quote_or_backslash(line, i)?;
+            if line[i] == b'"' {
+                self.pos = i + 1;
+                return Some((start, i));
+            }
+            // A backslash escapes the next byte, whatever it is.
+            i += 2;
+        }
+    }
+
+    /// At a `{`, with `level` keys on the path and `nest` containers open.
+    fn object(&mut self, level: usize, nest: usize) -> bool {
+        if nest >= MAX_NEST {
+            return false;
+        }
+        self.pos += 1;
+        self.ws();
+        if self.peek() == Some(b'}') {
+            self.pos += 1;
+            return true;
+        }
+        loop {
+            if self.peek() != Some(b'"') {
+                return false;
+            }
+            let Some(key) = self.string() else {
+                return false;
+            };
+            self.push(Text, key);
+            self.path[level] = key;
+            self.ws();
+            if self.peek() != Some(b':') {
+                return false;
+            }
+            self.pos += 1;
+            self.ws();
+            let ok = match self.peek() {
+                Some(b'"') => {
+                    let kind = self.kind(level + 1);
+                    match self.string() {
+                        Some(v) => {
+                            self.push(kind, v);
+                            true
+                        }
+                        None => false,
+                    }
+                }
+                Some(b'{') => self.object(level + 1, nest + 1),
+                Some(b'[') => {
+                    let kind = self.kind(level + 1);
+                    self.array(level + 1, nest + 1, kind)
+                }
+                _ => self.scalar(),
+            };
+            if !ok {
+                return false;
+            }
+            self.ws();
+            match self.peek() {
+                Some(b',') => {
+                    self.pos += 1;
+                    self.ws();
+                }
+                Some(b'}') => {
+                    self.pos += 1;
+                    return true;
+                }
+                _ => return false,
+            }
+        }
+    }
+
+    /// At a `[`: string elements take `kind`, the kind of the array's key;
+    /// objects inside continue the array's key path.
+    fn array(&mut self, level: usize, nest: usize, kind: FieldKind) -> bool {
+        if nest >= MAX_NEST {
+            return false;
+        }
+        self.pos += 1;
+        self.ws();
+        if self.peek() == Some(b']') {
+            self.pos += 1;
+            return true;
+        }
+        loop {
+            let ok = match self.peek() {
+                Some(b'"') => match self.string() {
+                    Some(v) => {
+                        self.push(kind, v);
+                        true
+                    }
+                    None => false,
+                },
+                Some(b'{') => self.object(level, nest + 1),
+                Some(b'[') => self.array(level, nest + 1, kind),
+                _ => self.scalar(),
+            };
+            if !ok {
+                return false;
+            }
+            self.ws();
+            match self.peek() {
+                Some(b',') => {
+                    self.pos += 1;
+                    self.ws();
+                }
+                Some(b']') => {
+                    self.pos += 1;
+                    return true;
+                }
+                _ => return false,
+            }
+        }
+    }
+
+    /// A number, `true`, `false` or `null`: nothing personal, no span.
+    fn scalar(&mut self) -> bool {
+        let rest = &self.line[self.pos..];
+        for lit in [&b"true"[..], b"false", b"null"] {
+            if rest.starts_with(lit) {
+                self.pos += lit.len();
+                return true;
+            }
+        }
+        self.number()
+    }
+
+    /// JSON number grammar, tolerating leading zeros (still only digits).
+    fn number(&mut self) -> bool {
+        if self.peek() == Some(b'-') {
+            self.pos += 1;
+        }
+        if !self.digits() {
+            return false;
+        }
+        if self.peek() == Some(b'.') {
+            self.pos += 1;
+            if !self.digits() {
+                return false;
+            }
+        }
+        if let Some(b'e' | b'E') = self.peek() {
+            self.pos += 1;
+            if let Some(b'+' | b'-') = self.peek() {
+                self.pos += 1;
+            }
+            if !self.digits() {
+                return false;
+            }
+        }
+        true
+    }
+
+    fn digits(&mut self) -> bool {
+        let n = self.line[self.pos..]
+            .iter()
+            .take_while(|b| b.is_ascii_digit())
+            .count();
+        self.pos += n;
+        n > 0
+    }
+
+    /// The kind of a value whose key path is `self.path[..len]` (`len >= 1`).
+    fn kind(&self, len: usize) -> FieldKind {
+        let path = &self.path[..len];
+        let (ls, le) = path[len - 1];
+        let last = &self.line[ls..le];
+        let rules = &self.format.rules;
+        // The latest matching rule wins: the last one of each bucket that
+        // matches, then the later of the two.
+        let mut best = self.format.by_len.get(last.len()).and_then(|b| {
+            b.iter()
+                .rev()
+                .copied()
+                .find(|&i| eq_lower(&rules[i].key, last))
+        });
+        if len > 1 && !self.format.dotted_by_len.is_empty() {
+            let total = path.iter().map(|(s, e)| e - s).sum::<usize>() + len - 1;
+            if let Some(b) = self.format.dotted_by_len.get(total) {
+                for &i in b.iter().rev() {
+                    if best.is_some_and(|j| j > i) {
+                        break;
+                    }
+                    if self.path_is(path, &rules[i].key) {
+                        best = Some(i);
+                        break;
+                    }
+                }
+            }
+        }
+        best.map_or(Text, |i| rules[i].kind)
+    }
+
+    /// `path`'s keys joined with `.` equal `key` (lowercase, of the same
+    /// length). Compared from the last key back: rules sharing a prefix
+    /// (`request.headers.`) differ at the end.
+    fn path_is(&self, path: &[(usize, usize)], key: &[u8]) -> bool {
+        let mut end = key.len();
+        for (i, &(s, e)) in path.iter().enumerate().rev() {
+            let start = end - (e - s);
+            if !eq_lower(&key[start..end], &self.line[s..e]) {
+                return false;
+            }
+            if i > 0 {
+                if key[start - 1] != b'.' {
+                    return false;
+                }
+                end = start - 1;
+            }
+        }
+        true
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::anonymize::ip::Truncate;
+    use crate::anonymize::{Anonymizer, OnUnparsed, ReferrerMode, Rules};
+    use crate::format::Parser;
+    use crate::stats::Stats;
+
+    type Expected<'a> = &'a [(FieldKind, &'a [u8])];
+
+    /// The value spans (keys left out) as (kind, bytes).
+    fn values<'a>(f: &JsonFormat, line: &'a [u8]) -> Option<Vec<(FieldKind, &'a [u8])>> {
+        let mut fields = Fields::new();
+        if !f.parse(line, &mut fields) {
+            return None;
+        }
+        let spans = fields.spans();
+        for w in spans.windows(2) {
+            assert!(w[0].end <= w[1].start, "spans ascending and disjoint");
+        }
+        Some(
+            spans
+                .iter()
+                // A key span is followed by `":`.
+                .filter(|s| line.get(s.end..s.end + 2) != Some(b"\":"))
+                .map(|s| (s.kind, &line[s.start..s.end]))
+                .collect(),
+        )
+    }
+
+    #[test]
+    fn nginx_escape_json_lines() {
+        let f = JsonFormat::new();
+        let cases: &[(&[u8], Expected)] = &[
+            (
+                br#"{"time":"2026-11-22T08:38:17+00:00","remote_addr":"198.51.100.7","remote_user":"","request":"GET /p?a=\"b\" HTTP/1.1","status":200,"body_bytes_sent":3,"request_time":0.001,"http_referer":"http://r/?q=1","http_user_agent":"ua \"q\" \\","http_x_forwarded_for":"203.0.113.9, 192.0.2.1"}"#,
+                &[
+                    (Text, b"2026-11-22T08:38:17+00:00"),
+                    (Client, b"198.51.100.7"),
+                    (User, b""),
+                    (Request, br#"GET /p?a=\"b\" HTTP/1.1"#),
+                    (Referer, b"http://r/?q=1"),
+                    (UserAgent, br#"ua \"q\" \\"#),
+                    (ForwardedFor, b"203.0.113.9, 192.0.2.1"),
+                ],
+            ),
+            (
+                // Raw bytes >= 0x80 pass through nginx escape=json.
+                b"{\"remote_addr\":\"2001:db8::1\",\"http_referer\":\"http://r/\xE9t\xC3\xA9\",\"ua\":\"\x7F\xFF\",\"args\":\"x=1\"}",
+                &[
+                    (Client, b"2001:db8::1"),
+                    (Referer, b"http://r/\xE9t\xC3\xA9"),
+                    (Text, b"\x7F\xFF"),
+                    (Query, b"x=1"),
+                ],
+            ),
+            (
+                // Matomo's recipe, with spaces after the colons.
+                br#"  {"ip": "192.0.2.44", "host": "example.com", "path": "/a?b=c", "status": "200", "referrer": "-", "user_agent": "curl", "length": 1, "generation_time_milli": 0.0, "date": "2026-11-22T08:38:17+00:00"}  "#,
+                &[
+                    (Client, b"192.0.2.44"),
+                    (Text, b"example.com"),
+                    (Target, b"/a?b=c"),
+                    (Text, b"200"),
+                    (Referer, b"-"),
+                    (UserAgent, b"curl"),
+                    (Text, b"2026-11-22T08:38:17+00:00"),
+                ],
+            ),
+            (
+                // escape=json forgotten: `\x22` cannot end a string.
+                br#"{"request":"GET /\x22 HTTP/1.1","e":"\\","n":null,"t":true,"f":false,"x":-1.5e+3}"#,
+                &[(Request, br#"GET /\x22 HTTP/1.1"#), (Text, br"\\")],
+            ),
+            (b"{}", &[]),
+        ];
+        for (line, want) in cases {
+            assert_eq!(
+                values(&f, line).as_deref(),
+                Some(*want),
+                "{}",
+                String::from_utf8_lossy(line)
+            );
+        }
+    }
+
+    #[test]
+    fn caddy_nested_objects_and_header_arrays() {
+        let f = JsonFormat::new();
+        let line = br#"{"level":"info","ts":1761019828.6153953,"logger":"http.log.access","msg":"handled request","request":{"remote_ip":"198.51.100.7","remote_port":"46628","client_ip":"203.0.113.5","proto":"HTTP/1.1","method":"GET","host":"localhost","uri":"/?x=1","headers":{"Referer":["https://r.example/?q=1"],"Cookie":["a=b","c=d"],"User-Agent":["Mozilla/5.0"],"X-Forwarded-For":["203.0.113.5"],"If-None-Match":["\"ddnp\""]},"tls":{"server_name":"example.com"}},"bytes_read":0,"user_id":"bob","duration":0.001,"size":0,"status":304,"resp_headers":{"Server":["Caddy"],"Set-Cookie":["s=1"]}}"#;
+        let want: &[(FieldKind, &[u8])] = &[
+            (Text, b"info"),
+            (Text, b"http.log.access"),
+            (Text, b"handled request"),
+            (Client, b"198.51.100.7"),
+            (Text, b"46628"),
+            (Client, b"203.0.113.5"),
+            (Text, b"HTTP/1.1"),
+            (Text, b"GET"),
+            (Text, b"localhost"),
+            (Target, b"/?x=1"),
+            (Referer, b"https://r.example/?q=1"),
+            (Secret, b"a=b"),
+            (Secret, b"c=d"),
+            (UserAgent, b"Mozilla/5.0"),
+            (ForwardedFor, b"203.0.113.5"),
+            (Text, br#"\"ddnp\""#),
+            (Text, b"example.com"),
+            (User, b"bob"),
+            (Text, b"Caddy"),
+            (Secret, b"s=1"),
+        ];
+        assert_eq!(values(&f, line).as_deref(), Some(want));
+        // Keys get text spans too.
+        let mut fields = Fields::new();
+        assert!(f.parse(line, &mut fields));
+        assert_eq!(
+            &line[fields.spans()[0].start..fields.spans()[0].end],
+            b"level"
+        );
+    }
+
+    #[test]
+    fn key_rules() {
+        let mut f = JsonFormat::new();
+        let cases = [
+            ("request.remote_ip", Client),
+            ("remote_addr", Client),
+            ("REMOTE_ADDR", Client),
+            ("request.headers.cookie", Secret),
+            ("x.y.Cookie", Secret),
+            ("ClientAddr", Client),
+            ("request", Request),
+            ("request.uri", Target),
+            ("a.referer", Referer),
+            ("status", Text),
+            ("request.headers.X-Token", Text),
+        ];
+        for (path, kind) in cases {
+            assert_eq!(f.kind_of(path), kind, "{path}");
+        }
+        f.add_rule("request.headers.X-Token=secret").unwrap();
+        f.add_rule("uri=keep").unwrap();
+        f.add_rule("sid=query").unwrap();
+        f.add_rule("a=b=addr").unwrap();
+        assert_eq!(f.kind_of("request.headers.X-Token"), Secret);
+        assert_eq!(
+            f.kind_of("other.X-Token"),
+            Text,
+            "dotted rule: full path only"
+        );
+        assert_eq!(f.kind_of("request.uri"), Verbatim, "later rule wins");
+        assert_eq!(f.kind_of("a=b"), Client);
+        for bad in ["uri", "=keep", "uri=drop", "uri="] {
+            assert!(f.add_rule(bad).is_err(), "{bad}");
+        }
+        let line =
+            br#"{"request":{"uri":"/?a=1","headers":{"X-Token":["t"]}},"sid":"s","a=b":"x"}"#;
+        assert_eq!(
+            values(&f, line).unwrap(),
+            vec![
+                (Verbatim, &b"/?a=1"[..]),
+                (Secret, b"t"),
+                (Query, b"s"),
+                (Client, b"x")
+            ]
+        );
+        for (name, kind) in RULES {
+            let mut g = JsonFormat::empty();
+            g.add_rule(&format!("k={name}")).unwrap();
+            assert_eq!(g.kind_of("k"), *kind);
+        }
+        assert_eq!(JsonFormat::empty().kind_of("remote_addr"), Text);
+    }
+
+    #[test]
+    fn arrays_of_objects_continue_the_path() {
+        let f = JsonFormat::new();
+        let line =
+            br#"{"hops":[{"ip":"192.0.2.1"},[{"ip":"192.0.2.2"}]],"referer":["a",["b"],1,null]}"#;
+        assert_eq!(
+            values(&f, line).unwrap(),
+            vec![
+                (Client, &b"192.0.2.1"[..]),
+                (Client, b"192.0.2.2"),
+                (Referer, b"a"),
+                (Referer, b"b"),
+            ]
+        );
+    }
+
+    #[test]
+    fn rejects_non_objects() {
+        let f = JsonFormat::new();
+        let nested = |n: usize| format!("{}1{}", "{\"a\":[".repeat(n), "]}".repeat(n));
+        let deep = nested(17);
+        for line in [
+            &b""[..],
+            b"   ",
+            b"[1,2]",
+            b"\"str\"",
+            b"42",
+            b"null",
+            b"{",
+            b"{} {}",
+            b"{}x",
+            b"caddy  | {\"a\":1}",
+            b"{\"a\":1,}",
+            b"{\"a\" 1}",
+            b"{\"a\":}",
+            b"{\"a\":-}",
+            b"{\"a\":01.}",
+            b"{\"a\":1.e5}",
+            b"{\"a\":tru}",
+            b"{\"a\":1 \"b\":2}",
+            b"{a:1}",
+            b"{\"a\":\"unterminated}",
+            b"{\"a\":\"esc\\\"}",
+            b"{\"a\":[1,]}",
+            b"{\"a\":[1}",
+            b"{\"a\":\"x\"]",
+            b"{\"a\":192.0.2.1}",
+            b"192.0.2.1 - - [t] \"GET / HTTP/1.1\" 200 1 \"-\" \"-\"",
+            deep.as_bytes(),
+        ] {
+            let mut fields = Fields::new();
+            assert!(
+                !f.parse(line, &mut fields),
+                "{}",
+                String::from_utf8_lossy(line)
+            );
+        }
+        assert!(f.parse(nested(16).as_bytes(), &mut Fields::new()));
+    }
+
+    #[test]
+    fn quote_or_backslash_matches_a_plain_search() {
+        let fill = [b'a', 0x21, 0x23, 0xA2, 0xDC, 0x5B, 0x5D, 0x00, 0xFF, 0x01];
+        for len in 0..40 {
+            for &f in &fill {
+                let mut v = vec![f; len];
+                for from in 0..=len {
+                    assert_eq!(quote_or_backslash(&v, from), None);
+                }
+                for at in 0..len {
+                    for needle in [b'"', b'\\'] {
+                        v[at] = needle;
+                        if at + 3 < len {
+                            v[at + 3] = b'"';
+                        }
+                        for from in 0..=len {
+                            let want = v[from..]
+                                .iter()
+                                .position(|&c| c == b'"' || c == b'\\')
+                                .map(|p| from + p);
+                            assert_eq!(quote_or_backslash(&v, from), want);
+                        }
+                        v.fill(f);
+                    }
+                }
+            }
+        }
+        assert_eq!(quote_or_backslash(b"ab", 3), None);
+    }
+
+    /// Every prefix and every one-byte corruption of a sample parses without
+    /// panicking, into spans that are ascending, disjoint and inside the line.
+    #[test]
+    fn mangled_lines_never_panic() {
+        let f = JsonFormat::new();
+        let line: &[u8] = br#" {"a":[{"ip":"192.0.2.1","b":[1,-2.5e3,true,null,"x\"y"]},{}],"request":{"headers":{"Cookie":["c"]}},"z":"\u00e9"} "#;
+        let mut fields = Fields::new();
+        let check = |l: &[u8], fields: &mut Fields| {
+            if f.parse(l, fields) {
+                let mut last = 0;
+                for s in fields.spans() {
+                    assert!(last <= s.start && s.start <= s.end && s.end <= l.len());
+                    last = s.end;
+                }
+            }
+        };
+        for end in 0..=line.len() {
+            check(&line[..end], &mut fields);
+        }
+        let mut m = line.to_vec();
+        for i in 0..line.len() {
+            for b in [b'"', b'\\', b'{', b'}', b'[', b']', b':', b',', b'1', b' '] {
+                m[i] = b;
+                check(&m, &mut fields);
+            }
+            m[i] = line[i];
+        }
+        assert!(f.parse(line, &mut fields));
+    }
+
+    fn anon(parser: Parser, input: &[u8]) -> Vec<u8> {
+        let rules = Rules {
+            parser,
+            keep_query: false,
+            referrer: ReferrerMode::Remove,
+            keep_user: false,
+            on_unparsed: OnUnparsed::Fail,
+            max_line: 1 << 20,
+            candidates: Vec::new(),
+        };
+        let mut a = Anonymizer::new(&rules, Truncate::new(24, 48).unwrap());
+        let mut out = Vec::new();
+        let mut stats = Stats::default();
+        a.process_block(input, &mut out, &mut stats).unwrap();
+        assert_eq!(stats.parsed, stats.lines_read);
+        out
+    }
+
+    #[test]
+    fn anonymized_lines() {
+        let p = || Parser::Json(JsonFormat::new());
+        let cases: &[(&[u8], &[u8])] = &[
+            (
+                br#"{"level":"info","ts":1761019828.6153953,"logger":"http.log.access","msg":"handled request","request":{"remote_ip":"198.51.100.77","remote_port":"46628","client_ip":"2001:db8:abcd:12::1","proto":"HTTP/1.1","method":"GET","host":"www.example.com","uri":"/search?q=jane%40example.com","headers":{"Referer":["https://ref.example.org/p?token=abc"],"Cookie":["session=abc"],"User-Agent":["Mozilla/5.0 (X11) 192.0.2.9"],"X-Forwarded-For":["203.0.113.9, unknown"],"If-None-Match":["\"ddnp8sh5vg3i58\""]}},"bytes_read":0,"user_id":"alice","duration":0.001674508,"size":0,"status":304,"resp_headers":{"Etag":["\"ddnp8sh5vg3i58\""],"Server":["Caddy"]}}"#,
+                br#"{"level":"info","ts":1761019828.6153953,"logger":"http.log.access","msg":"handled request","request":{"remote_ip":"198.51.100.0","remote_port":"46628","client_ip":"2001:db8:abcd::","proto":"HTTP/1.1","method":"GET","host":"www.example.com","uri":"/search","headers":{"Referer":["-"],"Cookie":["-"],"User-Agent":["Mozilla/5.0 (X11) 192.0.2.0"],"X-Forwarded-For":["203.0.113.0, -"],"If-None-Match":["\"ddnp8sh5vg3i58\""]}},"bytes_read":0,"user_id":"-","duration":0.001674508,"size":0,"status":304,"resp_headers":{"Etag":["\"ddnp8sh5vg3i58\""],"Server":["Caddy"]}}"#,
+            ),
+            (
+                b"{\"time\":\"2026-11-22T08:38:17+00:00\",\"remote_addr\":\"198.51.100.7\",\"remote_user\":\"bob\",\"request\":\"GET /a\\\"b?c=\\\"d\\\" HTTP/1.1\",\"status\":200,\"http_referer\":\"http://r/\xE9t?q=1\",\"http_user_agent\":\"ua\x7F\xFF\",\"http_cookie\":\"sid=1\",\"args\":\"c=d\",\"upstream_addr\":\"192.0.2.10:8080\"}\r\n",
+                b"{\"time\":\"2026-11-22T08:38:17+00:00\",\"remote_addr\":\"198.51.100.0\",\"remote_user\":\"-\",\"request\":\"GET /a\\\"b HTTP/1.1\",\"status\":200,\"http_referer\":\"-\",\"http_user_agent\":\"ua\x7F\xFF\",\"http_cookie\":\"-\",\"args\":\"-\",\"upstream_addr\":\"192.0.2.0:8080\"}\r\n",
+            ),
+            (
+                // Traefik: `ip:port` client, non-address host.
+                br#"{"ClientAddr":"[2001:db8::1]:51234","ClientHost":"client.example","ClientUsername":"-","RequestPath":"/x;jsessionid=S?y","request_Referer":"","Overhead":0}"#,
+                br#"{"ClientAddr":"[2001:db8::]:51234","ClientHost":"0.0.0.0","ClientUsername":"-","RequestPath":"/x","request_Referer":"-","Overhead":0}"#,
+            ),
+            (
+                // Client-chosen header names are scrubbed like text.
+                br#"{"request":{"headers":{"X-198.51.100.7":["v"]}}}"#,
+                br#"{"request":{"headers":{"X-198.51.100.0":["v"]}}}"#,
+            ),
+        ];
+        for (input, want) in cases {
+            let out = anon(p(), input);
+            assert_eq!(
+                String::from_utf8_lossy(&out),
+                String::from_utf8_lossy(want),
+                "input: {}",
+                String::from_utf8_lossy(input)
+            );
+        }
+    }
+
+    /// The real Caddy sample (seen through `docker compose logs`, so each
+    /// line has a `caddy  | ` prefix, stripped here): every line parses, and
+    /// no client address survives.
+    #[test]
+    fn corpus_caddy_log() {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../shared/corpus/lnav/logfile_caddy_log.0"
+        );
+        let Ok(data) = std::fs::read(path) else {
+            return;
+        };
+        let mut input = Vec::new();
+        for line in data.split(|&b| b == b'\n').filter(|l| !l.is_empty()) {
+            let start = line.iter().position(|&b| b == b'{').expect("JSON part");
+            input.extend_from_slice(&line[start..]);
+            input.push(b'\n');
+        }
+        let format = JsonFormat::new();
+        let mut clients = Vec::new();
+        let mut fields = Fields::new();
+        for line in input.split(|&b| b == b'\n').filter(|l| !l.is_empty()) {
+            assert!(format.parse(line, &mut fields));
+            for s in fields.spans().iter().filter(|s| s.kind == Client) {
+                clients.push(format!(
+                    "\"{}\"",
+                    String::from_utf8_lossy(&line[s.start..s.end])
+                ));
+            }
+        }
+        assert_eq!(clients.len(), 8, "remote_ip and client_ip of 4 requests");
+        let out = anon(Parser::Json(format), &input);
+        let text = String::from_utf8(out).unwrap();
+        assert_eq!(
+            text.lines().count(),
+            input.split(|&b| b == b'\n').count() - 1
+        );
+        for c in &clients {
+            assert!(!text.contains(c.as_str()), "{c} survived");
+        }
+        assert_eq!(text.matches("\"Cookie\":[\"-\"]").count(), 4);
+    }
+}
