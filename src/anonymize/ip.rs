@@ -4,8 +4,6 @@
 //! Nothing here allocates per call beyond pushing onto the caller's output
 //! buffer, and nothing here does I/O.
 
-use memchr::{memchr, memchr2};
-
 /// An IP address held as a plain integer (network byte order semantics: the
 /// most significant bit is the first bit of the address).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -214,32 +212,111 @@ static HEX_VAL: [u8; 256] = {
     t
 };
 
-/// Decimal text of 0..=255: three digit bytes (unused ones zero) and the
-/// digit count in the last byte.
-static DEC: [[u8; 4]; 256] = {
-    let mut t = [[0u8; 4]; 256];
+/// Decimal text of 0..=255 followed by a dot, in the low bytes (first
+/// character lowest), and the length of that text (dot included) in bits
+/// 32 and up.
+static DOT_DEC: [u64; 256] = {
+    let mut t = [0u64; 256];
     let mut i = 0;
     while i < 256 {
-        let h = b'0' + (i / 100) as u8;
-        let te = b'0' + ((i / 10) % 10) as u8;
-        let o = b'0' + (i % 10) as u8;
+        let h = (b'0' + (i / 100) as u8) as u64;
+        let te = (b'0' + ((i / 10) % 10) as u8) as u64;
+        let o = (b'0' + (i % 10) as u8) as u64;
+        let dot = b'.' as u64;
         t[i] = if i >= 100 {
-            [h, te, o, 3]
+            h | te << 8 | o << 16 | dot << 24 | 4 << 32
         } else if i >= 10 {
-            [te, o, 0, 2]
+            te | o << 8 | dot << 16 | 3 << 32
         } else {
-            [o, 0, 0, 1]
+            o | dot << 8 | 2 << 32
         };
         i += 1;
     }
     t
 };
 
-const HEX_LOWER: &[u8; 16] = b"0123456789abcdef";
-
 #[inline]
 fn class(b: u8) -> u8 {
     CLASS[usize::from(b)]
+}
+
+// ---------------------------------------------------------------------------
+// Byte masks
+// ---------------------------------------------------------------------------
+
+/// Which of 16 bytes are '.', ':' and ASCII digits: bit k of each mask
+/// stands for byte k.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct ByteMasks {
+    dot: u32,
+    colon: u32,
+    digit: u32,
+}
+
+/// [`ByteMasks`] of the 16 bytes of `lo` then `hi` (each little-endian:
+/// byte k of `lo` is byte k, byte k of `hi` is byte 8 + k).
+#[inline(always)]
+fn byte_masks(lo: u64, hi: u64) -> ByteMasks {
+    #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
+    {
+        byte_masks_sse2(lo, hi)
+    }
+    #[cfg(not(all(target_arch = "x86_64", target_feature = "sse2")))]
+    {
+        byte_masks_swar(lo, hi)
+    }
+}
+
+/// [`byte_masks`] with SSE2, which every x86_64 processor has.
+#[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
+#[inline(always)]
+fn byte_masks_sse2(lo: u64, hi: u64) -> ByteMasks {
+    use std::arch::x86_64::{
+        _mm_cmpeq_epi8, _mm_min_epu8, _mm_movemask_epi8, _mm_set_epi64x, _mm_set1_epi8,
+        _mm_sub_epi8,
+    };
+    // SAFETY: these intrinsics take and return plain values (no pointers),
+    // and the one thing they require, SSE2, is enabled (see the cfg).
+    unsafe {
+        let v = _mm_set_epi64x(hi as i64, lo as i64);
+        let dot = _mm_cmpeq_epi8(v, _mm_set1_epi8(b'.' as i8));
+        let colon = _mm_cmpeq_epi8(v, _mm_set1_epi8(b':' as i8));
+        // Digits are the bytes that are at most 9 after subtracting '0'
+        // (wrapping, compared unsigned).
+        let d = _mm_sub_epi8(v, _mm_set1_epi8(b'0' as i8));
+        let digit = _mm_cmpeq_epi8(_mm_min_epu8(d, _mm_set1_epi8(9)), d);
+        ByteMasks {
+            dot: _mm_movemask_epi8(dot) as u32,
+            colon: _mm_movemask_epi8(colon) as u32,
+            digit: _mm_movemask_epi8(digit) as u32,
+        }
+    }
+}
+
+/// Portable [`byte_masks`], eight bytes at a time in a `u64`.
+#[cfg_attr(all(target_arch = "x86_64", target_feature = "sse2"), allow(dead_code))]
+#[inline(always)]
+fn byte_masks_swar(lo: u64, hi: u64) -> ByteMasks {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const LOW7: u64 = ONES * 0x7f;
+    const HIGH: u64 = ONES * 0x80;
+    // The top bit of each byte of `w` that is zero: adding 0x7f to the low
+    // seven bits sets it for a non-zero byte (without carrying into the next
+    // byte), and so does the byte's own top bit.
+    let zero = |w: u64| !(((w & LOW7) + LOW7) | w) & HIGH;
+    // The top bit of each byte of `w` that is below 10: adding 0x76 to the
+    // low seven bits reaches 0x80 exactly when they are 10 or more.
+    let below10 = |w: u64| !(((w & LOW7) + ONES * 0x76) | w) & HIGH;
+    // Gathers the top bits of the eight bytes into bits 0..8: the partial
+    // products of the multiplication are distinct powers of two, so nothing
+    // carries, and byte k's bit lands on bit 56 + k.
+    let gather = |m: u64| ((m >> 7).wrapping_mul(0x0102_0408_1020_4080) >> 56) as u32;
+    let both = |f: &dyn Fn(u64) -> u64| gather(f(lo)) | gather(f(hi)) << 8;
+    ByteMasks {
+        dot: both(&|w| zero(w ^ (ONES * u64::from(b'.')))),
+        colon: both(&|w| zero(w ^ (ONES * u64::from(b':')))),
+        digit: both(&|w| below10(w ^ (ONES * u64::from(b'0')))),
+    }
 }
 
 // ---------------------------------------------------------------------------
@@ -250,14 +327,98 @@ fn class(b: u8) -> u8 {
 /// each 1-3 digits (leading zeros allowed and read as decimal, so `"010"` is
 /// 10), separated by single dots, and nothing else (no whitespace, no port).
 /// Returns the address as a big-endian integer, or `None`.
+///
+/// Branch-free apart from the length check and the verdict, so that octets
+/// of varying lengths cost no mispredicted branches: the text is read as
+/// two overlapping 8-byte words, whose [`ByteMasks`] give the positions of
+/// the dots; each octet is then read backwards from the dot after it.
 #[inline]
 pub fn parse_v4(s: &[u8]) -> Option<u32> {
-    parse_v4_inner::<false>(s)
+    parse_dotted::<false>(s)
 }
 
-/// Dotted-quad parser in one pass. `STRICT` rejects leading zeros ("01"),
-/// which is what std does for an IPv4 address embedded in IPv6 text.
+/// [`parse_v4`] that also rejects leading zeros ("01"), which is what std
+/// does for an IPv4 address embedded in IPv6 text.
 #[inline]
+fn parse_v4_strict(s: &[u8]) -> Option<u32> {
+    parse_dotted::<true>(s)
+}
+
+/// [`parse_v4`], and [`parse_v4_strict`] when `STRICT`.
+#[inline(always)]
+fn parse_dotted<const STRICT: bool>(s: &[u8]) -> Option<u32> {
+    let n = s.len();
+    if !(7..=15).contains(&n) {
+        return None;
+    }
+    // `lo` is s[0..8] and `hi` is s[hi_at..n]; when n is 7 both are s[0..7]
+    // and a zero byte.
+    let (lo, hi, hi_at) = if n >= 8 {
+        let lo = u64::from_le_bytes(s[..8].try_into().unwrap());
+        let hi = u64::from_le_bytes(s[n - 8..].try_into().unwrap());
+        (lo, hi, n - 8)
+    } else {
+        let a = u32::from_le_bytes(s[..4].try_into().unwrap());
+        let b = u32::from_le_bytes(s[3..7].try_into().unwrap());
+        let w = u64::from(a) | u64::from(b) << 24;
+        (w, w, 0)
+    };
+    let m = byte_masks(lo, hi);
+    // Bit k for s[k], k < n.
+    let spread = |x: u32| (x & 0xff) | (x >> 8) << hi_at;
+    let dots = spread(m.dot);
+    let valid = spread(m.dot | m.digit);
+    let live = (1u32 << n) - 1;
+    // Every byte a digit or a dot, and no more than three dots.
+    let mut bad = valid & live != live;
+    let d1 = dots.trailing_zeros() as usize;
+    let rest = dots & dots.wrapping_sub(1);
+    let d2 = rest.trailing_zeros() as usize;
+    let rest = rest & rest.wrapping_sub(1);
+    let d3 = rest.trailing_zeros() as usize;
+    bad |= rest & rest.wrapping_sub(1) != 0;
+    // The text at buf[4..4 + n], after zero bytes, so that the three bytes
+    // before the end of any octet can be read.
+    let mut buf = [0u8; 24];
+    buf[4..12].copy_from_slice(&lo.to_le_bytes());
+    buf[4 + (hi_at & 7)..12 + (hi_at & 7)].copy_from_slice(&hi.to_le_bytes());
+    // Octet ends and lengths. With fewer than three dots a missing position
+    // is 32, which makes a length wrap to a huge value.
+    let octets = [
+        (d1, d1),
+        (d2, d2.wrapping_sub(d1 + 1)),
+        (d3, d3.wrapping_sub(d2 + 1)),
+        (n, n.wrapping_sub(d3 + 1)),
+    ];
+    let mut a = 0u32;
+    for (end, len) in octets {
+        bad |= len.wrapping_sub(1) > 2;
+        // The three bytes before the end, hundreds first (lowest), with
+        // those outside the octet masked off: the digit values, right
+        // aligned.
+        let at = end & 15;
+        let w = u32::from_le_bytes(buf[at + 1..at + 5].try_into().unwrap()) & 0x00ff_ffff;
+        let keep = 0x00ff_ffff_u32 << (8 * (3 - len.min(3))) & 0x00ff_ffff;
+        let digits = (w & keep).wrapping_sub(0x0030_3030 & keep);
+        // 100 * hundreds + 10 * tens + ones lands in bits 16.. and nothing
+        // below carries into it; bits 16..24 are the octet when it fits.
+        let octet = (digits.wrapping_mul(0x0064_0a01) >> 16) & 0xff;
+        // Too big when the digits, read as a big-endian number, exceed 255.
+        bad |= digits.swap_bytes() >> 8 > 0x02_05_05;
+        if STRICT {
+            // A leading zero: two or three digits, the first one 0.
+            let first = (digits >> (8 * (3 - len.min(3)))) & 0xff;
+            bad |= len >= 2 && first == 0;
+        }
+        a = a << 8 | octet;
+    }
+    if bad { None } else { Some(a) }
+}
+
+/// Dotted-quad parser in one pass, byte by byte: the reference that
+/// [`parse_dotted`] is tested against. `STRICT` rejects leading zeros
+/// ("01").
+#[cfg(test)]
 fn parse_v4_inner<const STRICT: bool>(s: &[u8]) -> Option<u32> {
     if s.len() < 7 || s.len() > 15 {
         return None;
@@ -307,9 +468,10 @@ pub fn parse_v6(s: &[u8]) -> Option<u128> {
     if !(2..=45).contains(&n) {
         return None;
     }
-    let mut groups = [0u16; 8];
+    // The groups parsed so far, the last one lowest.
+    let mut acc: u128 = 0;
     let mut ng = 0usize;
-    // Index in `groups` where the "::" sits.
+    // Number of groups before the "::".
     let mut gap: Option<usize> = None;
     let mut i = 0usize;
     if s[0] == b':' {
@@ -344,16 +506,15 @@ pub fn parse_v6(s: &[u8]) -> Option<u128> {
             if ng > 6 {
                 return None;
             }
-            let v4 = parse_v4_inner::<true>(&s[start..])?;
-            groups[ng] = (v4 >> 16) as u16;
-            groups[ng + 1] = v4 as u16;
+            let v4 = parse_v4_strict(&s[start..])?;
+            acc = acc << 32 | u128::from(v4);
             ng += 2;
             break;
         }
         if ng == 8 {
             return None;
         }
-        groups[ng] = v as u16;
+        acc = acc << 16 | u128::from(v);
         ng += 1;
         if i == n {
             break;
@@ -377,42 +538,36 @@ pub fn parse_v6(s: &[u8]) -> Option<u128> {
         }
     }
     match gap {
-        None if ng != 8 => return None,
-        None => {}
+        None if ng != 8 => None,
+        None => Some(acc),
         // "::" stands for at least one zero group.
-        Some(_) if ng > 7 => return None,
+        Some(_) if ng > 7 => None,
         Some(g) => {
-            let tail = ng - g;
-            groups.copy_within(g..ng, 8 - tail);
-            groups[g..8 - tail].fill(0);
+            // The groups after the gap stay at the bottom; those before it
+            // move to the top (none when the text starts with "::").
+            let tail_bits = 16 * (ng - g) as u32;
+            let tail = acc & ((1u128 << tail_bits) - 1);
+            let head = acc >> tail_bits;
+            Some(head.checked_shl(16 * (8 - g) as u32).unwrap_or(0) | tail)
         }
     }
-    let mut a: u128 = 0;
-    for g in groups {
-        a = (a << 16) | u128::from(g);
-    }
-    Some(a)
 }
 
 // ---------------------------------------------------------------------------
 // Formatting
 // ---------------------------------------------------------------------------
 
-/// Writes the dotted quad of `a` at `buf[n..]` and returns the new end.
-/// Needs two bytes of slack after the text, because every octet is copied as
-/// three bytes.
+/// The dotted quad of `a` as little-endian text (first character lowest)
+/// followed by a dot, and the length without that dot (7..=15).
 #[inline]
-fn put_v4(buf: &mut [u8], mut n: usize, a: u32) -> usize {
-    for shift in [24u32, 16, 8, 0] {
-        if shift != 24 {
-            buf[n] = b'.';
-            n += 1;
-        }
-        let d = &DEC[((a >> shift) & 0xff) as usize];
-        buf[n..n + 3].copy_from_slice(&d[..3]);
-        n += usize::from(d[3]);
-    }
-    n
+fn v4_text(a: u32) -> (u128, usize) {
+    let [e0, e1, e2, e3] = a.to_be_bytes().map(|o| DOT_DEC[usize::from(o)]);
+    let (l0, l1, l2, l3) = (e0 >> 32, e1 >> 32, e2 >> 32, e3 >> 32);
+    // Two octets (at most eight bytes) per word, then one 128-bit shift.
+    let first = (e0 & 0xffff_ffff) | (e1 & 0xffff_ffff) << (8 * l0);
+    let second = (e2 & 0xffff_ffff) | (e3 & 0xffff_ffff) << (8 * l2);
+    let text = u128::from(first) | u128::from(second) << (8 * (l0 + l1));
+    (text, (l0 + l1 + l2 + l3) as usize - 1)
 }
 
 /// Appends the canonical text form of `addr` to `out`:
@@ -424,57 +579,87 @@ fn put_v4(buf: &mut [u8], mut n: usize, a: u32) -> usize {
 ///
 /// The text is byte-for-byte what std's `Display` writes for `Ipv4Addr` and
 /// `Ipv6Addr`.
+#[inline]
 pub fn write_addr(addr: Addr, out: &mut Vec<u8>) {
     match addr {
-        Addr::V4(a) => {
-            let mut buf = [0u8; 18];
-            let n = put_v4(&mut buf, 0, a);
-            out.extend_from_slice(&buf[..n]);
-        }
-        Addr::V6(a) => {
-            let mut buf = [0u8; 48];
-            let n = put_v6(&mut buf, a);
-            out.extend_from_slice(&buf[..n]);
-        }
+        Addr::V4(a) => write_v4(a, out),
+        Addr::V6(a) => write_v6(a, out),
     }
 }
 
+// The texts are appended as fixed-size blocks and then cut back: a
+// fixed-size copy compiles to a few moves, where a copy of the exact length
+// would be a call to memcpy.
+
+/// [`write_addr`] of an IPv4 address.
+#[inline(always)]
+fn write_v4(a: u32, out: &mut Vec<u8>) {
+    let len = out.len();
+    let (text, n) = v4_text(a);
+    out.extend_from_slice(&text.to_le_bytes());
+    out.truncate(len + n);
+}
+
+/// [`write_addr`] of an IPv6 address.
+#[inline]
+fn write_v6(a: u128, out: &mut Vec<u8>) {
+    let len = out.len();
+    out.extend_from_slice(&[0u8; 48]);
+    let buf: &mut [u8; 48] = (&mut out[len..]).try_into().unwrap();
+    let n = put_v6(buf, a);
+    out.truncate(len + n);
+}
+
+/// Lower-case hex text of `v` without leading zeros (`"0"` for 0), as four
+/// little-endian bytes of which the first `len` are the text, and `len`.
+#[inline]
+fn hex_group(v: u16) -> (u32, usize) {
+    let v = u32::from(v);
+    // One nibble per byte, most significant nibble in the first byte.
+    let nib = (v >> 12) | ((v >> 8) & 0xf) << 8 | ((v >> 4) & 0xf) << 16 | (v & 0xf) << 24;
+    // 1 in each byte whose nibble is 10..=15 (no carry crosses a byte).
+    let letter = ((nib + 0x7676_7676) >> 7) & 0x0101_0101;
+    let text = nib + 0x3030_3030 + letter * (u32::from(b'a' - b'0') - 10);
+    let len = (35 - (v | 1).leading_zeros() as usize) / 4;
+    (text >> (8 * (4 - len)), len)
+}
+
+/// Writes the RFC 5952 text of `a` at the start of `buf` and returns its
+/// length (at most 39; the buffer leaves room for four-byte group writes).
+#[inline]
 fn put_v6(buf: &mut [u8; 48], a: u128) -> usize {
     if a & !LOW32 == MAPPED_PREFIX {
+        let (text, n) = v4_text(a as u32);
         buf[..7].copy_from_slice(b"::ffff:");
-        return put_v4(buf, 7, a as u32);
+        buf[7..23].copy_from_slice(&text.to_le_bytes());
+        return 7 + n;
     }
     let mut g = [0u16; 8];
+    // Bit k set when group k is zero.
+    let mut zero = 0u32;
     for (k, slot) in g.iter_mut().enumerate() {
         *slot = (a >> (112 - 16 * k)) as u16;
+        zero |= u32::from(*slot == 0) << k;
     }
-    // Longest run of zero groups, first one on ties.
-    let (mut best_start, mut best_len) = (0usize, 0usize);
-    let (mut cur_start, mut cur_len) = (0usize, 0usize);
-    for (k, &v) in g.iter().enumerate() {
-        if v == 0 {
-            if cur_len == 0 {
-                cur_start = k;
-            }
-            cur_len += 1;
-            if cur_len > best_len {
-                best_start = cur_start;
-                best_len = cur_len;
-            }
-        } else {
-            cur_len = 0;
+    // Longest run of zero groups, first one on ties. `run` has bit k set
+    // when groups k..k+len are all zero; it is grown while some run is
+    // longer, and its lowest bit is then the first longest run. Runs of a
+    // single group are not compressed: "no gap" is (8, 8).
+    let (mut gap_start, mut gap_end) = (8usize, 8usize);
+    let mut run = zero & (zero >> 1);
+    if run != 0 {
+        let mut len = 2;
+        while len < 8 && run & (zero >> len) != 0 {
+            run &= zero >> len;
+            len += 1;
         }
+        gap_start = run.trailing_zeros() as usize;
+        gap_end = gap_start + len;
     }
-    if best_len < 2 {
-        // Compressing a single zero group is not allowed: mark "no gap".
-        best_start = 8;
-        best_len = 0;
-    }
-    let gap_end = best_start + best_len;
     let mut n = 0usize;
     let mut k = 0usize;
     while k < 8 {
-        if k == best_start {
+        if k == gap_start {
             buf[n] = b':';
             buf[n + 1] = b':';
             n += 2;
@@ -485,16 +670,9 @@ fn put_v6(buf: &mut [u8; 48], a: u128) -> usize {
             buf[n] = b':';
             n += 1;
         }
-        let v = g[k];
-        let digits = if v == 0 {
-            1
-        } else {
-            (16 - v.leading_zeros() as usize).div_ceil(4)
-        };
-        for d in (0..digits).rev() {
-            buf[n] = HEX_LOWER[usize::from((v >> (4 * d)) & 0xf)];
-            n += 1;
-        }
+        let (text, len) = hex_group(g[k]);
+        buf[n..n + 4].copy_from_slice(&text.to_le_bytes());
+        n += len;
         k += 1;
     }
     n
@@ -528,7 +706,7 @@ fn is_port(s: &[u8]) -> bool {
 /// anything else makes the token not an address.
 #[inline]
 fn strip_zone(s: &[u8]) -> Option<&[u8]> {
-    match memchr(b'%', s) {
+    match s.iter().position(|&b| b == b'%') {
         None => Some(s),
         Some(p) => {
             let zone = &s[p + 1..];
@@ -541,14 +719,15 @@ fn strip_zone(s: &[u8]) -> Option<&[u8]> {
     }
 }
 
-/// Parses a client-address token into the address, the length of the prefix
-/// copied before it (`[`), and the start of the suffix copied after it
-/// (`]`, `]:port`, `:port`); a zone lies between the address and the suffix
-/// and is dropped.
+/// Parses a client-address token that is not a plain dotted quad (those are
+/// handled before, by [`parse_v4`]) into the address, the length of the
+/// prefix copied before it (`[`), and the start of the suffix copied after
+/// it (`]`, `]:port`, `:port`); a zone lies between the address and the
+/// suffix and is dropped.
 fn parse_token(t: &[u8]) -> Option<(Addr, usize, usize)> {
     if t.first() == Some(&b'[') {
-        let close = memchr(b']', t)?;
-        let a = parse_v6(strip_zone(&t[1..close])?)?;
+        let close = t.iter().position(|&b| b == b']')?;
+        let a = parse_v6_zoned(&t[1..close])?;
         let rest = &t[close + 1..];
         let port_ok = match rest.split_first() {
             None => true,
@@ -559,21 +738,25 @@ fn parse_token(t: &[u8]) -> Option<(Addr, usize, usize)> {
         }
         return Some((Addr::V6(a), 1, close));
     }
-    if let Some(a) = parse_v4(t) {
-        return Some((Addr::V4(a), 0, t.len()));
-    }
-    if let Some(c) = memchr(b':', t) {
-        // Only digits after the first colon: "v4:port". An IPv6 address
-        // would have a second colon.
-        if is_port(&t[c + 1..]) {
-            if let Some(a) = parse_v4(&t[..c]) {
-                return Some((Addr::V4(a), 0, c));
-            }
+    let c = t.iter().position(|&b| b == b':')?;
+    // Only digits after the first colon: "v4:port". An IPv6 address would
+    // have a second colon.
+    if is_port(&t[c + 1..]) {
+        if let Some(a) = parse_v4(&t[..c]) {
+            return Some((Addr::V4(a), 0, c));
         }
-        let a = parse_v6(strip_zone(t)?)?;
-        return Some((Addr::V6(a), 0, t.len()));
     }
-    None
+    let a = parse_v6_zoned(t)?;
+    Some((Addr::V6(a), 0, t.len()))
+}
+
+/// `parse_v6` of `s` without its `%zone` suffix ([`strip_zone`]).
+#[inline]
+fn parse_v6_zoned(s: &[u8]) -> Option<u128> {
+    // parse_v6 rejects '%', so a successful parse of the whole text is what
+    // stripping an (absent) zone would have parsed; the zone scan is only
+    // needed when that fails.
+    parse_v6(s).or_else(|| parse_v6(strip_zone(s)?))
 }
 
 /// Rewrites one address token as found in a log's client-address or
@@ -593,12 +776,21 @@ fn parse_token(t: &[u8]) -> Option<(Addr, usize, usize)> {
 /// the token. If the token is not one of these forms, nothing is appended,
 /// `r` is not called, and [`TokenKind::NotAddr`] is returned.
 pub fn rewrite_addr_token<R: AddrRewrite>(r: &mut R, token: &[u8], out: &mut Vec<u8>) -> TokenKind {
+    // Most tokens are a plain dotted quad.
+    if let Some(a) = parse_v4(token) {
+        write_addr(r.rewrite(Addr::V4(a)), out);
+        return TokenKind::V4;
+    }
     let Some((addr, pre, post)) = parse_token(token) else {
         return TokenKind::NotAddr;
     };
-    out.extend_from_slice(&token[..pre]);
+    if pre != 0 {
+        out.extend_from_slice(&token[..pre]);
+    }
     write_addr(r.rewrite(addr), out);
-    out.extend_from_slice(&token[post..]);
+    if post != token.len() {
+        out.extend_from_slice(&token[post..]);
+    }
     match addr {
         Addr::V4(_) => TokenKind::V4,
         Addr::V6(_) => TokenKind::V6,
@@ -736,7 +928,7 @@ fn scrub_v4_subrun<R: AddrRewrite>(
         end -= 1;
     }
     let sub = &text[start..end];
-    if memchr(b'.', sub).is_none() {
+    if !sub.contains(&b'.') {
         return;
     }
     if let Some(a) = parse_v4(sub) {
@@ -849,7 +1041,8 @@ fn scrub_run<R: AddrRewrite>(r: &mut R, sink: &mut Sink<'_>, start: usize, end: 
 /// rewritten or with its digits zeroed, never copied, unless the rewrite keeps
 /// its family unchanged.
 pub fn scrub_text<R: AddrRewrite>(r: &mut R, text: &[u8], out: &mut Vec<u8>) -> u32 {
-    if r.keeps_v4() && r.keeps_v6() {
+    let (keep4, keep6) = (r.keeps_v4(), r.keeps_v6());
+    if keep4 && keep6 {
         out.extend_from_slice(text);
         return 0;
     }
@@ -859,47 +1052,136 @@ pub fn scrub_text<R: AddrRewrite>(r: &mut R, text: &[u8], out: &mut Vec<u8>) -> 
         copied: 0,
         count: 0,
     };
-    // `at`: where the next anchor search starts; `done`: end of the last run
-    // handled. Runs are only expanded back to `done`, so skipping an anchor
-    // never cuts a run short: a run that needs handling is found, whole,
-    // from one of its other anchors.
+    // Only some runs can make `scrub_run` do anything; the others are
+    // skipped without being delimited:
+    // * A run without a ':' is never an IPv6 candidate, so it is handled
+    //   only in step 2, and there only a "d.d+.d+.d" chain (three dots, each
+    //   between digits, with only digits between them) can be a dotted quad
+    //   or a suspicious window; `dotted_chain` looks for one.
+    // * A ':' matters when it has an address character next to it (a lone
+    //   ':' is a run without hex digits). When IPv6 is kept, a run with
+    //   colons still only matters through step 2, so it needs a chain too.
+    // * When IPv4 is kept, step 2 is skipped, so only colons matter.
+    //
+    // `at`: the first byte not yet examined; `done`: end of the last run
+    // handled. Runs are only expanded back to `done`; a run handled is
+    // always maximal, so this never cuts one short.
     let mut at = 0usize;
     let mut done = 0usize;
-    while let Some(off) = memchr2(b'.', b':', &text[at..]) {
-        let anchor = at + off;
-        let before = if anchor > 0 {
-            class(text[anchor - 1])
-        } else {
-            0
-        };
-        let after = text.get(anchor + 1).map_or(0, |&b| class(b));
-        // Most anchors in text are dots between letters ("www.example.com").
-        // A dotted quad and a suspicious window both need a dot between two
-        // digits, and an IPv6 candidate has a colon next to another address
-        // character, so other anchors cannot start anything to handle.
-        let relevant = if text[anchor] == b'.' {
-            before & after & C_DIGIT != 0
-        } else {
-            (before | after) != 0
-        };
-        if !relevant {
+    while at < text.len() {
+        // Every '.' and ':' of a block of up to 16 bytes at once; anchors
+        // that a chain or run examined already (before `at`) are passed.
+        let (block, mut seps) = sep_block(text, at);
+        while seps != 0 {
+            let anchor = block + seps.trailing_zeros() as usize;
+            seps &= seps - 1;
+            if anchor < at {
+                continue;
+            }
             at = anchor + 1;
-            continue;
+            let before = anchor.checked_sub(1).map_or(0, |i| text[i]);
+            let after = text.get(anchor + 1).map_or(0, |&b| b);
+            if text[anchor] == b'.' {
+                if keep4 || !before.is_ascii_digit() || !after.is_ascii_digit() {
+                    continue;
+                }
+                if let Err(resume) = dotted_chain(text, anchor) {
+                    at = resume;
+                    continue;
+                }
+            } else if keep6 || (class(before) | class(after)) == 0 {
+                // (0, the stand-in past the edges, is of class 0)
+                continue;
+            }
+            at = handle_run(r, &mut sink, done, anchor);
+            done = at;
         }
-        let mut start = anchor;
-        while start > done && class(text[start - 1]) != 0 {
-            start -= 1;
-        }
-        let mut end = anchor + 1;
-        while end < text.len() && class(text[end]) != 0 {
-            end += 1;
-        }
-        scrub_run(r, &mut sink, start, end);
-        at = end;
-        done = end;
+        at = at.max(block + 16);
     }
     sink.flush_to(text.len());
     sink.count
+}
+
+/// Handles the run around `anchor` (which starts no earlier than `done`)
+/// and returns its end. Kept out of line, so that the scan loop of
+/// [`scrub_text`], which most texts never leave, stays small.
+#[inline(never)]
+fn handle_run<R: AddrRewrite>(r: &mut R, sink: &mut Sink<'_>, done: usize, anchor: usize) -> usize {
+    let text = sink.text;
+    let mut start = anchor;
+    while start > done && class(text[start - 1]) != 0 {
+        start -= 1;
+    }
+    let mut end = anchor + 1;
+    while end < text.len() && class(text[end]) != 0 {
+        end += 1;
+    }
+    match parse_v4(&text[start..end]) {
+        // What `scrub_run` does with a run that is exactly a dotted quad (no
+        // colon, one [0-9.] part without outer dots), unless IPv4 is kept.
+        Some(a) if !r.keeps_v4() => sink.put_addr(start, end, r.rewrite(Addr::V4(a))),
+        _ => scrub_run(r, sink, start, end),
+    }
+    end
+}
+
+/// Looks for a "d.d+.d+.d" chain starting at the dot `text[dot]`, which has
+/// a digit on each side: three dots, each followed by a digit, with only
+/// digits between them. `Ok` when there is one; otherwise `Err` with the
+/// position of the first byte after the digits and dots examined, which
+/// starts no chain either (a chain from it would be a tail of this one).
+#[inline]
+fn dotted_chain(text: &[u8], dot: usize) -> Result<(), usize> {
+    let mut i = dot + 1;
+    let mut dots = 1;
+    loop {
+        while i < text.len() && text[i].is_ascii_digit() {
+            i += 1;
+        }
+        let next_digit = text.get(i + 1).is_some_and(u8::is_ascii_digit);
+        if text.get(i) != Some(&b'.') || !next_digit {
+            return Err(i);
+        }
+        dots += 1;
+        if dots == 3 {
+            return Ok(());
+        }
+        i += 1;
+    }
+}
+
+/// The '.' and ':' bytes of `text[at..at + 16]` (or of what is left of it):
+/// returns `(block, mask)` where bit k of `mask` stands for `text[block +
+/// k]`, `block <= at`, and no bit stands for a byte before `at` or past the
+/// end. Requires `at < text.len()`.
+#[inline(always)]
+fn sep_block(text: &[u8], at: usize) -> (usize, u32) {
+    let n = text.len();
+    let word = |i: usize| u64::from_le_bytes(text[i..i + 8].try_into().unwrap());
+    let seps = |lo: u64, hi: u64| {
+        let m = byte_masks(lo, hi);
+        m.dot | m.colon
+    };
+    if at + 16 <= n {
+        return (at, seps(word(at), word(at + 8)));
+    }
+    if n >= 16 {
+        // The last 16 bytes, without those before `at`.
+        let block = n - 16;
+        let m = seps(word(block), word(block + 8));
+        return (block, m & (u32::MAX << (at - block)));
+    }
+    if n >= 8 {
+        // Two overlapping words cover the text.
+        let m = seps(word(0), word(n - 8));
+        let m = (m & 0xff) | (m >> 8) << (n - 8);
+        return (0, m & (u32::MAX << at));
+    }
+    let mut m = 0u32;
+    for (k, &b) in text.iter().enumerate().skip(at) {
+        m |= u32::from(b == b'.' || b == b':') << k;
+    }
+    (0, m)
 }
 
 #[cfg(test)]
@@ -1441,6 +1723,131 @@ mod tests {
         assert_eq!(n, 2);
     }
 
+    // ----- fast paths against their references -----
+
+    #[test]
+    fn hex_group_every_value() {
+        for v in 0..=u16::MAX {
+            let (text, len) = hex_group(v);
+            assert_eq!(&text.to_le_bytes()[..len], format!("{v:x}").as_bytes());
+        }
+    }
+
+    #[test]
+    fn write_v4_every_octet_everywhere() {
+        for o in 0..=255u32 {
+            for a in [
+                o,
+                o << 8,
+                o << 16,
+                o << 24,
+                o * 0x0101_0101,
+                o << 24 | 0x00ff_ff00,
+            ] {
+                assert_eq!(addr_text(Addr::V4(a)), Ipv4Addr::from(a).to_string());
+                let mapped = MAPPED_PREFIX | u128::from(a);
+                assert_eq!(
+                    addr_text(Addr::V6(mapped)),
+                    Ipv6Addr::from(mapped).to_string()
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn parse_v4_every_octet_spelling() {
+        // Every octet text of up to four digits, in every position, next to
+        // octets of every length.
+        let mut spellings: Vec<String> = Vec::new();
+        for v in 0..10_000u32 {
+            spellings.push(v.to_string());
+            for w in 2..=4 {
+                let padded = format!("{v:0w$}");
+                if padded.len() == w && padded != v.to_string() {
+                    spellings.push(padded);
+                }
+            }
+        }
+        for o in &spellings {
+            for pos in 0..4 {
+                for fill in ["7", "42", "255", "000"] {
+                    let mut parts = [fill; 4];
+                    parts[pos] = o;
+                    let s = parts.join(".");
+                    let b = s.as_bytes();
+                    assert_eq!(parse_v4(b), parse_v4_inner::<false>(b), "{s}");
+                    assert_eq!(parse_v4_strict(b), parse_v4_inner::<true>(b), "{s}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn parse_v4_near_misses() {
+        let cases: &[&[u8]] = &[
+            b"1.2.3.4",
+            b"1.2.3.",
+            b".1.2.3",
+            b"1..2.3",
+            b"1.2.3.4.",
+            b"1.2.3.4.5",
+            b"1.2.34",
+            b"1234.5.6",
+            b"1.2.3.4\0",
+            b"\x001.2.3.4",
+            b"1.2.3.4 ",
+            b"1.2.3/4",
+            b"1.2.3:4",
+            b"1.2.3.-4",
+            b"255.255.255.255",
+            b"255.255.255.256",
+            b"256.255.255.255",
+            b"255.255.255.2555",
+            b"0.0.0.0",
+            b"00.0.0.0",
+            b"000.000.000.000",
+            b"0000.0.0.0",
+            b"1.1.1.1\xff",
+            b"\xb1.1.1.1",
+            b"1.1.1.\xb1",
+            b"\xae1.1.1",
+            b"\xba1.1.1",
+        ];
+        for &c in cases {
+            for s in [c.to_vec(), c.iter().map(|&b| b ^ 0x80).collect()] {
+                assert_eq!(parse_v4(&s), parse_v4_inner::<false>(&s), "{s:?}");
+                assert_eq!(parse_v4_strict(&s), parse_v4_inner::<true>(&s), "{s:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn scrub_text_block_edges() {
+        // Addresses and chains across the 16-byte blocks of the scan and at
+        // the ends of texts of every length.
+        let pieces: &[&[u8]] = &[
+            b"203.0.113.9",
+            b"1.2.3",
+            b"1.2.3.4.5",
+            b"2001:db8::1",
+            b"a:b",
+            b"x.y",
+        ];
+        for piece in pieces {
+            for before in 0..40 {
+                for after in 0..20 {
+                    let mut text = vec![b'x'; before];
+                    text.extend_from_slice(piece);
+                    text.extend(std::iter::repeat_n(b'/', after));
+                    let (mut a, mut b) = (Vec::new(), Vec::new());
+                    let na = scrub_text(&mut t(24, 48), &text, &mut a);
+                    let nb = scrub_reference(&mut t(24, 48), &text, &mut b);
+                    assert_eq!((na, &a), (nb, &b), "{:?}", String::from_utf8_lossy(&text));
+                }
+            }
+        }
+    }
+
     // ----- property tests -----
 
     /// Zero-pads or not, changes case or not: every spelling parse_v6 accepts.
@@ -1861,6 +2268,75 @@ mod tests {
             if n == 0 {
                 prop_assert_eq!(&out, &text);
             }
+        }
+
+        #[test]
+        fn prop_parse_v4_matches_reference(s in prop::collection::vec(prop_oneof![
+            8 => prop::sample::select(b"0123456789.".to_vec()),
+            1 => any::<u8>(),
+        ], 0..18)) {
+            prop_assert_eq!(parse_v4(&s), parse_v4_inner::<false>(&s));
+            prop_assert_eq!(parse_v4_strict(&s), parse_v4_inner::<true>(&s));
+        }
+
+        #[test]
+        fn prop_byte_masks(bytes in prop::array::uniform16(prop_oneof![
+            4 => prop::sample::select(b"0123456789.:/9".to_vec()),
+            1 => any::<u8>(),
+        ])) {
+            let mut want = ByteMasks { dot: 0, colon: 0, digit: 0 };
+            for (k, &b) in bytes.iter().enumerate() {
+                want.dot |= u32::from(b == b'.') << k;
+                want.colon |= u32::from(b == b':') << k;
+                want.digit |= u32::from(b.is_ascii_digit()) << k;
+            }
+            let lo = u64::from_le_bytes(bytes[..8].try_into().unwrap());
+            let hi = u64::from_le_bytes(bytes[8..].try_into().unwrap());
+            prop_assert_eq!(byte_masks(lo, hi), want);
+            prop_assert_eq!(byte_masks_swar(lo, hi), want);
+        }
+
+        #[test]
+        fn prop_sep_block(
+            text in prop::collection::vec(prop_oneof![
+                4 => prop::sample::select(b"ab.:1".to_vec()),
+                1 => any::<u8>(),
+            ], 1..40),
+            at in any::<prop::sample::Index>(),
+        ) {
+            let at = at.index(text.len());
+            let (block, m) = sep_block(&text, at);
+            prop_assert!(block <= at);
+            for k in 0..32 {
+                let p = block + k;
+                let want = k < 16 && p >= at && p < text.len() && matches!(text[p], b'.' | b':');
+                prop_assert_eq!(m >> k & 1 == 1, want, "bit {}", k);
+            }
+        }
+
+        #[test]
+        fn prop_scrub_dotted_matches_reference(
+            pieces in prop::collection::vec(prop_oneof![
+                6 => "[0-9]{1,4}",
+                4 => prop::sample::select(vec![".", ".", "..", ":", "::", "a", "f:", " ", "/"])
+                    .prop_map(String::from),
+            ], 0..40),
+        ) {
+            let text = pieces.concat().into_bytes();
+            for (p4, p6) in [(24, 48), (32, 48), (24, 128), (32, 128), (0, 0)] {
+                let (mut a, mut b) = (Vec::new(), Vec::new());
+                let na = scrub_text(&mut t(p4, p6), &text, &mut a);
+                let nb = scrub_reference(&mut t(p4, p6), &text, &mut b);
+                prop_assert_eq!((na, &a), (nb, &b), "({}, {})", p4, p6);
+            }
+            let (mut a, mut b) = (Vec::new(), Vec::new());
+            let na = scrub_text(&mut KeepV6Only(t(24, 48)), &text, &mut a);
+            let nb = scrub_reference(&mut KeepV6Only(t(24, 48)), &text, &mut b);
+            prop_assert_eq!((na, &a), (nb, &b));
+            let (mut a, mut b) = (Vec::new(), Vec::new());
+            let na = scrub_text(&mut Identity, &text, &mut a);
+            let nb = scrub_reference(&mut Identity, &text, &mut b);
+            prop_assert_eq!((na, &a), (nb, &b));
         }
 
         #[test]
