@@ -112,7 +112,8 @@ impl Config {
                 matches!(cli.format, FormatArg::Json | FormatArg::Auto),
                 "--json-key needs -f json or -f auto"
             );
-            json.add_rule(rule).map_err(|e| anyhow::anyhow!("--json-key {rule:?}: {e}"))?;
+            json.add_rule(rule)
+                .map_err(|e| anyhow::anyhow!("--json-key {rule:?}: {e}"))?;
         }
         let custom = custom_format(&cli)?;
         let candidates = if cli.format == FormatArg::Auto && custom.is_none() {
@@ -129,7 +130,9 @@ impl Config {
         let (parser, unknown_fields) = custom.unwrap_or_else(|| {
             use crate::format::Parser;
             let p = match cli.format {
-                FormatArg::Combined | FormatArg::Auto => Parser::Template(Predefined::Combined.template()),
+                FormatArg::Combined | FormatArg::Auto => {
+                    Parser::Template(Predefined::Combined.template())
+                }
                 FormatArg::Common => Parser::Template(Predefined::Common.template()),
                 FormatArg::Main => Parser::Template(Predefined::Main.template()),
                 FormatArg::VhostCombined => Parser::Template(Predefined::VhostCombined.template()),

@@ -39,7 +39,9 @@ fn main() -> ExitCode {
         }
         Err(e) if e.is_broken_pipe() => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("anonlog: error: {}", chain(&e));
+            // One write, so a dying worker's panic message cannot split it.
+            let msg = format!("anonlog: error: {}\n", chain(&e));
+            let _ = std::io::stderr().lock().write_all(msg.as_bytes());
             ExitCode::from(e.exit_code())
         }
     }
