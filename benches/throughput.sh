@@ -14,6 +14,7 @@ cd "$(dirname "$0")/.."
 
 SIZE=${1:-1073741824}
 ROUNDS=${2:-5}
+GZ_ONLY=${GZ_ONLY:-}
 N=$(nproc)
 DATA=bench-data
 CORPUS=$DATA/corpus-$SIZE.log
@@ -43,6 +44,7 @@ mbps() { echo "scale=1; $BYTES / $1 / 1000000" | bc -l; }
 lps() { echo "scale=0; $LINES / $1" | bc -l; }
 
 echo "corpus: $CORPUS, $BYTES bytes, $LINES lines, $N cores, $ROUNDS rounds (median)"
+if [ -z "$GZ_ONLY" ]; then
 T_CAT=$(median_secs cat "$CORPUS")
 T_N=$(median_secs "$BIN" -q -j "$N" "$CORPUS")
 T_1=$(median_secs "$BIN" -q -j 1 "$CORPUS")
@@ -72,4 +74,21 @@ if command -v anonip >/dev/null 2>&1; then
   echo "anonip 1.1.0 on $SB bytes:          $(echo "scale=1; $SB / $T_AN / 1000000" | bc -l) MB/s; anonlog is $(echo "scale=0; $T_AN / $T_AL" | bc -l)x faster"
 else
   echo "anonip: not installed (pip install anonip==1.1.0) - skipped"
+fi
+fi # GZ_ONLY
+
+# gz -> gz (issue 4): anonlog decompresses, anonymizes and recompresses in
+# one process; the reference only decompresses and recompresses.
+if command -v pigz >/dev/null 2>&1; then
+  GZ=$DATA/corpus-256m.log.gz
+  [ -f "$GZ" ] || head -c 268435456 "$CORPUS" | gzip -6 > "$GZ"
+  RAW=$(gzip -dc "$GZ" | wc -c)
+  T_GZ=$(median_secs "$BIN" -q -j "$N" -z --gzip-level 6 "$GZ")
+  T_PIGZ=$(median_secs sh -c "gzip -dc '$GZ' | pigz -p $N -6")
+  T_ZP=$(median_secs sh -c "pigz -dc '$GZ' | pigz -p $N -6")
+  printf '%-34s %9s MB/s (uncompressed)\n' "anonlog -j $N -z FILE.gz" "$(echo "scale=1; $RAW / $T_GZ / 1000000" | bc -l)"
+  printf '%-34s %9s MB/s (uncompressed)\n' "zcat FILE.gz | pigz -p $N -6" "$(echo "scale=1; $RAW / $T_PIGZ / 1000000" | bc -l)"
+  printf '%-34s %9s MB/s (uncompressed)\n' "pigz -dc FILE.gz | pigz -p $N -6" "$(echo "scale=1; $RAW / $T_ZP / 1000000" | bc -l)"
+else
+  echo "pigz: not installed (apt-get install pigz) - gz -> gz comparison skipped"
 fi
