@@ -37,6 +37,16 @@ const GOLDEN: &[(&str, &[&str], &str)] = &[
     ),
     ("common.log", &["-f", "common"], "common.out"),
     ("edge.log", &[], "edge.out"),
+    ("json.log", &["-f", "json"], "json.out"),
+    ("nginx-error.log", &["-f", "nginx-error"], "nginx-error.out"),
+    (
+        "apache-error.log",
+        &["-f", "apache-error"],
+        "apache-error.out",
+    ),
+    ("json.log", &["-f", "auto"], "json.out"),
+    ("nginx-error.log", &["-f", "auto"], "nginx-error.out"),
+    ("apache-error.log", &["-f", "auto"], "apache-error.out"),
 ];
 
 #[test]

@@ -118,3 +118,59 @@ proptest! {
         }
     }
 }
+
+/// A line of `format` with the three addresses in its client, header and
+/// free-text positions.
+fn line_in(format: &str, c: &str, p: &str, u: &str, f: &str) -> String {
+    match format {
+        "json" => format!(
+            r#"{{"remote_addr":"{c}","request":"GET /w/{p}?ip={c} HTTP/1.1","http_x_forwarded_for":"{u}, {p}","msg":"{f} {u}"}}"#
+        ),
+        "nginx-error" => format!(
+            r#"2026/11/22 08:39:58 [error] 1#1: *5 open() "/w/{p}" failed {f}, client: {c}, server: x, request: "GET /{u}?q={c} HTTP/1.1", host: "h""#
+        ),
+        "apache-error" => format!(
+            "[Sun Nov 22 08:41:15.668627 2026] [core:info] [pid 1:tid 2] [client {c}:38498] AH00128: {f} /w/{p}, referer: http://{u}/"
+        ),
+        _ => format!("{c} {f} \"{u}, {p}\" \"GET /{p}?x={c} HTTP/1.1\" 0.001 {u}"),
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
+
+    #[test]
+    fn no_input_address_survives_in_any_format(
+        lines in proptest::collection::vec((address(), address(), address(), filler()), 1..20)
+    ) {
+        let custom = r#"$remote_addr $upstream_cache_status "$http_x_forwarded_for" "$request" $request_time $http_x_custom"#;
+        for (format, args) in [
+            ("json", vec!["-f", "json"]),
+            ("nginx-error", vec!["-f", "nginx-error"]),
+            ("apache-error", vec!["-f", "apache-error"]),
+            ("auto-json", vec!["-f", "auto"]),
+            ("custom", vec!["--nginx-format", custom]),
+        ] {
+            let mut input = String::new();
+            let mut secrets = Vec::new();
+            for ((c, ct), (p, pt), (u, ut), f) in &lines {
+                input.push_str(&line_in(format.trim_start_matches("auto-"), c, p, u, f));
+                input.push('\n');
+                for (s, t) in [(c, ct), (p, pt), (u, ut)] {
+                    if s != t {
+                        secrets.push(s.clone());
+                    }
+                }
+            }
+            let mut a = vec!["-q"];
+            a.extend(args.iter().copied());
+            let out = run(&a, input.as_bytes());
+            prop_assert!(out.status.success());
+            let text = String::from_utf8_lossy(&out.stdout);
+            prop_assert_eq!(count_lines(&out.stdout), lines.len());
+            for s in &secrets {
+                prop_assert!(!text.contains(s.as_str()), "{}: {} survived in {}", format, s, text);
+            }
+        }
+    }
+}

@@ -61,6 +61,10 @@ pub const RULES: &[(&str, FieldKind)] = &[
 /// `referer`, `cookie`, `Authorization` and `User-Agent` (and parsing skips
 /// full-path comparisons while no rule has a dot).
 const DEFAULTS: &[(&str, FieldKind)] = &[
+    // Client ports narrow a truncated address back down to one client, as
+    // `$remote_port` and `%{remote}p` do in the compiled formats.
+    ("remote_port", Secret),
+    ("ClientPort", Secret),
     // Client addresses.
     ("remote_addr", Client),
     ("client_ip", Client),
@@ -630,7 +634,7 @@ mod tests {
             (Text, b"http.log.access"),
             (Text, b"handled request"),
             (Client, b"198.51.100.7"),
-            (Text, b"46628"),
+            (Secret, b"46628"),
             (Client, b"203.0.113.5"),
             (Text, b"HTTP/1.1"),
             (Text, b"GET"),
@@ -854,7 +858,7 @@ mod tests {
         let cases: &[(&[u8], &[u8])] = &[
             (
                 br#"{"level":"info","ts":1761019828.6153953,"logger":"http.log.access","msg":"handled request","request":{"remote_ip":"198.51.100.77","remote_port":"46628","client_ip":"2001:db8:abcd:12::1","proto":"HTTP/1.1","method":"GET","host":"www.example.com","uri":"/search?q=jane%40example.com","headers":{"Referer":["https://ref.example.org/p?token=abc"],"Cookie":["session=abc"],"User-Agent":["Mozilla/5.0 (X11) 192.0.2.9"],"X-Forwarded-For":["203.0.113.9, unknown"],"If-None-Match":["\"ddnp8sh5vg3i58\""]}},"bytes_read":0,"user_id":"alice","duration":0.001674508,"size":0,"status":304,"resp_headers":{"Etag":["\"ddnp8sh5vg3i58\""],"Server":["Caddy"]}}"#,
-                br#"{"level":"info","ts":1761019828.6153953,"logger":"http.log.access","msg":"handled request","request":{"remote_ip":"198.51.100.0","remote_port":"46628","client_ip":"2001:db8:abcd::","proto":"HTTP/1.1","method":"GET","host":"www.example.com","uri":"/search","headers":{"Referer":["-"],"Cookie":["-"],"User-Agent":["Mozilla/5.0 (X11) 192.0.2.0"],"X-Forwarded-For":["203.0.113.0, -"],"If-None-Match":["\"ddnp8sh5vg3i58\""]}},"bytes_read":0,"user_id":"-","duration":0.001674508,"size":0,"status":304,"resp_headers":{"Etag":["\"ddnp8sh5vg3i58\""],"Server":["Caddy"]}}"#,
+                br#"{"level":"info","ts":1761019828.6153953,"logger":"http.log.access","msg":"handled request","request":{"remote_ip":"198.51.100.0","remote_port":"-","client_ip":"2001:db8:abcd::","proto":"HTTP/1.1","method":"GET","host":"www.example.com","uri":"/search","headers":{"Referer":["-"],"Cookie":["-"],"User-Agent":["Mozilla/5.0 (X11) 192.0.2.0"],"X-Forwarded-For":["203.0.113.0, -"],"If-None-Match":["\"ddnp8sh5vg3i58\""]}},"bytes_read":0,"user_id":"-","duration":0.001674508,"size":0,"status":304,"resp_headers":{"Etag":["\"ddnp8sh5vg3i58\""],"Server":["Caddy"]}}"#,
             ),
             (
                 b"{\"time\":\"2026-11-22T08:38:17+00:00\",\"remote_addr\":\"198.51.100.7\",\"remote_user\":\"bob\",\"request\":\"GET /a\\\"b?c=\\\"d\\\" HTTP/1.1\",\"status\":200,\"http_referer\":\"http://r/\xE9t?q=1\",\"http_user_agent\":\"ua\x7F\xFF\",\"http_cookie\":\"sid=1\",\"args\":\"c=d\",\"upstream_addr\":\"192.0.2.10:8080\"}\r\n",
