@@ -293,6 +293,14 @@ pub fn run(config: &Config, lc: &ListenConfig) -> Result<Stats, Error> {
                 continue;
             }
             out.clear();
+            // -f auto: datagrams have no "first lines", so each batch is
+            // judged on its own (cheap: at most 64 lines per candidate).
+            if !config.rules.candidates.is_empty() {
+                anonymizer.select(crate::pipeline::detect_format(
+                    lines,
+                    &config.rules.candidates,
+                ));
+            }
             let _ = anonymizer.process_block(lines, &mut out, &mut stats);
             r.sink.write_block(&out).map_err(|e| Error::Write {
                 name: r.name.clone(),

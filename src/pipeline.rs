@@ -370,7 +370,7 @@ fn oversized(config: &Config, name: &str, line: u64) -> Error {
 /// With `-f auto`: the candidate that parses most of the first lines of an
 /// input's first block (the earlier candidate on ties), or `None` when none
 /// parses any, which leaves the fallback parser (and the fail-closed path).
-fn detect_format(block: &[u8], candidates: &[crate::format::Parser]) -> Option<usize> {
+pub(crate) fn detect_format(block: &[u8], candidates: &[crate::format::Parser]) -> Option<usize> {
     if candidates.is_empty() {
         return None;
     }
