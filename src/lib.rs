@@ -4,7 +4,7 @@
 //! input -> chunker -> workers (parse -> transform) -> ordered writer -> output
 //! ```
 //!
-//! * [`format`] turns a line into field spans (byte offsets), no I/O.
+//! * [`format`](mod@format) turns a line into field spans (byte offsets), no I/O.
 //! * [`anonymize`] rewrites fields: IP truncation, query, referrer and user
 //!   rules, and the fail-closed scrubber for lines that do not parse.
 //! * [`pipeline`], [`input`], [`output`] move blocks of whole lines through

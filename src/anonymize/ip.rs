@@ -330,7 +330,7 @@ fn byte_masks_swar(lo: u64, hi: u64) -> ByteMasks {
 ///
 /// Branch-free apart from the length check and the verdict, so that octets
 /// of varying lengths cost no mispredicted branches: the text is read as
-/// two overlapping 8-byte words, whose [`ByteMasks`] give the positions of
+/// two overlapping 8-byte words, whose `ByteMasks` give the positions of
 /// the dots; each octet is then read backwards from the dot after it.
 #[inline]
 pub fn parse_v4(s: &[u8]) -> Option<u32> {
