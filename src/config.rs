@@ -211,7 +211,7 @@ fn custom_format(cli: &Cli) -> anyhow::Result<Option<(crate::format::Parser, Vec
     }
     if let Some(spec) = &cli.apache_format {
         let c = apache::compile("apache-format", spec)
-            .map_err(|e| anyhow::anyhow!("--apache-format: {e}\n{}", e.caret(spec)))?;
+            .map_err(|e| anyhow::anyhow!("--apache-format: {e}\n{}", e.render(spec)))?;
         return Ok(Some((Parser::Template(c.template), c.unknown)));
     }
     Ok(None)

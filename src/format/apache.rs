@@ -56,41 +56,7 @@ pub struct Compiled {
     pub unknown: Vec<String>,
 }
 
-/// Why a `LogFormat` string cannot be compiled.
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[error("at byte {offset}: {message}")]
-pub struct FormatError {
-    /// Byte offset in the string passed to [`compile`] (outer quotes
-    /// included) of the offending directive or character.
-    pub offset: usize,
-    /// What is wrong.
-    pub message: String,
-}
-
-impl FormatError {
-    fn new(offset: usize, message: impl Into<String>) -> Self {
-        FormatError {
-            offset,
-            message: message.into(),
-        }
-    }
-
-    /// The format on one line and a caret under the offending position on
-    /// the next, for diagnostics (control characters are shown as spaces
-    /// so the caret stays aligned).
-    pub fn caret(&self, spec: &str) -> String {
-        let shown: String = spec
-            .chars()
-            .map(|c| if c.is_control() { ' ' } else { c })
-            .collect();
-        let mut at = self.offset.min(spec.len());
-        while !spec.is_char_boundary(at) {
-            at -= 1;
-        }
-        let col = spec[..at].chars().count();
-        format!("{shown}\n{}^", " ".repeat(col))
-    }
-}
+pub use super::FormatError;
 
 /// Compiles an Apache `LogFormat` string into a template named `name`.
 ///
@@ -715,7 +681,7 @@ mod tests {
 
     fn pieces(spec: &str) -> Vec<Piece> {
         compile_pieces(spec)
-            .unwrap_or_else(|e| panic!("{spec}: {e}\n{}", e.caret(spec)))
+            .unwrap_or_else(|e| panic!("{spec}: {e}\n{}", e.render(spec)))
             .0
     }
 
@@ -1058,12 +1024,12 @@ mod tests {
         let spec = "%h %l %u %t \"%r\" %>s %b%D";
         let e = compile("x", spec).unwrap_err();
         assert_eq!(e.offset, 23);
-        assert_eq!(e.caret(spec), format!("{spec}\n{}^", " ".repeat(23)));
+        assert_eq!(e.render(spec), format!("{spec}\n{}^", " ".repeat(23)));
         let spec = "\u{e9}\t%z";
         let e = compile("x", spec).unwrap_err();
-        assert_eq!(e.caret(spec), "\u{e9} %z\n   ^");
+        assert_eq!(e.render(spec), "\u{e9} %z\n   ^");
         let e = FormatError::new(99, "x");
-        assert_eq!(e.caret("%h"), "%h\n  ^");
+        assert_eq!(e.render("%h"), "%h\n  ^");
     }
 
     fn parse<'a>(spec: &str, line: &'a [u8]) -> Option<Vec<(FieldKind, &'a [u8])>> {

@@ -107,42 +107,7 @@ pub enum Escape {
     None,
 }
 
-/// A `log_format` string that cannot be compiled.
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[error("at byte {offset}: {message}")]
-pub struct FormatError {
-    /// Byte offset into the string given to [`compile`].
-    pub offset: usize,
-    /// What is wrong.
-    pub message: String,
-}
-
-impl FormatError {
-    fn new(offset: usize, message: impl Into<String>) -> Self {
-        FormatError {
-            offset,
-            message: message.into(),
-        }
-    }
-
-    /// The line of `spec` holding the error and, below it, a `^` under the
-    /// offending character (two lines, no trailing newline). Control
-    /// characters are shown as spaces so the caret lines up.
-    pub fn render(&self, spec: &str) -> String {
-        let mut off = self.offset.min(spec.len());
-        while !spec.is_char_boundary(off) {
-            off -= 1;
-        }
-        let start = spec[..off].rfind('\n').map_or(0, |i| i + 1);
-        let end = spec[off..].find('\n').map_or(spec.len(), |i| off + i);
-        let shown: String = spec[start..end]
-            .chars()
-            .map(|c| if c.is_control() { ' ' } else { c })
-            .collect();
-        let col = spec[start..off].chars().count();
-        format!("{shown}\n{}^", " ".repeat(col))
-    }
-}
+pub use super::FormatError;
 
 /// Compiles a `log_format` string as it appears after the format name in
 /// nginx.conf, already unquoted and concatenated, e.g.
