@@ -5,6 +5,7 @@
 
 pub mod ip;
 pub mod keys;
+pub mod period;
 pub mod pseudo;
 pub mod scrub;
 pub mod url;
