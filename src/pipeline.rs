@@ -261,7 +261,7 @@ struct BlockReport {
 
 /// Anonymizes `slot.data` into `slot.out` and, when compressing, into a
 /// gzip member in `slot.gz`; returns the bytes to write via [`Slot::output`].
-fn work<R: crate::anonymize::ip::AddrRewrite>(
+fn work<R: crate::anonymize::keyed::LineRewrite>(
     anonymizer: &mut Anonymizer<'_, R>,
     slot: &mut Slot,
     gzip: Option<Compression>,
@@ -455,7 +455,7 @@ fn stream_inline(
     sink_name: &str,
     ledger: &mut Ledger<'_>,
 ) -> Result<bool, Error> {
-    let mut anonymizer = Anonymizer::new(&config.rules, config.truncate);
+    let mut anonymizer = Anonymizer::new(&config.rules, config.rewriter());
     let mut slot = Slot::default();
     let mut wrote = false;
     let last = inputs.len().saturating_sub(1);
@@ -505,10 +505,10 @@ fn stream_parallel(
     for _ in 0..threads {
         let rx = work_rx.clone();
         let rules = Arc::clone(&config.rules);
-        let truncate = config.truncate;
+        let rewriter = config.rewriter();
         let gzip = config.gzip;
         workers.push(thread::spawn(move || {
-            let mut anonymizer = Anonymizer::new(&rules, truncate);
+            let mut anonymizer = Anonymizer::new(&rules, rewriter);
             for mut job in rx {
                 #[cfg(debug_assertions)]
                 test_hooks::maybe_panic(&job.slot.data);
