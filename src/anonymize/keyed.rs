@@ -23,7 +23,7 @@ use std::sync::Arc;
 
 use crate::anonymize::ip::{Addr, AddrRewrite, Truncate};
 use crate::anonymize::keys::{DerivedKey, KeyError, MasterKey};
-use crate::anonymize::period::{Date, Period, Rotation, line_date};
+use crate::anonymize::period::{Date, DateReader, Period, Rotation};
 use crate::anonymize::pseudo::{Mode, Pseudonymizer, USER_TOKEN_LABEL, user_token};
 
 /// How the addresses and users of one line are rewritten.
@@ -188,6 +188,8 @@ pub struct Keyed {
     active: Option<usize>,
     /// The slot of the last dated line (never evicted next).
     recent: usize,
+    /// Reads line dates, remembering the last one.
+    dates: DateReader,
     /// The last date read and its period, so a run of lines of one day
     /// computes its label once.
     last: Option<(Date, Period)>,
@@ -203,6 +205,7 @@ impl Keyed {
             slots: [None, None],
             active: None,
             recent: 0,
+            dates: DateReader::default(),
             last: None,
         };
         if keyed.config.rotation == Rotation::None {
@@ -268,7 +271,7 @@ impl LineRewrite for Keyed {
             self.active = Some(0);
             true
         } else {
-            match time().and_then(line_date) {
+            match time().and_then(|t| self.dates.date(t)) {
                 Some(date) => {
                     let period = match self.last {
                         Some((d, p)) if d == date => p,

@@ -256,25 +256,33 @@ fn date(year: u32, month: u32, day: u32) -> Option<Date> {
     )
 }
 
-/// CLF (`$time_local`, `%t`): `22/Nov/2026:08:38:17 +0000`.
-fn clf(i: In<'_>) -> IResult<In<'_>, Date> {
+/// The date part of a CLF timestamp: `22/Nov/2026` (11 bytes).
+fn clf_date(i: In<'_>) -> IResult<In<'_>, Date> {
     map_opt(
-        (
-            num::<2>,
-            tag("/"),
-            month_name,
-            tag("/"),
-            num::<4>,
-            tag(":"),
-            clock,
-            tag(" "),
-            alt((tag("+"), tag("-"))),
-            upto::<2>(23),
-            upto::<2>(59),
-        ),
-        |(d, _, m, _, y, ..)| date(y, u32::from(m), d),
+        (num::<2>, tag("/"), month_name, tag("/"), num::<4>),
+        |(d, _, m, _, y)| date(y, u32::from(m), d),
     )
     .parse(i)
+}
+
+/// The rest of a CLF timestamp: `:08:38:17 +0000`.
+fn clf_rest(i: In<'_>) -> IResult<In<'_>, ()> {
+    let (i, _) = (
+        tag(":"),
+        clock,
+        tag(" "),
+        alt((tag("+"), tag("-"))),
+        upto::<2>(23),
+        upto::<2>(59),
+    )
+        .parse(i)?;
+    Ok((i, ()))
+}
+
+/// CLF (`$time_local`, `%t`): `22/Nov/2026:08:38:17 +0000`.
+fn clf(i: In<'_>) -> IResult<In<'_>, Date> {
+    let (i, (d, ())) = (clf_date, clf_rest).parse(i)?;
+    Ok((i, d))
 }
 
 /// ISO 8601 (`$time_iso8601`, JSON logs): `2026-11-22T08:38:17`, then an
@@ -367,6 +375,67 @@ pub fn line_date(time: &[u8]) -> Option<Date> {
         .map(|(_, d)| d)
 }
 
+/// [`line_date`] with a memo of the last CLF date: a run of lines of one
+/// day parses only the time of day and zone of each line. The result is
+/// always exactly [`line_date`]'s.
+#[derive(Clone, Debug, Default)]
+pub struct DateReader {
+    /// The last valid CLF timestamp read, and its date.
+    last: Option<([u8; CLF_LEN], Date)>,
+}
+
+const CLF_DATE_LEN: usize = 11;
+const CLF_LEN: usize = 26;
+
+impl DateReader {
+    /// The date of a line's time field, as [`line_date`].
+    #[inline]
+    pub fn date(&mut self, time: &[u8]) -> Option<Date> {
+        if let (Ok(time), Some((last, d))) = (<&[u8; CLF_LEN]>::try_from(time), &mut self.last) {
+            if time == last {
+                // The same second as the line before: already validated.
+                return Some(*d);
+            }
+            if time[..CLF_DATE_LEN] == last[..CLF_DATE_LEN] {
+                // The same day: only the rest needs checking.
+                if !clf_rest_ok(&time[CLF_DATE_LEN..]) {
+                    return None;
+                }
+                *last = *time;
+                return Some(*d);
+            }
+        }
+        let d = line_date(time)?;
+        if let Ok(time) = <[u8; CLF_LEN]>::try_from(time) {
+            if clf(&time).is_ok() {
+                self.last = Some((time, d));
+            }
+        }
+        Some(d)
+    }
+}
+
+/// `all_consuming(clf_rest)` without the parser machinery, for the hot
+/// path of [`DateReader`] (a property test checks they agree).
+#[inline]
+fn clf_rest_ok(t: &[u8]) -> bool {
+    let two = |i: usize, max: u8| {
+        let (a, b) = (t[i].wrapping_sub(b'0'), t[i + 1].wrapping_sub(b'0'));
+        a < 10 && b < 10 && a * 10 + b <= max
+    };
+    t.len() == 15
+        && t[0] == b':'
+        && two(1, 23)
+        && t[3] == b':'
+        && two(4, 59)
+        && t[6] == b':'
+        && two(7, 60)
+        && t[9] == b' '
+        && (t[10] == b'+' || t[10] == b'-')
+        && two(11, 23)
+        && two(13, 59)
+}
+
 /// A date given on the command line (`reveal --date`): exactly `YYYY-MM-DD`.
 pub fn arg_date(s: &str) -> Option<Date> {
     all_consuming(map_opt(
@@ -421,6 +490,24 @@ mod tests {
         ];
         for &(text, want) in cases {
             assert_eq!(line_date(text.as_bytes()), want, "{text:?}");
+        }
+    }
+
+    proptest::proptest! {
+        /// The memo never changes a result: random edits of CLF timestamps,
+        /// read in sequence, give what a fresh parse gives.
+        #[test]
+        fn date_reader_matches_line_date(
+            edits in proptest::collection::vec((0usize..26, proptest::sample::select(b"0123456789:+- /JanNovx".to_vec()), 0u8..30, 0u8..24), 1..200),
+        ) {
+            let mut reader = DateReader::default();
+            for (pos, byte, day, hour) in edits {
+                let mut t = format!("{:02}/Nov/2026:{hour:02}:38:17 +0000", 1 + day % 3).into_bytes();
+                if day % 2 == 0 {
+                    t[pos] = byte;
+                }
+                proptest::prop_assert_eq!(reader.date(&t), line_date(&t), "{}", String::from_utf8_lossy(&t));
+            }
         }
     }
 
