@@ -20,7 +20,7 @@ use clap::Parser;
 use zeroize::Zeroizing;
 
 use crate::anonymize::ip::{Addr, AddrRewrite, TokenKind, rewrite_addr_token};
-use crate::anonymize::keyed::KeyedConfig;
+use crate::anonymize::keyed::{KeyedConfig, mode_key};
 use crate::anonymize::keys::{MasterKey, load_key_file, write_key_file};
 use crate::anonymize::period::{Period, Rotation, arg_date};
 use crate::anonymize::pseudo::{Mode, Pseudonymizer};
@@ -199,7 +199,7 @@ fn reveal(cli: &RevealCli) -> anyhow::Result<()> {
         ),
     };
     let master = load_master_key(cli.key_file.as_deref(), "reveal")?;
-    let cipher = Pseudonymizer::with_cache(mode, &master.derive(mode.label(), period.as_str()), 0)?;
+    let cipher = Pseudonymizer::with_cache(mode, &mode_key(&master, mode, period.as_str()), 0)?;
     let mut out = Vec::new();
     for a in &cli.addresses {
         match rewrite_addr_token(&mut Reveal(&cipher), a.trim().as_bytes(), &mut out) {

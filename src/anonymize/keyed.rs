@@ -62,6 +62,43 @@ pub trait LineRewrite: AddrRewrite {
 
 impl LineRewrite for Truncate {}
 
+/// The key of `mode` for `period`: `master.derive(mode.label(), period)`,
+/// except that a Crypto-PAn key is derived again (labels `cryptopan#1`,
+/// `cryptopan#2`, ...) until its first pad bit is 1.
+///
+/// Why: Crypto-PAn's pad bits are correlated (the PRF inputs for bits i
+/// and i+1 coincide whenever bit i of the address equals bit i of the
+/// pad, so each pad bit repeats the one before with probability 3/4).
+/// When the first pad bit is 0, as it is for half of all keys, about one
+/// IPv4 address in 7,500 maps to itself and one in eight keeps its first
+/// octet. With a first pad bit of 1 every address has its first bit
+/// flipped, so none is ever written unchanged. The result is still a
+/// plain Crypto-PAn key (other implementations given it agree).
+pub fn mode_key(master: &MasterKey, mode: Mode, period: &str) -> DerivedKey {
+    let mut key = master.derive(mode.label(), period);
+    let mut attempt = 0u32;
+    while mode == Mode::CryptoPan && !cryptopan_flips_first_bit(&key) {
+        attempt += 1;
+        key = master.derive(&format!("{}#{attempt}", mode.label()), period);
+    }
+    key
+}
+
+/// Whether Crypto-PAn under `key` flips the first bit of every address:
+/// the top bit of AES(K, pad) with pad = AES(K, second half), K the first.
+fn cryptopan_flips_first_bit(key: &DerivedKey) -> bool {
+    use aes::cipher::{BlockCipherEncrypt, KeyInit};
+    use zeroize::Zeroize;
+    let k = key.as_bytes();
+    let aes = aes::Aes128::new_from_slice(&k[..16]).expect("16-byte half");
+    let mut block = aes::Block::try_from(&k[16..]).expect("16-byte half");
+    aes.encrypt_block(&mut block);
+    aes.encrypt_block(&mut block);
+    let flips = block[0] >> 7 == 1;
+    block.zeroize();
+    flips
+}
+
 /// The run-wide key settings, shared read-only by every worker.
 pub struct KeyedConfig {
     master: MasterKey,
@@ -144,12 +181,12 @@ impl KeyedConfig {
         let addr = match (self.mode, old.and_then(|o| o.addr)) {
             (None, _) => None,
             (Some(mode), Some(mut p)) => {
-                p.rekey(&self.master.derive(mode.label(), label))?;
+                p.rekey(&mode_key(&self.master, mode, label))?;
                 Some(p)
             }
             (Some(mode), None) => Some(Pseudonymizer::with_cache(
                 mode,
-                &self.master.derive(mode.label(), label),
+                &mode_key(&self.master, mode, label),
                 self.cache_entries,
             )?),
         };
@@ -412,6 +449,58 @@ mod tests {
         );
         assert_eq!(line(&mut k, "22/Nov/2026:10:00:00 +0000").1, a1);
         assert_eq!(line(&mut k, "23/Nov/2026:10:00:00 +0000").1, b);
+    }
+
+    #[test]
+    fn cryptopan_keys_never_leave_an_address_unchanged() {
+        use crate::anonymize::pseudo::CryptoPan;
+        let mut raw_keys_that_would = 0;
+        for seed in 1..=48u8 {
+            let mut hex = String::new();
+            for i in 0..32u8 {
+                hex.push_str(&format!(
+                    "{:02x}",
+                    seed.wrapping_mul(31).wrapping_add(i * 7)
+                ));
+            }
+            let master = MasterKey::from_hex(&hex).unwrap();
+            let raw = master.derive("cryptopan", "2026-11-22");
+            raw_keys_that_would += u32::from(!cryptopan_flips_first_bit(&raw));
+            let key = mode_key(&master, Mode::CryptoPan, "2026-11-22");
+            if cryptopan_flips_first_bit(&raw) {
+                assert_eq!(key.as_bytes(), raw.as_bytes(), "good keys are kept");
+            }
+            let c = CryptoPan::new(key.as_bytes()).unwrap();
+            for x in [
+                0u32,
+                1,
+                0x8000_0000,
+                0xc633_644d,
+                u32::MAX,
+                u32::from(seed) << 13,
+            ] {
+                let Addr::V4(y) = c.encrypt(Addr::V4(x)) else {
+                    unreachable!()
+                };
+                assert_eq!((x ^ y) >> 31, 1, "the first bit always flips");
+            }
+            let Addr::V6(y) = c.encrypt(Addr::V6(42)) else {
+                unreachable!()
+            };
+            assert_eq!(y >> 127, 1);
+            // The other modes use the plain derivation.
+            for mode in [Mode::Pfx, Mode::Det] {
+                assert_eq!(
+                    mode_key(&master, mode, "x").as_bytes(),
+                    master.derive(mode.label(), "x").as_bytes()
+                );
+            }
+        }
+        // About half of all raw keys would have left addresses unchanged.
+        assert!(
+            (8..=40).contains(&raw_keys_that_would),
+            "{raw_keys_that_would}"
+        );
     }
 
     #[test]
