@@ -5,7 +5,9 @@
 //! requests with a query string, referrers on ~65% of lines, real browser,
 //! bot and CLI user agents, and a few odd lines (`"-"` requests, remote
 //! users, absolute-form targets). Client addresses span the whole space so
-//! truncation has work to do; the data is generated, never committed.
+//! truncation has work to do: by default every line has a new random one,
+//! and [`Clients::Visitors`] repeats them as visits do (for caches of keyed
+//! pseudonyms). The data is generated, never committed.
 
 #![allow(dead_code)]
 
@@ -79,58 +81,135 @@ const MONTHS: &[&str] = &[
     "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
 ];
 
+/// Writes a client address drawn uniformly: 80 % IPv4, 20 % IPv6
+/// (mapped, link-local, global).
+fn random_client(rng: &mut Rng, line: &mut String) {
+    let v6 = rng.below(5) == 0;
+    if v6 {
+        match rng.below(4) {
+            0 => write!(
+                line,
+                "::ffff:{}.{}.{}.{}",
+                rng.below(223) + 1,
+                rng.below(256),
+                rng.below(256),
+                rng.below(256)
+            )
+            .unwrap(),
+            1 => write!(
+                line,
+                "fe80::{:x}:{:x}",
+                rng.below(0x10000),
+                rng.below(0x10000)
+            )
+            .unwrap(),
+            _ => write!(
+                line,
+                "2001:db8:{:x}:{:x}::{:x}",
+                rng.below(0x10000),
+                rng.below(0x10000),
+                rng.below(0x10000)
+            )
+            .unwrap(),
+        }
+    } else {
+        write!(
+            line,
+            "{}.{}.{}.{}",
+            rng.below(223) + 1,
+            rng.below(256),
+            rng.below(256),
+            rng.below(256)
+        )
+        .unwrap();
+    }
+}
+
+/// Where client addresses come from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Clients {
+    /// A new random address on every line: no address repeats (the worst
+    /// case for anything that caches per address).
+    Uniform,
+    /// Visits, as a web server sees them: 200 visitors active at a time,
+    /// each making 1 to 29 requests (page and assets, 15 on average), 30 %
+    /// of visits from a returning visitor; about 93 % of lines repeat a
+    /// recent address.
+    Visitors,
+}
+
+/// The visitor model of [`Clients::Visitors`].
+struct Visitors {
+    active: Vec<(String, u64)>,
+    past: Vec<String>,
+}
+
+impl Visitors {
+    const ACTIVE: u64 = 200;
+    const PAST: usize = 100_000;
+
+    fn new() -> Self {
+        Visitors {
+            active: vec![(String::new(), 0); Self::ACTIVE as usize],
+            past: Vec::new(),
+        }
+    }
+
+    fn next(&mut self, rng: &mut Rng) -> &str {
+        let i = rng.below(Self::ACTIVE) as usize;
+        if self.active[i].1 == 0 {
+            let addr = if !self.past.is_empty() && rng.below(100) < 30 {
+                self.past[rng.below(self.past.len() as u64) as usize].clone()
+            } else {
+                let mut a = String::new();
+                random_client(rng, &mut a);
+                a
+            };
+            if self.past.len() < Self::PAST {
+                self.past.push(addr.clone());
+            } else {
+                let j = rng.below(Self::PAST as u64) as usize;
+                self.past[j] = addr.clone();
+            }
+            self.active[i] = (addr, 1 + rng.below(29));
+        }
+        self.active[i].1 -= 1;
+        &self.active[i].0
+    }
+}
+
 /// Writes about `target` bytes of log lines to `out`; the same seed gives
 /// the same bytes. `main_format` appends an X-Forwarded-For field.
+/// Client addresses are [`Clients::Uniform`].
 pub fn generate<W: Write>(
     out: &mut W,
     target: u64,
     seed: u64,
     main_format: bool,
 ) -> io::Result<()> {
+    generate_with(out, target, seed, main_format, Clients::Uniform)
+}
+
+/// [`generate`] with a choice of client addresses. With
+/// [`Clients::Uniform`] the bytes are exactly [`generate`]'s.
+pub fn generate_with<W: Write>(
+    out: &mut W,
+    target: u64,
+    seed: u64,
+    main_format: bool,
+    clients: Clients,
+) -> io::Result<()> {
     let mut rng = Rng(seed | 1);
+    let mut visitors =
+        (clients == Clients::Visitors).then(|| (Visitors::new(), Rng((seed ^ 0x5151_7e57) | 1)));
     let mut written = 0u64;
     let mut line = String::with_capacity(512);
     let mut second = 0u64;
     while written < target {
         line.clear();
-        let v6 = rng.below(5) == 0;
-        if v6 {
-            match rng.below(4) {
-                0 => write!(
-                    line,
-                    "::ffff:{}.{}.{}.{}",
-                    rng.below(223) + 1,
-                    rng.below(256),
-                    rng.below(256),
-                    rng.below(256)
-                )
-                .unwrap(),
-                1 => write!(
-                    line,
-                    "fe80::{:x}:{:x}",
-                    rng.below(0x10000),
-                    rng.below(0x10000)
-                )
-                .unwrap(),
-                _ => write!(
-                    line,
-                    "2001:db8:{:x}:{:x}::{:x}",
-                    rng.below(0x10000),
-                    rng.below(0x10000),
-                    rng.below(0x10000)
-                )
-                .unwrap(),
-            }
-        } else {
-            write!(
-                line,
-                "{}.{}.{}.{}",
-                rng.below(223) + 1,
-                rng.below(256),
-                rng.below(256),
-                rng.below(256)
-            )
-            .unwrap();
+        match &mut visitors {
+            None => random_client(&mut rng, &mut line),
+            Some((v, vrng)) => line.push_str(v.next(vrng)),
         }
         let user = if rng.below(50) == 0 { "alice" } else { "-" };
         second += rng.below(3);

@@ -8,7 +8,15 @@
 # bench-data/, then reports the median over ROUNDS of:
 #   cat FILE > /dev/null, anonlog FILE > /dev/null (-j N and -j 1),
 #   lines/s for -j 1 and -j N, the 1->N speed-up, peak RSS,
-#   and anonip 1.1.0 on a slice of the corpus when it is installed.
+#   anonip 1.1.0 on a slice of the corpus when it is installed, and keyed
+#   pseudonyms (--pseudonymize MODE --key-rotation daily, key generated into
+#   bench-data/) against truncation at -j N, on two corpora:
+#   * the corpus above, where every line has a new random address, so the
+#     per-worker pseudonym cache never hits (the worst case), and
+#   * a visitors corpus of the same size (gen_log ... visitors: visits of
+#     1-29 requests, 200 at a time, 30 % returning), where addresses repeat
+#     as they do in real logs; PSEUDO_MODES (default "pfx det cryptopan")
+#     picks the modes measured on it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -41,6 +49,7 @@ median_secs() {
 }
 
 mbps() { echo "scale=1; $BYTES / $1 / 1000000" | bc -l; }
+ratio() { printf '%.2f' "$(echo "$1 / $2" | bc -l)"; }
 lps() { echo "scale=0; $LINES / $1" | bc -l; }
 
 echo "corpus: $CORPUS, $BYTES bytes, $LINES lines, $N cores, $ROUNDS rounds (median)"
@@ -75,6 +84,27 @@ if command -v anonip >/dev/null 2>&1; then
 else
   echo "anonip: not installed (pip install anonip==1.1.0) - skipped"
 fi
+
+# Keyed pseudonyms against truncation, both at -j N. The ratio is
+# pseudonymized throughput / truncation throughput (target >= 0.75).
+KEY=$DATA/bench.key
+[ -f "$KEY" ] || "$BIN" keygen --out "$KEY" 2>/dev/null
+KEYED=(--key-file "$KEY" --key-rotation daily --pseudonymize)
+T_PFX=$(median_secs "$BIN" -q -j "$N" "${KEYED[@]}" pfx "$CORPUS")
+printf '%-34s %9s MB/s  ratio to truncation %s   (worst case: no address repeats)\n' \
+  "pfx, daily keys -j $N" "$(mbps "$T_PFX")" "$(ratio "$T_N" "$T_PFX")"
+
+VCORPUS=$DATA/visitors-$SIZE.log
+[ -f "$VCORPUS" ] || target/release/examples/gen_log "$VCORPUS" "$SIZE" 24301 combined visitors
+cat "$VCORPUS" > /dev/null
+BYTES=$(stat -c %s "$VCORPUS")
+T_VT=$(median_secs "$BIN" -q -j "$N" "$VCORPUS")
+printf '%-34s %9s MB/s  (visitors corpus)\n' "truncation -j $N" "$(mbps "$T_VT")"
+for mode in ${PSEUDO_MODES:-pfx det cryptopan}; do
+  T_M=$(median_secs "$BIN" -q -j "$N" "${KEYED[@]}" "$mode" "$VCORPUS")
+  printf '%-34s %9s MB/s  ratio to truncation %s   (target >= 0.75)\n' \
+    "$mode, daily keys -j $N" "$(mbps "$T_M")" "$(ratio "$T_VT" "$T_M")"
+done
 fi # GZ_ONLY
 
 # gz -> gz (issue 4): anonlog decompresses, anonymizes and recompresses in

@@ -1,5 +1,5 @@
 //! Deterministic generator of realistic access logs for benchmarks and the
-//! `--stats` figures: `cargo run --release --example gen_log -- OUT BYTES [SEED] [combined|main]`.
+//! `--stats` figures: `cargo run --release --example gen_log -- OUT BYTES [SEED] [combined|main] [uniform|visitors]`.
 
 #[path = "../benches/corpus.rs"]
 mod corpus;
@@ -10,13 +10,17 @@ use std::io::{BufWriter, Write};
 fn main() -> std::io::Result<()> {
     let args: Vec<String> = std::env::args().collect();
     if args.len() < 3 {
-        eprintln!("usage: gen_log OUT BYTES [SEED] [combined|main]");
+        eprintln!("usage: gen_log OUT BYTES [SEED] [combined|main] [uniform|visitors]");
         std::process::exit(2);
     }
     let target: u64 = args[2].parse().expect("BYTES must be a number");
     let seed = args.get(3).and_then(|s| s.parse().ok()).unwrap_or(0x5eed);
     let main_format = args.get(4).is_some_and(|f| f == "main");
     let mut out = BufWriter::with_capacity(1 << 20, File::create(&args[1])?);
-    corpus::generate(&mut out, target, seed, main_format)?;
+    let clients = match args.get(5).map(String::as_str) {
+        Some("visitors") => corpus::Clients::Visitors,
+        _ => corpus::Clients::Uniform,
+    };
+    corpus::generate_with(&mut out, target, seed, main_format, clients)?;
     out.flush()
 }

@@ -10,6 +10,9 @@ use clap::{Parser, ValueEnum};
 /// scrubbed, never written raw.
 #[derive(Debug, Parser)]
 #[command(name = "anonlog", version, about, max_term_width = 100)]
+#[command(
+    after_help = "Keyed pseudonyms: `anonlog keygen --out PATH` creates a key; `anonlog reveal --key-file PATH ADDRESS...` inverts pseudonyms (see their --help). A log file named `keygen` or `reveal` must be given as `./keygen`."
+)]
 pub struct Cli {
     /// Input files, read in order; none or `-` means standard input.
     /// gzip-compressed inputs are detected and decompressed.
@@ -134,6 +137,28 @@ pub struct Cli {
     /// fail the run, per --on-unparsed): they cannot be held to be parsed.
     #[arg(long, value_name = "BYTES", default_value_t = 64 << 20)]
     pub max_line_bytes: usize,
+
+    // Keyed pseudonyms (see also `anonlog keygen` and `anonlog reveal`).
+    /// Replace every address (client, X-Forwarded-For, addresses elsewhere
+    /// in the line) by a keyed pseudonym instead of truncating it. Needs a
+    /// key (--key-file).
+    #[arg(long, value_enum, value_name = "MODE")]
+    pub pseudonymize: Option<PseudoArg>,
+
+    /// The master key file, from `anonlog keygen` (must be mode 0600).
+    /// Default: $ANONLOG_KEY_FILE. A key itself is never accepted here.
+    #[arg(long, value_name = "PATH")]
+    pub key_file: Option<PathBuf>,
+
+    /// Derive a new key per period of each line's own timestamp; lines
+    /// without a readable timestamp are truncated instead.
+    #[arg(long, value_enum, value_name = "PERIOD", default_value_t = RotationArg::None)]
+    pub key_rotation: RotationArg,
+
+    /// Remote users and identd lognames: `remove` (`-`), `keep`, or
+    /// `pseudonymize` (a keyed 16-character token). --keep-user is `keep`.
+    #[arg(long, value_enum, value_name = "POLICY", conflicts_with = "keep_user")]
+    pub user: Option<UserArg>,
 }
 
 /// `-f/--format` values.
@@ -191,6 +216,91 @@ pub enum StatsArg {
     Json,
 }
 
+/// `--pseudonymize` and `reveal --mode` values.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum PseudoArg {
+    /// ipcrypt-pfx: prefix- and family-preserving, reversible (recommended).
+    Pfx,
+    /// ipcrypt-deterministic: reversible; the output is always IPv6.
+    Det,
+    /// Crypto-PAn: prefix-preserving, for compatibility with existing data.
+    Cryptopan,
+}
+
+/// `--key-rotation` values.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum RotationArg {
+    /// One key for all time.
+    None,
+    /// A key per day (`2026-11-22`).
+    Daily,
+    /// A key per ISO week (`2026-W47`).
+    Weekly,
+    /// A key per month (`2026-11`).
+    Monthly,
+}
+
+/// `--user` values.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum UserArg {
+    /// Replace with `-`.
+    Remove,
+    /// Keep (IP literals in it are still rewritten).
+    Keep,
+    /// A keyed token: the same user gives the same token within a key period.
+    Pseudonymize,
+}
+
+/// `anonlog keygen`: create a master key for keyed pseudonyms: 32 random
+/// bytes from the operating system, written as 64 hex digits. The key id is
+/// printed on standard error; the key itself never is.
+#[derive(Debug, Parser)]
+#[command(
+    name = "anonlog keygen",
+    bin_name = "anonlog keygen",
+    version,
+    max_term_width = 100
+)]
+pub struct KeygenCli {
+    /// Write the key to PATH, a new file created with mode 0600 (an existing
+    /// file is never replaced). `-` writes it to standard output, which must
+    /// be a pipe, or a file only its owner can access; never a terminal.
+    #[arg(short, long, value_name = "PATH")]
+    pub out: PathBuf,
+}
+
+/// `anonlog reveal`: print the original address of each pseudonym, one per
+/// line. For an investigation entitled to it, with the key of the run.
+#[derive(Debug, Parser)]
+#[command(
+    name = "anonlog reveal",
+    bin_name = "anonlog reveal",
+    version,
+    max_term_width = 100
+)]
+pub struct RevealCli {
+    /// The master key file the logs were pseudonymized with. Default:
+    /// $ANONLOG_KEY_FILE.
+    #[arg(long, value_name = "PATH")]
+    pub key_file: Option<PathBuf>,
+
+    /// The --pseudonymize mode of the run.
+    #[arg(long, value_enum, default_value_t = PseudoArg::Pfx)]
+    pub mode: PseudoArg,
+
+    /// The --key-rotation of the run.
+    #[arg(long, value_enum, value_name = "PERIOD", default_value_t = RotationArg::None)]
+    pub key_rotation: RotationArg,
+
+    /// With --key-rotation: the date of the log line (as written in it).
+    #[arg(long, value_name = "YYYY-MM-DD")]
+    pub date: Option<String>,
+
+    /// Pseudonyms as written in the logs (`[v6]:port` and `v4:port` too).
+    #[arg(value_name = "ADDRESS", required = true)]
+    pub addresses: Vec<String>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -208,6 +318,27 @@ mod tests {
         assert_eq!(c.files, vec![PathBuf::from("a.log")]);
         let c = Cli::try_parse_from(["anonlog", "--stats=json"]).unwrap();
         assert_eq!(c.stats, Some(StatsArg::Json));
+    }
+
+    #[test]
+    fn keyed_options() {
+        KeygenCli::command().debug_assert();
+        RevealCli::command().debug_assert();
+        let c = Cli::try_parse_from(["anonlog", "--pseudonymize", "pfx", "--user", "pseudonymize"])
+            .unwrap();
+        assert_eq!(c.pseudonymize, Some(PseudoArg::Pfx));
+        assert_eq!(c.user, Some(UserArg::Pseudonymize));
+        assert_eq!(c.key_rotation, RotationArg::None);
+        assert!(Cli::try_parse_from(["anonlog", "--user", "keep", "--keep-user"]).is_err());
+        assert!(Cli::try_parse_from(["anonlog", "--key", "00"]).is_err());
+        assert!(
+            KeygenCli::try_parse_from(["keygen"]).is_err(),
+            "--out is required"
+        );
+        assert!(
+            RevealCli::try_parse_from(["reveal"]).is_err(),
+            "an address is required"
+        );
     }
 
     #[test]

@@ -56,9 +56,17 @@ pub struct Config {
     pub stats: Option<StatsFormat>,
     /// Print nothing on success.
     pub quiet: bool,
+    /// Keyed pseudonyms and user tokens (`--pseudonymize`, `--user
+    /// pseudonymize`): the master key and how it is used.
+    pub keyed: Option<Arc<crate::anonymize::keyed::KeyedConfig>>,
 }
 
 impl Config {
+    /// A worker's address rewriter: truncation, or keyed pseudonyms.
+    pub fn rewriter(&self) -> crate::anonymize::keyed::Rewriter {
+        crate::anonymize::keyed::Rewriter::new(self.truncate, self.keyed.as_ref())
+    }
+
     /// Resolves the command line into a configuration.
     pub fn from_cli(cli: Cli) -> anyhow::Result<Config> {
         if cli.in_place {
@@ -150,7 +158,7 @@ impl Config {
                 ReferrerArg::Origin => ReferrerMode::Origin,
                 ReferrerArg::Keep => ReferrerMode::Keep,
             },
-            keep_user: cli.keep_user,
+            keep_user: cli.keep_user || cli.user == Some(crate::cli::UserArg::Keep),
             on_unparsed: match cli.on_unparsed {
                 OnUnparsedArg::Scrub => OnUnparsed::Scrub,
                 OnUnparsedArg::Drop => OnUnparsed::Drop,
@@ -159,6 +167,7 @@ impl Config {
             max_line: cli.max_line_bytes,
             candidates,
         };
+        let keyed = crate::keycmd::keyed_config(&cli)?;
         let threads = match cli.threads {
             Some(n) if n > 0 => n,
             _ => std::thread::available_parallelism().map_or(1, |n| n.get()),
@@ -187,6 +196,7 @@ impl Config {
                 StatsArg::Json => StatsFormat::Json,
             }),
             quiet: cli.quiet,
+            keyed,
         })
     }
 }

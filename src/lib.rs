@@ -21,6 +21,7 @@ pub mod config;
 pub mod error;
 pub mod format;
 pub mod input;
+pub mod keycmd;
 pub mod listen;
 pub mod output;
 pub mod pipeline;

@@ -284,7 +284,7 @@ pub fn run(config: &Config, lc: &ListenConfig) -> Result<Stats, Error> {
         Ok(stats)
     });
 
-    let mut anonymizer = Anonymizer::new(&config.rules, config.truncate);
+    let mut anonymizer = Anonymizer::new(&config.rules, config.rewriter());
     let mut stats = Stats::default();
     let mut out = Vec::new();
     for batch in rx {

@@ -10,7 +10,11 @@ use anonlog::{Config, Report, Stats};
 use clap::Parser;
 
 fn main() -> ExitCode {
-    let config = match Config::from_cli(Cli::parse()) {
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    if let Some(status) = anonlog::keycmd::dispatch(&args) {
+        return status;
+    }
+    let config = match Config::from_cli(Cli::parse_from(args)) {
         Ok(c) => c,
         Err(e) => {
             eprintln!("anonlog: error: {e:#}");
@@ -55,6 +59,9 @@ fn report(config: &Config, stats: &Stats, detected: &[(String, String)]) {
     match config.stats {
         Some(StatsFormat::Text) => {
             let _ = err.write_all(stats.to_text(format).as_bytes());
+            if let Some(k) = &config.keyed {
+                let _ = err.write_all(k.stats_text().as_bytes());
+            }
             for (input, format) in detected {
                 let _ = writeln!(err, "anonlog: detected format    {format} for {input}");
             }
@@ -83,11 +90,13 @@ fn report(config: &Config, stats: &Stats, detected: &[(String, String)]) {
                     )
                 })
                 .collect();
+            let keyed = config.keyed.as_ref().map(|k| k.stats_json());
             let _ = writeln!(
                 err,
-                "{json},\"unknown_fields\":[{}],\"detected\":[{}]}}",
+                "{json},\"unknown_fields\":[{}],\"detected\":[{}]{}}}",
                 names.join(","),
-                detected.join(",")
+                detected.join(","),
+                keyed.unwrap_or_default()
             );
         }
         None if !config.quiet && stats.scrubbed + stats.dropped + stats.oversized > 0 => {
@@ -110,5 +119,12 @@ fn report(config: &Config, stats: &Stats, detected: &[(String, String)]) {
             let _ = writeln!(err, "{msg}");
         }
         None => {}
+    }
+    if config.stats.is_none() && !config.quiet && stats.undated > 0 {
+        let _ = writeln!(
+            err,
+            "anonlog: warning: {} lines had no readable timestamp for --key-rotation and were truncated instead of pseudonymized",
+            stats.undated
+        );
     }
 }

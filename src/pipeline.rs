@@ -17,6 +17,7 @@ use crossbeam_channel::{Receiver, Sender, bounded};
 use flate2::Compression;
 use flate2::write::GzEncoder;
 
+use crate::anonymize::keyed::{Keyed, LineRewrite};
 use crate::anonymize::{Anonymizer, OnUnparsed, Unparsed};
 use crate::config::Config;
 use crate::error::Error;
@@ -261,7 +262,7 @@ struct BlockReport {
 
 /// Anonymizes `slot.data` into `slot.out` and, when compressing, into a
 /// gzip member in `slot.gz`; returns the bytes to write via [`Slot::output`].
-fn work<R: crate::anonymize::ip::AddrRewrite>(
+fn work<R: LineRewrite>(
     anonymizer: &mut Anonymizer<'_, R>,
     slot: &mut Slot,
     gzip: Option<Compression>,
@@ -455,7 +456,28 @@ fn stream_inline(
     sink_name: &str,
     ledger: &mut Ledger<'_>,
 ) -> Result<bool, Error> {
-    let mut anonymizer = Anonymizer::new(&config.rules, config.truncate);
+    // One instance per rewriter type: truncation keeps its own code path.
+    match &config.keyed {
+        None => {
+            let anonymizer = Anonymizer::new(&config.rules, config.truncate);
+            inline_with(anonymizer, config, inputs, sink, sink_name, ledger)
+        }
+        Some(k) => {
+            let anonymizer =
+                Anonymizer::new(&config.rules, Keyed::new(Arc::clone(k), config.truncate));
+            inline_with(anonymizer, config, inputs, sink, sink_name, ledger)
+        }
+    }
+}
+
+fn inline_with<R: LineRewrite>(
+    mut anonymizer: Anonymizer<'_, R>,
+    config: &Config,
+    inputs: Vec<StreamInput>,
+    sink: &mut Sink,
+    sink_name: &str,
+    ledger: &mut Ledger<'_>,
+) -> Result<bool, Error> {
     let mut slot = Slot::default();
     let mut wrote = false;
     let last = inputs.len().saturating_sub(1);
@@ -505,23 +527,11 @@ fn stream_parallel(
     for _ in 0..threads {
         let rx = work_rx.clone();
         let rules = Arc::clone(&config.rules);
-        let truncate = config.truncate;
+        let (truncate, keyed) = (config.truncate, config.keyed.clone());
         let gzip = config.gzip;
-        workers.push(thread::spawn(move || {
-            let mut anonymizer = Anonymizer::new(&rules, truncate);
-            for mut job in rx {
-                #[cfg(debug_assertions)]
-                test_hooks::maybe_panic(&job.slot.data);
-                anonymizer.select(job.parser);
-                let report = work(&mut anonymizer, &mut job.slot, gzip);
-                // The writer may be gone (error or closed pipe): nothing to do.
-                let _ = job.reply.send(Done {
-                    input: job.input,
-                    parser: job.parser,
-                    slot: job.slot,
-                    report,
-                });
-            }
+        workers.push(thread::spawn(move || match keyed {
+            None => worker(Anonymizer::new(&rules, truncate), rx, gzip),
+            Some(k) => worker(Anonymizer::new(&rules, Keyed::new(k, truncate)), rx, gzip),
         }));
     }
     drop(work_rx);
@@ -590,6 +600,27 @@ fn stream_parallel(
         w.join().map_err(|_| Error::WorkerPanic)?;
     }
     Ok(wrote)
+}
+
+/// A worker thread: anonymizes the blocks it receives until the queue closes.
+fn worker<R: LineRewrite>(
+    mut anonymizer: Anonymizer<'_, R>,
+    rx: Receiver<Job>,
+    gzip: Option<Compression>,
+) {
+    for mut job in rx {
+        #[cfg(debug_assertions)]
+        test_hooks::maybe_panic(&job.slot.data);
+        anonymizer.select(job.parser);
+        let report = work(&mut anonymizer, &mut job.slot, gzip);
+        // The writer may be gone (error or closed pipe): nothing to do.
+        let _ = job.reply.send(Done {
+            input: job.input,
+            parser: job.parser,
+            slot: job.slot,
+            report,
+        });
+    }
 }
 
 /// Fault injection for the integration tests, compiled into debug builds

@@ -43,6 +43,13 @@ pub struct Stats {
     pub datagrams_dropped: u64,
     /// Listener: datagrams longer than the receive buffer, cut to it.
     pub datagrams_truncated: u64,
+    /// Addresses replaced by keyed pseudonyms (`--pseudonymize`).
+    pub pseudonymized: u64,
+    /// Remote users and identd lognames replaced by keyed tokens.
+    pub users_pseudonymized: u64,
+    /// With `--key-rotation`: non-empty lines whose time field could not be
+    /// read (unparsed lines included), truncated instead of pseudonymized.
+    pub undated: u64,
 }
 
 impl AddAssign for Stats {
@@ -64,11 +71,14 @@ impl AddAssign for Stats {
         self.datagrams += o.datagrams;
         self.datagrams_dropped += o.datagrams_dropped;
         self.datagrams_truncated += o.datagrams_truncated;
+        self.pseudonymized += o.pseudonymized;
+        self.users_pseudonymized += o.users_pseudonymized;
+        self.undated += o.undated;
     }
 }
 
 impl Stats {
-    fn fields(&self) -> [(&'static str, u64); 17] {
+    fn fields(&self) -> [(&'static str, u64); 20] {
         [
             ("lines_read", self.lines_read),
             ("lines_written", self.lines_written),
@@ -87,6 +97,9 @@ impl Stats {
             ("datagrams", self.datagrams),
             ("datagrams_dropped", self.datagrams_dropped),
             ("datagrams_truncated", self.datagrams_truncated),
+            ("addresses_pseudonymized", self.pseudonymized),
+            ("users_pseudonymized", self.users_pseudonymized),
+            ("undated_truncated", self.undated),
         ]
     }
 
@@ -135,6 +148,9 @@ mod tests {
             datagrams: 14,
             datagrams_dropped: 15,
             datagrams_truncated: 16,
+            pseudonymized: 17,
+            users_pseudonymized: 18,
+            undated: 19,
         };
         let mut sum = one;
         sum += one;
@@ -151,7 +167,7 @@ mod tests {
         };
         let j = s.to_json("combined");
         assert!(j.starts_with("{\"format\":\"combined\",\"lines_read\":3,"));
-        assert!(j.ends_with("\"datagrams_truncated\":0}"));
+        assert!(j.ends_with("\"undated_truncated\":0}"));
         assert!(!j.contains('\n'));
     }
 }

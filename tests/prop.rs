@@ -1,9 +1,12 @@
 //! Property tests of the real binary: it never panics, never loses or
-//! invents a line, and no client address of the input survives.
+//! invents a line, and no client address of the input survives, truncated
+//! or pseudonymized.
 
 mod util;
 
 use std::net::{Ipv4Addr, Ipv6Addr};
+use std::path::PathBuf;
+use std::sync::OnceLock;
 
 use proptest::prelude::*;
 use util::{count_lines, run};
@@ -72,6 +75,23 @@ fn combined_line(client: &str, path_addr: &str, ua_addr: &str, referrer: &str) -
     )
 }
 
+/// A key made once by `anonlog keygen` in the test's scratch directory.
+fn key_file() -> &'static str {
+    static KEY: OnceLock<String> = OnceLock::new();
+    KEY.get_or_init(|| {
+        let path = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("prop-pseudonyms.key");
+        if !path.exists() {
+            let out = run(&["keygen", "--out", path.to_str().unwrap()], b"");
+            assert!(
+                out.status.success(),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        path.to_str().unwrap().to_owned()
+    })
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
 
@@ -114,6 +134,58 @@ proptest! {
             prop_assert_eq!(count_lines(&out.stdout), lines.len());
             for s in &secrets {
                 prop_assert!(!text.contains(s.as_str()), "{} survived in {}", s, text);
+            }
+        }
+    }
+
+    #[test]
+    fn no_input_address_survives_pseudonyms(
+        lines in proptest::collection::vec(
+            (address(), address(), address(), filler(), filler(), any::<bool>()),
+            1..30,
+        )
+    ) {
+        let mut input = String::new();
+        // Every address of a parsed line; of an unparsed one, those that
+        // truncation changes (with rotation, an unparsed line has no
+        // period and is truncated instead).
+        let mut parsed_secrets = Vec::new();
+        let mut unparsed_secrets = Vec::new();
+        for ((c, ct), (p, pt), (u, ut), f1, f2, parsed) in &lines {
+            if *parsed {
+                input.push_str(&combined_line(c, p, u, &format!("http://{f1}/{u}")));
+            } else {
+                input.push_str(&format!("{f1} {c}{f2}{p} {u}"));
+            }
+            input.push('\n');
+            for (s, t) in [(c, ct), (p, pt), (u, ut)] {
+                if *parsed {
+                    parsed_secrets.push(s.clone());
+                } else {
+                    unparsed_secrets.push((s.clone(), s != t));
+                }
+            }
+        }
+        let key = key_file();
+        let runs: [(&[&str], bool); 4] = [
+            (&["--pseudonymize", "pfx"], false),
+            (&["--pseudonymize", "det"], false),
+            (&["--pseudonymize", "cryptopan"], false),
+            (&["--pseudonymize", "pfx", "--key-rotation", "daily"], true),
+        ];
+        for (mode, rotation) in runs {
+            let mut args = vec!["-q", "--referrer", "keep", "--key-file", key];
+            args.extend_from_slice(mode);
+            let out = run(&args, input.as_bytes());
+            prop_assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+            let text = String::from_utf8_lossy(&out.stdout);
+            prop_assert_eq!(count_lines(&out.stdout), lines.len());
+            let unparsed = unparsed_secrets
+                .iter()
+                .filter(|(_, changed)| *changed || !rotation)
+                .map(|(s, _)| s);
+            for s in parsed_secrets.iter().chain(unparsed) {
+                prop_assert!(!text.contains(s.as_str()), "{:?}: {} survived in {}", mode, s, text);
             }
         }
     }

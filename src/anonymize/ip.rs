@@ -775,6 +775,12 @@ fn parse_v6_zoned(s: &[u8]) -> Option<u128> {
 /// [`write_addr`]; the returned kind is the family of the address found in
 /// the token. If the token is not one of these forms, nothing is appended,
 /// `r` is not called, and [`TokenKind::NotAddr`] is returned.
+///
+/// When the rewrite changes the family (keyed pseudonyms: ipcrypt-det
+/// turns IPv4 into IPv6; revealing turns it back), the brackets follow the
+/// new family so that a port stays readable: IPv6 with a port is written
+/// `[v6]:port`, IPv4 never in brackets (`[v6]:port` becomes `v4:port`,
+/// `[v6]` becomes `v4`). Otherwise brackets are kept exactly as given.
 pub fn rewrite_addr_token<R: AddrRewrite>(r: &mut R, token: &[u8], out: &mut Vec<u8>) -> TokenKind {
     // Most tokens are a plain dotted quad.
     if let Some(a) = parse_v4(token) {
@@ -784,12 +790,27 @@ pub fn rewrite_addr_token<R: AddrRewrite>(r: &mut R, token: &[u8], out: &mut Vec
     let Some((addr, pre, post)) = parse_token(token) else {
         return TokenKind::NotAddr;
     };
-    if pre != 0 {
-        out.extend_from_slice(&token[..pre]);
-    }
-    write_addr(r.rewrite(addr), out);
-    if post != token.len() {
-        out.extend_from_slice(&token[post..]);
+    let new = r.rewrite(addr);
+    let bracketed = pre == 1;
+    // `""`, `":port"`, `"]"` or `"]:port"`.
+    let suffix = &token[post..];
+    let port = suffix.strip_prefix(b"]").unwrap_or(suffix);
+    match (new, bracketed) {
+        (Addr::V6(_), false) if !port.is_empty() => {
+            out.push(b'[');
+            write_addr(new, out);
+            out.push(b']');
+            out.extend_from_slice(port);
+        }
+        (Addr::V4(_), true) => {
+            write_addr(new, out);
+            out.extend_from_slice(port);
+        }
+        _ => {
+            out.extend_from_slice(&token[..pre]);
+            write_addr(new, out);
+            out.extend_from_slice(suffix);
+        }
     }
     match addr {
         Addr::V4(_) => TokenKind::V4,
@@ -933,7 +954,20 @@ fn scrub_v4_subrun<R: AddrRewrite>(
     }
     if let Some(a) = parse_v4(sub) {
         let new = r.rewrite(Addr::V4(a));
-        sink.put_addr(start, end, new);
+        // `v4:port` whose address became IPv6 (ipcrypt-det): bracket it, so
+        // the port does not read as the address's last group.
+        let port =
+            text.get(end) == Some(&b':') && text.get(end + 1).is_some_and(u8::is_ascii_digit);
+        if port && matches!(new, Addr::V6(_)) {
+            sink.flush_to(start);
+            sink.out.push(b'[');
+            write_addr(new, sink.out);
+            sink.out.push(b']');
+            sink.copied = end;
+            sink.count += 1;
+        } else {
+            sink.put_addr(start, end, new);
+        }
     } else if suspicious_v4(sub) {
         sink.zero(start, end, C_DIGIT);
     }
@@ -1591,6 +1625,60 @@ mod tests {
             let shown = String::from_utf8_lossy(input);
             assert_eq!(k, kind, "{shown}");
             assert_eq!(out, want, "{shown}: {}", String::from_utf8_lossy(&out));
+        }
+    }
+
+    /// Changes the family, as ipcrypt-det (IPv4 -> IPv6) and revealing a
+    /// det pseudonym (IPv6 -> IPv4) do.
+    struct Flip;
+    impl AddrRewrite for Flip {
+        fn rewrite(&mut self, addr: Addr) -> Addr {
+            match addr {
+                Addr::V4(x) => Addr::V6((0x2001_0db8u128 << 96) | u128::from(x)),
+                Addr::V6(x) => Addr::V4(x as u32),
+            }
+        }
+    }
+
+    #[test]
+    fn family_change_keeps_ports_readable() {
+        use TokenKind::*;
+        let cases: &[(&[u8], TokenKind, &[u8])] = &[
+            (b"198.51.100.7", V4, b"2001:db8::c633:6407"),
+            (b"198.51.100.7:443", V4, b"[2001:db8::c633:6407]:443"),
+            (b"2001:db8::c633:6407", V6, b"198.51.100.7"),
+            (b"[2001:db8::c633:6407]", V6, b"198.51.100.7"),
+            (b"[2001:db8::c633:6407]:443", V6, b"198.51.100.7:443"),
+            (b"[fe80::1%eth0]:80", V6, b"0.0.0.1:80"),
+            (b"::ffff:198.51.100.7", V6, b"198.51.100.7"),
+            (b"198.51.100.7:80a", NotAddr, b""),
+        ];
+        for &(input, kind, want) in cases {
+            let (k, out) = token(&mut Flip, input);
+            let shown = String::from_utf8_lossy(input);
+            assert_eq!(k, kind, "{shown}");
+            assert_eq!(out, want, "{shown}: {}", String::from_utf8_lossy(&out));
+        }
+        // Same family: brackets exactly as given, as before.
+        assert_eq!(token(&mut Identity, b"[2001:db8::1]").1, b"[2001:db8::1]");
+        assert_eq!(token(&mut Identity, b"192.0.2.1:80").1, b"192.0.2.1:80");
+    }
+
+    #[test]
+    fn family_change_in_text_brackets_ports() {
+        let cases: &[(&[u8], &[u8])] = &[
+            (
+                b"to 198.51.100.7:8080 ok",
+                b"to [2001:db8::c633:6407]:8080 ok",
+            ),
+            (b"to 198.51.100.7 ok", b"to 2001:db8::c633:6407 ok"),
+            (b"to 198.51.100.7: ok", b"to 2001:db8::c633:6407: ok"),
+            (b"198.51.100.7:x", b"2001:db8::c633:6407:x"),
+        ];
+        for &(input, want) in cases {
+            let (out, n) = scrub(&mut Flip, input);
+            assert_eq!(String::from_utf8_lossy(&out), String::from_utf8_lossy(want));
+            assert_eq!(n, 1);
         }
     }
 

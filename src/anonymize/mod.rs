@@ -4,14 +4,17 @@
 //! owned by the per-worker [`Anonymizer`] and reused).
 
 pub mod ip;
+pub mod keyed;
 pub mod keys;
+pub mod period;
 pub mod pseudo;
 pub mod scrub;
 pub mod url;
 
 use crate::format::{FieldKind, Fields, Parser, Span};
 use crate::stats::Stats;
-use ip::{AddrRewrite, TokenKind};
+use ip::TokenKind;
+use keyed::{LineKeying, LineRewrite};
 
 /// What to do with the Referer field.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -78,7 +81,7 @@ pub struct Anonymizer<'a, R> {
     selected: Option<usize>,
 }
 
-impl<'a, R: AddrRewrite> Anonymizer<'a, R> {
+impl<'a, R: LineRewrite> Anonymizer<'a, R> {
     /// Creates a worker's anonymizer.
     pub fn new(rules: &'a Rules, rewriter: R) -> Self {
         Anonymizer {
@@ -178,8 +181,18 @@ impl<'a, R: AddrRewrite> Anonymizer<'a, R> {
             // line count.
             return Ok(());
         }
+        let addresses_before = stats.addresses;
         if self.parser().parse(line, &mut self.fields) {
             stats.parsed += 1;
+            // The time field comes after the client field: the keys for the
+            // line's period are chosen before any field is rewritten.
+            let spans = self.fields.spans();
+            let keying = self.rewriter.begin_line(|| {
+                spans
+                    .iter()
+                    .find(|s| s.kind == FieldKind::Time)
+                    .map(|s| &line[s.start..s.end])
+            });
             let mut last = 0;
             for i in 0..self.fields.spans().len() {
                 let Span { kind, start, end } = self.fields.spans()[i];
@@ -188,14 +201,18 @@ impl<'a, R: AddrRewrite> Anonymizer<'a, R> {
                 last = end;
             }
             out.extend_from_slice(&line[last..]);
+            count_keying(keying, addresses_before, stats);
             return Ok(());
         }
         match self.rules.on_unparsed {
             OnUnparsed::Scrub => {
+                // No field is known, so neither is the line's period.
+                let keying = self.rewriter.begin_line(|| None);
                 let c = scrub::scrub_line(&mut self.rewriter, line, out);
                 stats.scrubbed += 1;
                 stats.addresses += u64::from(c.addresses);
                 stats.queries += u64::from(c.queries);
+                count_keying(keying, addresses_before, stats);
                 Ok(())
             }
             OnUnparsed::Drop => {
@@ -221,6 +238,9 @@ impl<'a, R: AddrRewrite> Anonymizer<'a, R> {
             FieldKind::Ident | FieldKind::User => {
                 if self.rules.keep_user {
                     stats.addresses += u64::from(ip::scrub_text(r, v, out));
+                } else if v != b"-" && !v.is_empty() && r.user_token(v, out) {
+                    // `--user pseudonymize` with a key for this line.
+                    stats.users_pseudonymized += 1;
                 } else {
                     out.push(b'-');
                     stats.users += u64::from(v != b"-");
@@ -293,10 +313,24 @@ impl<'a, R: AddrRewrite> Anonymizer<'a, R> {
     }
 }
 
+/// Moves the line's address count to the pseudonym counter when its
+/// addresses were pseudonymized, and counts undated lines.
+#[inline]
+fn count_keying(keying: LineKeying, addresses_before: u64, stats: &mut Stats) {
+    match keying {
+        LineKeying::Truncated => {}
+        LineKeying::Pseudonymized => {
+            stats.pseudonymized += stats.addresses - addresses_before;
+            stats.addresses = addresses_before;
+        }
+        LineKeying::Undated => stats.undated += 1,
+    }
+}
+
 /// Rewrites each comma-separated entry of an X-Forwarded-For list, keeping
 /// separators and spacing; entries that are not addresses become `-`.
 /// Returns the number of addresses rewritten.
-fn forwarded_for<R: AddrRewrite>(r: &mut R, v: &[u8], out: &mut Vec<u8>) -> u32 {
+fn forwarded_for<R: ip::AddrRewrite>(r: &mut R, v: &[u8], out: &mut Vec<u8>) -> u32 {
     if v == b"-" {
         out.push(b'-');
         return 0;
@@ -479,6 +513,60 @@ mod tests {
                 "192.0.2.0 - bob {T} \"GET / HTTP/1.1\" 200 1 \"https://u:p@203.0.113.0:8443/a?b\" \"-\""
             )
         );
+    }
+
+    #[test]
+    fn keyed_lines_use_the_period_of_their_own_time_field() {
+        use super::keyed::{KeyedConfig, Rewriter};
+        use super::keys::MasterKey;
+        use super::period::Rotation;
+        use super::pseudo::Mode;
+        let master =
+            MasterKey::from_hex("1522178d33a4cf80130a5b1649907d10d8988f837979652762574c2d2a842202")
+                .unwrap();
+        let keyed = KeyedConfig::new(master, Some(Mode::Det), true, Rotation::Daily).unwrap();
+        let keyed = std::sync::Arc::new(keyed);
+        let r = rules(Predefined::Combined);
+        let rewriter = Rewriter::new(Truncate::new(24, 48).unwrap(), Some(&keyed));
+        let mut a = Anonymizer::new(&r, rewriter);
+        let line = |client: &str, user: &str, time: &str| {
+            format!("{client} - {user} [{time}] \"GET / HTTP/1.1\" 200 1 \"-\" \"-\"\n")
+        };
+        let input = [
+            line("198.51.100.77:5000", "alice", "22/Nov/2026:23:59:59 +0000"),
+            line("198.51.100.77:5000", "alice", "23/Nov/2026:00:00:00 +0000"),
+            line("198.51.100.77", "-", "22/Nov/2026:00:00:00 +0000"),
+            "garbage 198.51.100.77\n".to_owned(),
+        ]
+        .concat();
+        let mut out = Vec::new();
+        let mut stats = Stats::default();
+        a.process_block(input.as_bytes(), &mut out, &mut stats)
+            .unwrap();
+        let out = String::from_utf8(out).unwrap();
+        let lines: Vec<Vec<&str>> = out.lines().map(|l| l.split(' ').collect()).collect();
+        // det turns IPv4 into IPv6: the port stays readable in brackets.
+        let client0 = lines[0][0].strip_suffix("]:5000").unwrap();
+        let client0 = client0.strip_prefix('[').unwrap();
+        assert!(client0.contains(':') && !client0.contains('.'), "{out}");
+        assert_ne!(lines[1][0], lines[0][0], "a new day, a new key");
+        assert_eq!(lines[2][0], client0, "the same day, the same pseudonym");
+        // User tokens: 16 characters, per day; `-` stays `-`.
+        assert_eq!(lines[0][2].len(), 16);
+        assert!(
+            lines[0][2]
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || (b'2'..=b'7').contains(&b))
+        );
+        assert_ne!(lines[0][2], lines[1][2]);
+        assert_eq!(lines[2][2], "-");
+        // The unparsed line has no period: truncated, and counted.
+        assert_eq!(lines[3], ["garbage", "198.51.100.0"]);
+        assert_eq!(
+            (stats.pseudonymized, stats.addresses, stats.undated),
+            (3, 1, 1)
+        );
+        assert_eq!((stats.users_pseudonymized, stats.users), (2, 0));
     }
 
     #[test]
