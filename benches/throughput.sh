@@ -10,13 +10,13 @@
 #   lines/s for -j 1 and -j N, the 1->N speed-up, peak RSS,
 #   anonip 1.1.0 on a slice of the corpus when it is installed, and keyed
 #   pseudonyms (--pseudonymize MODE --key-rotation daily, key generated into
-#   bench-data/) against truncation at -j N, on two corpora:
-#   * the corpus above, where every line has a new random address, so the
-#     per-worker pseudonym cache never hits (the worst case), and
+#   bench-data/) against truncation at -j N, interleaved, on two corpora:
 #   * a visitors corpus of the same size (gen_log ... visitors: visits of
 #     1-29 requests, 200 at a time, 30 % returning), where addresses repeat
-#     as they do in real logs; PSEUDO_MODES (default "pfx det cryptopan")
-#     picks the modes measured on it.
+#     as they do in real logs, and
+#   * the corpus above, where every line has a new random address, so the
+#     per-worker pseudonym cache never hits (the worst case).
+#   PSEUDO_MODES (default "pfx det cryptopan") picks the modes.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -86,25 +86,50 @@ else
 fi
 
 # Keyed pseudonyms against truncation, both at -j N. The ratio is
-# pseudonymized throughput / truncation throughput (target >= 0.75).
+# pseudonymized throughput / truncation throughput (target >= 0.75). Each
+# round runs truncation and every mode once, in turn, so that load from
+# other jobs on a shared machine hits them alike.
 KEY=$DATA/bench.key
 [ -f "$KEY" ] || "$BIN" keygen --out "$KEY" 2>/dev/null
 KEYED=(--key-file "$KEY" --key-rotation daily --pseudonymize)
-T_PFX=$(median_secs "$BIN" -q -j "$N" "${KEYED[@]}" pfx "$CORPUS")
-printf '%-34s %9s MB/s  ratio to truncation %s   (worst case: no address repeats)\n' \
-  "pfx, daily keys -j $N" "$(mbps "$T_PFX")" "$(ratio "$T_N" "$T_PFX")"
+MODES=${PSEUDO_MODES:-pfx det cryptopan}
+
+once_secs() {
+  local s e
+  s=$(date +%s.%N)
+  "$@" > /dev/null
+  e=$(date +%s.%N)
+  echo "$e - $s" | bc -l
+}
+median() { tr ' ' '\n' | grep . | sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
+
+# compare FILE LABEL: truncation and each of MODES, interleaved.
+compare() {
+  local file=$1 label=$2 r mode
+  declare -A times=()
+  for r in $(seq "$ROUNDS"); do
+    times[truncation]+=" $(once_secs "$BIN" -q -j "$N" "$file")"
+    for mode in $MODES; do
+      times[$mode]+=" $(once_secs "$BIN" -q -j "$N" "${KEYED[@]}" "$mode" "$file")"
+    done
+  done
+  BYTES=$(stat -c %s "$file")
+  local t0
+  t0=$(echo "${times[truncation]}" | median)
+  printf '%-34s %9s MB/s  (%s)\n' "truncation -j $N" "$(mbps "$t0")" "$label"
+  for mode in $MODES; do
+    local t
+    t=$(echo "${times[$mode]}" | median)
+    printf '%-34s %9s MB/s  ratio to truncation %s\n' "$mode, daily keys -j $N" "$(mbps "$t")" "$(ratio "$t0" "$t")"
+  done
+}
 
 VCORPUS=$DATA/visitors-$SIZE.log
 [ -f "$VCORPUS" ] || target/release/examples/gen_log "$VCORPUS" "$SIZE" 24301 combined visitors
 cat "$VCORPUS" > /dev/null
-BYTES=$(stat -c %s "$VCORPUS")
-T_VT=$(median_secs "$BIN" -q -j "$N" "$VCORPUS")
-printf '%-34s %9s MB/s  (visitors corpus)\n' "truncation -j $N" "$(mbps "$T_VT")"
-for mode in ${PSEUDO_MODES:-pfx det cryptopan}; do
-  T_M=$(median_secs "$BIN" -q -j "$N" "${KEYED[@]}" "$mode" "$VCORPUS")
-  printf '%-34s %9s MB/s  ratio to truncation %s   (target >= 0.75)\n' \
-    "$mode, daily keys -j $N" "$(mbps "$T_M")" "$(ratio "$T_VT" "$T_M")"
-done
+compare "$VCORPUS" "visitors corpus: addresses repeat as visits do; target ratio >= 0.75"
+cat "$CORPUS" > /dev/null
+compare "$CORPUS" "first corpus: a new address on every line, the cache never hits (worst case)"
 fi # GZ_ONLY
 
 # gz -> gz (issue 4): anonlog decompresses, anonymizes and recompresses in

@@ -375,9 +375,10 @@ pub fn line_date(time: &[u8]) -> Option<Date> {
         .map(|(_, d)| d)
 }
 
-/// [`line_date`] with a memo of the last CLF date: a run of lines of one
-/// day parses only the time of day and zone of each line. The result is
-/// always exactly [`line_date`]'s.
+/// [`line_date`] with a memo of the last CLF timestamp: a line of the same
+/// second costs a comparison, a line of the same day a check of its time
+/// of day and zone. The result is always exactly [`line_date`]'s (a
+/// property test checks it).
 #[derive(Clone, Debug, Default)]
 pub struct DateReader {
     /// The last valid CLF timestamp read, and its date.
