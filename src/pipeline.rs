@@ -478,9 +478,41 @@ fn inline_with<R: LineRewrite>(
     sink_name: &str,
     ledger: &mut Ledger<'_>,
 ) -> Result<bool, Error> {
-    let mut slot = Slot::default();
+    // One slot goes round: taken by the reader, given back after writing.
+    let spare = std::cell::RefCell::new(Slot::default());
     let mut wrote = false;
+    let oversized = read_blocks(
+        config,
+        inputs,
+        || spare.take(),
+        |i, parser, mut slot| {
+            anonymizer.select(parser);
+            let report = work(&mut anonymizer, &mut slot, config.gzip);
+            let bytes = slot.output(config.gzip.is_some());
+            sink.write_block(bytes).map_err(write_error(sink_name))?;
+            wrote |= !bytes.is_empty();
+            ledger.account(i, parser, report)?;
+            spare.replace(slot);
+            Ok(true)
+        },
+    )?;
+    ledger.outcome.stats.oversized += oversized;
+    Ok(wrote)
+}
+
+/// Cuts every input, in order, into blocks and hands each to `emit` with
+/// its input index and the parser chosen for that input (`-f auto` looks at
+/// an input's first block). `fresh` supplies buffers; `emit` returns
+/// `false` to stop early. Returns the number of over-long lines the chunker
+/// replaced.
+fn read_blocks(
+    config: &Config,
+    inputs: Vec<StreamInput>,
+    mut fresh: impl FnMut() -> Slot,
+    mut emit: impl FnMut(usize, Option<usize>, Slot) -> Result<bool, Error>,
+) -> Result<u64, Error> {
     let last = inputs.len().saturating_sub(1);
+    let mut oversized_total = 0;
     for (i, source) in inputs.into_iter().enumerate() {
         let name = source.name();
         let input = source.open().map_err(read_error(&name))?;
@@ -488,6 +520,7 @@ fn inline_with<R: LineRewrite>(
         let mut parser = None;
         let mut first = true;
         loop {
+            let mut slot = fresh();
             slot.data = match chunker
                 .next(std::mem::take(&mut slot.data))
                 .map_err(read_error(&name))?
@@ -499,16 +532,13 @@ fn inline_with<R: LineRewrite>(
             if std::mem::take(&mut first) {
                 parser = detect_format(&slot.data, &config.rules.candidates);
             }
-            anonymizer.select(parser);
-            let report = work(&mut anonymizer, &mut slot, config.gzip);
-            let bytes = slot.output(config.gzip.is_some());
-            sink.write_block(bytes).map_err(write_error(sink_name))?;
-            wrote |= !bytes.is_empty();
-            ledger.account(i, parser, report)?;
+            if !emit(i, parser, slot)? {
+                return Ok(oversized_total);
+            }
         }
-        ledger.outcome.stats.oversized += chunker.oversized;
+        oversized_total += chunker.oversized;
     }
-    Ok(wrote)
+    Ok(oversized_total)
 }
 
 fn stream_parallel(
@@ -540,47 +570,26 @@ fn stream_parallel(
     // quiet pipe, and the process exits without it.
     let reader_config = config.clone();
     let reader = thread::spawn(move || -> Result<u64, Error> {
-        let config = &reader_config;
-        let last = inputs.len().saturating_sub(1);
-        let mut oversized_total = 0;
-        for (i, source) in inputs.into_iter().enumerate() {
-            let name = source.name();
-            let input = source.open().map_err(read_error(&name))?;
-            let mut chunker = Chunker::new(input, config, i != last);
-            let mut parser = None;
-            let mut first = true;
-            loop {
-                let mut slot = recycle_rx.try_recv().unwrap_or_default();
-                slot.data = match chunker
-                    .next(std::mem::take(&mut slot.data))
-                    .map_err(read_error(&name))?
-                {
-                    Ok(Chunk::Block(b)) => b,
-                    Ok(Chunk::End) => break,
-                    Err(line) => return Err(oversized(config, &name, line)),
-                };
-                if std::mem::take(&mut first) {
-                    parser = detect_format(&slot.data, &config.rules.candidates);
-                }
+        read_blocks(
+            &reader_config,
+            inputs,
+            || recycle_rx.try_recv().unwrap_or_default(),
+            |input, parser, slot| {
                 let (reply, result) = bounded(1);
                 // Queue the reply slot before the job, so the writer only
-                // ever waits for a job that is already queued.
-                if order_tx.send(result).is_err() {
-                    return Ok(oversized_total);
-                }
-                let job = Job {
-                    input: i,
-                    parser,
-                    slot,
-                    reply,
-                };
-                if work_tx.send(job).is_err() {
-                    return Ok(oversized_total);
-                }
-            }
-            oversized_total += chunker.oversized;
-        }
-        Ok(oversized_total)
+                // ever waits for a job that is already queued. A closed
+                // queue means the writer stopped: stop reading.
+                Ok(order_tx.send(result).is_ok()
+                    && work_tx
+                        .send(Job {
+                            input,
+                            parser,
+                            slot,
+                            reply,
+                        })
+                        .is_ok())
+            },
+        )
     });
 
     let gzip = config.gzip.is_some();

@@ -158,8 +158,11 @@ proptest! {
                 input.push_str(&format!("{f1} {c}{f2}{p} {u}"));
             }
             input.push('\n');
+            // A raw quote in the filler breaks the referrer's quoting, so
+            // such a line goes through the scrubber instead.
+            let parses = *parsed && !f1.contains('"');
             for (s, t) in [(c, ct), (p, pt), (u, ut)] {
-                if *parsed {
+                if parses {
                     parsed_secrets.push(s.clone());
                 } else {
                     unparsed_secrets.push((s.clone(), s != t));
