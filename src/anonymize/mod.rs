@@ -273,7 +273,7 @@ impl<'a, R: LineRewrite> Anonymizer<'a, R> {
                 ReferrerMode::Keep => stats.addresses += u64::from(ip::scrub_text(r, v, out)),
             },
             FieldKind::Target => {
-                let cut = cut_target(v, self.rules.keep_query);
+                let cut = url::cut_target(v, self.rules.keep_query);
                 stats.queries += u64::from(cut.query_removed);
                 for range in cut.ranges() {
                     stats.addresses += u64::from(ip::scrub_text(r, &v[range.clone()], out));
@@ -360,40 +360,6 @@ fn forwarded_for<R: ip::AddrRewrite>(r: &mut R, v: &[u8], out: &mut Vec<u8>) -> 
         out.extend_from_slice(&part[part.len() - trail..]);
     }
     n
-}
-
-/// What to keep of a bare request target or URI (no method, no protocol):
-/// everything before `;jsessionid=` and before the query, unless
-/// `keep_query` (session ids go regardless).
-fn cut_target(t: &[u8], keep_query: bool) -> url::RequestCut {
-    let mut cut = url::RequestCut {
-        keep: [0..0, 0..0, 0..0],
-        len: 0,
-        query_removed: false,
-        session_removed: false,
-    };
-    let query = memchr::memchr(b'?', t);
-    let path_end = query.unwrap_or(t.len());
-    let push = |cut: &mut url::RequestCut, r: std::ops::Range<usize>| {
-        if !r.is_empty() {
-            cut.keep[cut.len] = r;
-            cut.len += 1;
-        }
-    };
-    let mut pos = 0;
-    if let Some(s) = url::session_span(&t[..path_end]) {
-        push(&mut cut, 0..s.start);
-        pos = s.end;
-        cut.session_removed = true;
-    }
-    match query {
-        Some(q) if !keep_query => {
-            push(&mut cut, pos..q);
-            cut.query_removed = true;
-        }
-        _ => push(&mut cut, pos..t.len()),
-    }
-    cut
 }
 
 /// `dd/Mon/yyyy:HH:MM:SS +zzzz`: a shape that cannot hold an address, so it

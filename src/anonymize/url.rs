@@ -215,6 +215,35 @@ fn find_last(hay: &[u8], b: u8) -> Option<usize> {
     }
 }
 
+/// What to keep of a bare request target or URI (`$request_uri`, `%U%q`,
+/// a JSON `uri`): the same rules as for the target inside [`cut_request`]
+/// (query cut unless `keep_query`, `;jsessionid=` always), applied to the
+/// whole value.
+pub fn cut_target(t: &[u8], keep_query: bool) -> RequestCut {
+    let mut cut = RequestCut {
+        keep: [0..0, 0..0, 0..0],
+        len: 0,
+        query_removed: false,
+        session_removed: false,
+    };
+    let query = memchr(b'?', t);
+    let path_end = query.unwrap_or(t.len());
+    let mut pos = 0;
+    if let Some(s) = session_span(&t[..path_end]) {
+        cut.push(0..s.start);
+        pos = s.end;
+        cut.session_removed = true;
+    }
+    match query {
+        Some(q) if !keep_query => {
+            cut.push(pos..q);
+            cut.query_removed = true;
+        }
+        _ => cut.push(pos..t.len()),
+    }
+    cut
+}
+
 /// Finds the span of `s` to remove for `;jsessionid=` parameters (ASCII
 /// case-insensitive), or `None` if there is none.
 ///
