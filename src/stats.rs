@@ -32,6 +32,8 @@ pub struct Stats {
     pub users: u64,
     /// Cookies, credentials and other secret fields removed.
     pub secrets: u64,
+    /// E-mail addresses masked.
+    pub emails: u64,
     /// Input bytes.
     pub bytes_read: u64,
     /// Output bytes (before compression).
@@ -66,6 +68,7 @@ impl AddAssign for Stats {
         self.referrers += o.referrers;
         self.users += o.users;
         self.secrets += o.secrets;
+        self.emails += o.emails;
         self.bytes_read += o.bytes_read;
         self.bytes_written += o.bytes_written;
         self.datagrams += o.datagrams;
@@ -78,7 +81,7 @@ impl AddAssign for Stats {
 }
 
 impl Stats {
-    fn fields(&self) -> [(&'static str, u64); 20] {
+    fn fields(&self) -> [(&'static str, u64); 21] {
         [
             ("lines_read", self.lines_read),
             ("lines_written", self.lines_written),
@@ -92,6 +95,7 @@ impl Stats {
             ("referrers_removed", self.referrers),
             ("users_removed", self.users),
             ("secrets_removed", self.secrets),
+            ("emails_masked", self.emails),
             ("bytes_read", self.bytes_read),
             ("bytes_written", self.bytes_written),
             ("datagrams", self.datagrams),
@@ -143,6 +147,7 @@ mod tests {
             referrers: 10,
             users: 11,
             secrets: 11,
+            emails: 11,
             bytes_read: 12,
             bytes_written: 13,
             datagrams: 14,

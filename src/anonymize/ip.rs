@@ -759,6 +759,12 @@ fn parse_v6_zoned(s: &[u8]) -> Option<u128> {
     parse_v6(s).or_else(|| parse_v6(strip_zone(s)?))
 }
 
+/// Whether `token` is one of the address forms [`rewrite_addr_token`]
+/// accepts.
+pub fn is_addr_token(token: &[u8]) -> bool {
+    parse_v4(token).is_some() || parse_token(token).is_some()
+}
+
 /// Rewrites one address token as found in a log's client-address or
 /// X-Forwarded-For field and appends the result to `out`.
 ///

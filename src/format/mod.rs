@@ -147,6 +147,14 @@ pub enum FieldKind {
     /// A value that cannot hold personal data (numbers, times, status,
     /// sizes, durations): kept byte for byte.
     Verbatim,
+    /// A value anonlog does not understand (trailing fields after a known
+    /// format, variables and JSON keys without a rule, error-log message
+    /// text). Unknown is not safe: it is kept as is only when its shape
+    /// shows it holds nothing personal (a number, a duration, a status, a
+    /// list of those, `-`); a list of addresses is truncated entry by
+    /// entry; anything else gets the unparsed-line treatment
+    /// ([`crate::anonymize::scrub::scrub_field`]).
+    Unknown,
 }
 
 /// The predefined formats selectable with `-f/--format`.
