@@ -63,10 +63,18 @@ pub struct Cli {
     #[arg(short, long, value_enum, default_value_t = FormatArg::Combined)]
     pub format: FormatArg,
 
-    /// Parse lines with this nginx `log_format` string (as in nginx.conf,
-    /// unquoted and concatenated; `escape=...` may lead). Overrides -f.
+    /// Parse lines with this nginx `log_format`: the whole directive pasted
+    /// from nginx.conf (`log_format main '...' '...';`), or its string
+    /// unquoted and concatenated (`escape=...` may lead). Overrides -f.
     #[arg(long, value_name = "LOG_FORMAT", conflicts_with_all = ["format", "apache_format", "nginx_conf"])]
     pub nginx_format: Option<String>,
+
+    /// Allow the custom nginx variables NAME (set with `set`, `map`, `geo`,
+    /// `js_set`, a module...) in --nginx-format or --nginx-conf; any other
+    /// unknown variable is an error. They are classified by name, else
+    /// treated as unknown and named by --stats. Repeatable.
+    #[arg(long, value_name = "NAME[,NAME...]", value_delimiter = ',')]
+    pub nginx_var: Vec<String>,
 
     /// Read the format named by --log-format from this nginx.conf (includes
     /// are followed). Overrides -f.
@@ -82,8 +90,9 @@ pub struct Cli {
     )]
     pub log_format: String,
 
-    /// Parse lines with this Apache `LogFormat` string (bare, or pasted with
-    /// its quotes and `\"` escapes). Overrides -f.
+    /// Parse lines with this Apache `LogFormat` string: bare, pasted with
+    /// its quotes and `\"` escapes, or a whole `LogFormat "..." nick` or
+    /// `CustomLog path "..."|nick [env=...]` line. Overrides -f.
     #[arg(long, value_name = "LOGFORMAT", conflicts_with_all = ["format"])]
     pub apache_format: Option<String>,
 

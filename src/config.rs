@@ -205,24 +205,43 @@ impl Config {
 /// `--apache-format`, with its unknown fields; `None` when `-f` applies.
 fn custom_format(cli: &Cli) -> anyhow::Result<Option<(crate::format::Parser, Vec<String>)>> {
     use crate::format::{Parser, apache, nginx};
-    let nginx_spec = match (&cli.nginx_format, &cli.nginx_conf) {
-        (Some(s), _) => Some(("nginx-format", s.clone())),
-        (None, Some(conf)) => {
-            let s = nginx::format_from_conf(conf, &cli.log_format)
-                .map_err(|e| anyhow::anyhow!(crate::error::chain(&e)))?;
-            Some((cli.log_format.as_str(), s))
-        }
-        (None, None) => None,
-    };
-    if let Some((origin, spec)) = nginx_spec {
-        let c = nginx::compile(origin, &spec)
+    let vars = nginx_vars(cli)?;
+    if let Some(arg) = &cli.nginx_format {
+        let c = nginx::compile_arg("nginx-format", arg, &vars)
+            .map_err(|e| anyhow::anyhow!("--nginx-format: {e}\n{}", e.render(arg)))?;
+        return Ok(Some((Parser::Template(c.template), c.unknown)));
+    }
+    if let Some(conf) = &cli.nginx_conf {
+        let origin = cli.log_format.as_str();
+        let spec = nginx::format_from_conf(conf, origin)
+            .map_err(|e| anyhow::anyhow!(crate::error::chain(&e)))?;
+        let c = nginx::compile_with(origin, &spec, &vars)
             .map_err(|e| anyhow::anyhow!("log_format {origin}: {e}\n{}", e.render(&spec)))?;
         return Ok(Some((Parser::Template(c.template), c.unknown)));
     }
     if let Some(spec) = &cli.apache_format {
-        let c = apache::compile("apache-format", spec)
+        let c = apache::compile_arg("apache-format", spec)
             .map_err(|e| anyhow::anyhow!("--apache-format: {e}\n{}", e.render(spec)))?;
         return Ok(Some((Parser::Template(c.template), c.unknown)));
     }
     Ok(None)
+}
+
+/// The `--nginx-var` names, lowercase and without a leading `$`.
+fn nginx_vars(cli: &Cli) -> anyhow::Result<Vec<String>> {
+    anyhow::ensure!(
+        cli.nginx_var.is_empty() || cli.nginx_format.is_some() || cli.nginx_conf.is_some(),
+        "--nginx-var needs --nginx-format or --nginx-conf"
+    );
+    cli.nginx_var
+        .iter()
+        .map(|v| {
+            let name = v.strip_prefix('$').unwrap_or(v).to_ascii_lowercase();
+            anyhow::ensure!(
+                !name.is_empty() && name.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'_'),
+                "--nginx-var {v:?}: a variable name is made of letters, digits and `_`"
+            );
+            Ok(name)
+        })
+        .collect()
 }

@@ -24,12 +24,15 @@
 //! * Purely technical values are kept byte for byte
 //!   ([`Verbatim`]): method, protocol, durations, pid
 //!   and tid, keep-alive count, connection status, log id, time formats.
-//! * Names and paths (`%A`, `%V`, `%f`, `%R`, `Host`) are
-//!   [`Text`], scrubbed of IP literals; `%v` is
-//!   [`Vhost`], which is anonymized the same way.
-//! * Every other header, environment variable, note or SSL variable is Text
-//!   too, and listed in [`Compiled::unknown`] so `--stats` can say that no
-//!   specific rule applied.
+//! * Names and paths (`%A`, `%V`, `%f`, `%R`, `Host`) and mod_ssl's
+//!   connection parameters (`SSL_PROTOCOL`, `SSL_CIPHER`, ...) are
+//!   [`Text`], scrubbed of IP literals; `%v` is [`Vhost`], which is
+//!   anonymized the same way. Client-address headers (`X-Forwarded-For`,
+//!   `X-Real-IP`, names ending in `-IP`) are [`ForwardedFor`].
+//! * Every other header, environment variable, note or SSL variable is
+//!   [`Unknown`] (kept only when inert, scrubbed otherwise), and listed in
+//!   [`Compiled::unknown`] so `--stats` can say that no specific rule
+//!   applied. The names themselves are free: `%{NAME}i` takes any header.
 //! * `%U%q` (path immediately followed by query) is one
 //!   [`Target`] field: the query always starts with `?`.
 //! * A status condition (`%400,501{User-agent}i`) makes Apache write `-`
@@ -50,9 +53,9 @@ use super::{Piece, Template, TemplateError};
 pub struct Compiled {
     /// The template that parses lines written with the format.
     pub template: Template,
-    /// Directives kept as Text (scrubbed) because anonlog has no specific
-    /// rule for them, e.g. `%{X-Custom}i`, without duplicates, in format
-    /// order (reported by `--stats`).
+    /// Directives given the [`Unknown`] treatment because anonlog has no
+    /// specific rule for them, e.g. `%{X-Custom}i`, without duplicates, in
+    /// format order (reported by `--stats`).
     pub unknown: Vec<String>,
 }
 
@@ -81,15 +84,182 @@ pub fn compile(name: &str, spec: &str) -> Result<Compiled, FormatError> {
     Ok(Compiled { template, unknown })
 }
 
+/// Compiles `--apache-format`'s argument: a format for [`compile`], or a
+/// whole configuration line pasted from httpd.conf:
+///
+/// * `LogFormat FORMAT [NICKNAME]`;
+/// * `CustomLog PATH FORMAT|NICKNAME [env=[!]VAR|expr=EXPR]`, where PATH
+///   may be quoted (`"|/usr/bin/anonlog ..."`) and a NICKNAME is one of
+///   Apache's stock formats ([`NICKNAMES`]), since the line that defines
+///   any other is elsewhere in the configuration.
+///
+/// Words are read as Apache's configuration parser reads them: quoted
+/// with `"` or `'` (a backslash escapes the quote and itself), or runs of
+/// non-whitespace; directive names and nicknames are case-insensitive.
+/// Error offsets are into `arg`.
+pub fn compile_arg(name: &str, arg: &str) -> Result<Compiled, FormatError> {
+    let words = conf_words(arg)?;
+    let directive = words
+        .first()
+        .map(|w| arg[w.raw.clone()].to_ascii_lowercase());
+    let (format, max_args) = match directive.as_deref() {
+        Some("logformat") => (words.get(1), 3),
+        Some("customlog") => (words.get(2), 4),
+        _ => return compile(name, arg),
+    };
+    let dir = &arg[words[0].raw.clone()];
+    let Some(format) = format else {
+        let what = if max_args == 3 {
+            "a format"
+        } else {
+            "a file or pipe and a format"
+        };
+        return Err(FormatError::new(arg.len(), format!("{dir} needs {what}")));
+    };
+    // CustomLog's last argument is a condition.
+    let condition = words.get(3).filter(|w| {
+        let t = &arg[w.raw.clone()];
+        max_args == 4 && (t.starts_with("env=") || t.starts_with("expr="))
+    });
+    let allowed = if condition.is_some() { 4 } else { 3 };
+    if let Some(extra) = words.get(allowed) {
+        let expected = if max_args == 3 {
+            "a format and a nickname"
+        } else {
+            "a file or pipe, a format and an env= or expr= condition"
+        };
+        return Err(FormatError::new(
+            extra.raw.start,
+            format!("{dir} takes {expected}: paste one line"),
+        ));
+    }
+    let text = &arg[format.raw.clone()];
+    if !text.contains('%') {
+        let stock = NICKNAMES.iter().find(|(n, _)| n.eq_ignore_ascii_case(text));
+        return match stock {
+            Some((_, spec)) => compile(name, spec),
+            None => Err(FormatError::new(
+                format.raw.start,
+                format!(
+                    "`{text}` names a format defined by a LogFormat line elsewhere in the \
+                     configuration: paste that line instead (anonlog knows the stock \
+                     nicknames {})",
+                    NICKNAMES
+                        .iter()
+                        .map(|(n, _)| *n)
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            )),
+        };
+    }
+    let (pieces, unknown) = compile_src(arg, &format.unescaped(arg))?;
+    let template = Template::new(name, pieces)
+        .map_err(|e| FormatError::new(format.raw.start, e.to_string()))?;
+    Ok(Compiled { template, unknown })
+}
+
+/// Apache's stock format nicknames and their strings (upstream httpd.conf;
+/// Debian's `vhost_combined`, RHEL's `combinedio`). Debian's `combined`
+/// and `common` write `%O` where upstream writes `%b`: both are byte
+/// counts, so the template is the same.
+pub const NICKNAMES: &[(&str, &str)] = &[
+    ("combined", super::clf::COMBINED),
+    ("common", super::clf::COMMON),
+    ("vhost_combined", super::clf::VHOST_COMBINED),
+    (
+        "combinedio",
+        r#"%h %l %u %t "%r" %>s %b "%{Referer}i" "%{User-Agent}i" %I %O"#,
+    ),
+    ("referer", "%{Referer}i -> %U"),
+    ("agent", "%{User-agent}i"),
+];
+
+/// A word of a configuration line (httpd's `ap_getword_conf`).
+struct ConfWord {
+    /// Its bytes in the line, without the quotes.
+    raw: std::ops::Range<usize>,
+    quote: Option<u8>,
+}
+
+impl ConfWord {
+    /// The word's bytes with the configuration parser's escapes undone
+    /// (`\\` and, in a quoted word, the escaped quote), with offsets.
+    fn unescaped(&self, line: &str) -> Vec<(u8, usize)> {
+        let b = line.as_bytes();
+        let mut out = Vec::with_capacity(self.raw.len());
+        let mut i = self.raw.start;
+        while i < self.raw.end {
+            let next = b.get(i + 1).copied().filter(|_| i + 1 < self.raw.end);
+            if b[i] == b'\\' && (next == Some(b'\\') || (next.is_some() && next == self.quote)) {
+                out.push((b[i + 1], i));
+                i += 2;
+            } else {
+                out.push((b[i], i));
+                i += 1;
+            }
+        }
+        out
+    }
+}
+
+/// Splits a configuration line into words.
+fn conf_words(line: &str) -> Result<Vec<ConfWord>, FormatError> {
+    let b = line.as_bytes();
+    let mut words = Vec::new();
+    let mut i = 0;
+    loop {
+        while b.get(i).is_some_and(|c| c.is_ascii_whitespace()) {
+            i += 1;
+        }
+        let Some(&c) = b.get(i) else {
+            return Ok(words);
+        };
+        if c == b'"' || c == b'\'' {
+            let start = i + 1;
+            let mut j = start;
+            loop {
+                match b.get(j) {
+                    None => return Err(FormatError::new(i, "unterminated quoted string")),
+                    Some(&q) if q == c => break,
+                    Some(b'\\') if matches!(b.get(j + 1), Some(&n) if n == c || n == b'\\') => {
+                        j += 2
+                    }
+                    Some(_) => j += 1,
+                }
+            }
+            words.push(ConfWord {
+                raw: start..j,
+                quote: Some(c),
+            });
+            i = j + 1;
+        } else {
+            let start = i;
+            while b.get(i).is_some_and(|c| !c.is_ascii_whitespace()) {
+                i += 1;
+            }
+            words.push(ConfWord {
+                raw: start..i,
+                quote: None,
+            });
+        }
+    }
+}
+
 /// The pieces of `spec` and its unknown directives (see [`compile`]).
 fn compile_pieces(spec: &str) -> Result<(Vec<Piece>, Vec<String>), FormatError> {
-    let src = config_unescape(spec);
+    compile_src(spec, &config_unescape(spec))
+}
+
+/// The pieces of the format `src`: its bytes, unquoted, with their
+/// offsets in `spec` (which error messages quote).
+fn compile_src(spec: &str, src: &[(u8, usize)]) -> Result<(Vec<Piece>, Vec<String>), FormatError> {
     let mut b = Builder::default();
     let mut i = 0;
     while i < src.len() {
         let (c, at) = src[i];
         if c != b'%' {
-            i = b.literal_char(&src, i)?;
+            i = b.literal_char(src, i)?;
             continue;
         }
         if src.get(i + 1).is_some_and(|&(c, _)| c == b'%') {
@@ -97,7 +267,7 @@ fn compile_pieces(spec: &str) -> Result<(Vec<Piece>, Vec<String>), FormatError> 
             i += 2;
             continue;
         }
-        let d = directive(spec, &src, i)?;
+        let d = directive(spec, src, i)?;
         i = d.end;
         b.emit(&d)?;
     }
@@ -253,7 +423,7 @@ fn directive(spec: &str, src: &[(u8, usize)], i: usize) -> Result<Directive, For
 enum Emit {
     /// One field.
     Field(FieldKind),
-    /// A Text field for which anonlog has no specific rule.
+    /// An [`Unknown`] field: anonlog has no specific rule for it.
     Unknown,
     /// `%t`: `[`, the time, `]`.
     ClfTime,
@@ -293,6 +463,9 @@ fn named(name: &str, exact: &[(&str, FieldKind)]) -> Option<FieldKind> {
     if lower.contains("user") {
         return Some(User);
     }
+    if lower.contains("forwarded-for") || lower.ends_with("-ip") || lower.ends_with("_ip") {
+        return Some(ForwardedFor);
+    }
     None
 }
 
@@ -305,7 +478,32 @@ const REQUEST_HEADERS: &[(&str, FieldKind)] = &[
     ("proxy-authorization", Secret),
 ];
 
+const RESPONSE_HEADERS: &[(&str, FieldKind)] = &[
+    ("set-cookie", Secret),
+    // A redirect target can carry tokens in its query.
+    ("location", Target),
+    ("content-type", Text),
+];
+
 const SSL_VARS: &[(&str, FieldKind)] = &[("ssl_client_verify", Text)];
+
+/// mod_ssl's connection parameters: chosen by the server from a fixed
+/// list, so non-personal (listed before the name words, which would take
+/// `KEYSIZE` for a key).
+const SSL_CONNECTION_VARS: &[(&str, FieldKind)] = &[
+    ("https", Text),
+    ("ssl_protocol", Text),
+    ("ssl_cipher", Text),
+    ("ssl_cipher_export", Text),
+    ("ssl_cipher_usekeysize", Text),
+    ("ssl_cipher_algkeysize", Text),
+    ("ssl_session_resumed", Text),
+    ("ssl_secure_reneg", Text),
+    ("ssl_compress_method", Text),
+    ("ssl_tls_sni", Text),
+    ("ssl_version_interface", Text),
+    ("ssl_version_library", Text),
+];
 
 fn map(d: &Directive, arg: &str, after_path: bool) -> Result<Emit, FormatError> {
     let lower = arg.to_ascii_lowercase();
@@ -348,11 +546,12 @@ fn map(d: &Directive, arg: &str, after_path: bool) -> Result<Emit, FormatError> 
         "b" | "B" | "O" | "I" | "S" => Emit::Field(Bytes),
         "C" => Emit::Field(Secret),
         "i" | "^ti" => or_unknown(named(arg, REQUEST_HEADERS)),
-        "o" | "^to" => or_unknown(named(arg, &[("set-cookie", Secret)])),
+        "o" | "^to" => or_unknown(named(arg, RESPONSE_HEADERS)),
         "e" | "x" if lower.starts_with("ssl_client_") => {
             Emit::Field(named(arg, SSL_VARS).unwrap_or(Secret))
         }
-        "e" | "x" | "n" => or_unknown(named(arg, &[])),
+        "e" | "x" => or_unknown(named(arg, SSL_CONNECTION_VARS)),
+        "n" => or_unknown(named(arg, &[])),
         "c" => match lower.as_str() {
             "subjectdn" | "issuerdn" => Emit::Field(Secret),
             "version" | "cipher" | "errcode" | "errstr" => Emit::Field(Text),
@@ -523,7 +722,7 @@ impl Builder {
                 self.after_path = d.letter == "U";
             }
             Emit::Unknown => {
-                self.field(Text, d.at)?;
+                self.field(Unknown, d.at)?;
                 let name = format!("%{{{arg}}}{}", d.letter);
                 if !self.unknown.contains(&name) {
                     self.unknown.push(name);
@@ -784,13 +983,22 @@ mod tests {
             ("%{SSL_SESSION_ID}x", Secret),
             ("%{subjectdn}c", Secret),
             ("%{cipher}c", Text),
-            ("%{X-Custom}i", Text),
-            ("%{Content-Type}o", Text),
-            ("%{UNIQUE_ID}e", Text),
-            ("%{ratio}n", Text),
             ("%{SSL_PROTOCOL}x", Text),
-            ("%{Trailer-X}^ti", Text),
-            ("%{Grpc-Status}^to", Text),
+            ("%{SSL_CIPHER_USEKEYSIZE}x", Text),
+            ("%{Content-Type}o", Text),
+            ("%{Location}o", Target),
+            ("%{X-Real-IP}i", ForwardedFor),
+            ("%{CF-Connecting-IP}i", ForwardedFor),
+            ("%{X-Original-Forwarded-For}i", ForwardedFor),
+            // No rule: unknown.
+            ("%{X-Custom}i", Unknown),
+            ("%{Accept-Language}i", Unknown),
+            ("%{UNIQUE_ID}e", Unknown),
+            ("%{ratio}n", Unknown),
+            ("%{SSL_FOO}x", Unknown),
+            ("%{Trailer-X}^ti", Unknown),
+            ("%{Grpc-Status}^to", Unknown),
+            ("%{weird}c", Unknown),
         ];
         for &(spec, kind) in table {
             assert_eq!(kinds(spec), vec![kind], "{spec}");
@@ -801,7 +1009,7 @@ mod tests {
     fn unknown_directives_are_listed_once() {
         let c = compile(
             "x",
-            "%{X-Custom}i %{Referer}i %{Cookie}i %{UNIQUE_ID}e %{X-Custom}i %{ratio}n %{SSL_PROTOCOL}x %{Content-Type}o %{x}^ti %{version}c %{weird}c %{Host}i %A",
+            "%{X-Custom}i %{Referer}i %{Cookie}i %{UNIQUE_ID}e %{X-Custom}i %{ratio}n %{SSL_PROTOCOL}x %{Content-Type}o %{X-Thing}o %{x}^ti %{version}c %{weird}c %{Host}i %A",
         )
         .unwrap();
         assert_eq!(
@@ -810,8 +1018,7 @@ mod tests {
                 "%{X-Custom}i",
                 "%{UNIQUE_ID}e",
                 "%{ratio}n",
-                "%{SSL_PROTOCOL}x",
-                "%{Content-Type}o",
+                "%{X-Thing}o",
                 "%{x}^ti",
                 "%{weird}c"
             ]
@@ -819,12 +1026,100 @@ mod tests {
         assert!(compile("x", "%h").unwrap().unknown.is_empty());
     }
 
+    /// Configuration lines pasted whole compile like their format string.
+    #[test]
+    fn pasted_directive_lines() {
+        let want = hand_built_combined();
+        let combined_pieces = |arg: &str| {
+            let c =
+                compile_arg("x", arg).unwrap_or_else(|e| panic!("{arg}: {e}\n{}", e.render(arg)));
+            (c.template, c.unknown)
+        };
+        let bare = compile("x", COMBINED).unwrap().template;
+        let line = b"192.0.2.1 - bob [22/Nov/2026:08:41:08 +0000] \"GET /?q=1 HTTP/1.1\" 200 5 \"-\" \"ua\"";
+        let parse = |t: &Template| {
+            let mut f = Fields::new();
+            t.parse(line, &mut f).then(|| f.spans().to_vec())
+        };
+        for arg in [
+            r#"LogFormat "%h %l %u %t \"%r\" %>s %b \"%{Referer}i\" \"%{User-Agent}i\"" combined"#,
+            r#"  logformat "%h %l %u %t \"%r\" %>s %O \"%{Referer}i\" \"%{User-Agent}i\"""#,
+            r#"LogFormat '%h %l %u %t "%r" %>s %b "%{Referer}i" "%{User-Agent}i"' mine"#,
+            r#"CustomLog "|/usr/bin/anonlog -o /var/log/apache2/access.log" "%h %l %u %t \"%r\" %>s %b \"%{Referer}i\" \"%{User-Agent}i\"" env=!dontlog"#,
+            r#"CustomLog ${APACHE_LOG_DIR}/access.log combined"#,
+            r#"CustomLog "|$/usr/bin/anonlog" Combined expr=%{REQUEST_STATUS}!=200"#,
+            "LogFormat combined\n",
+        ] {
+            let (t, unknown) = combined_pieces(arg);
+            assert!(unknown.is_empty(), "{arg}");
+            assert_eq!(parse(&t), parse(&bare), "{arg}");
+            assert!(parse(&t).is_some(), "{arg}");
+        }
+        assert_eq!(pieces(COMBINED), want);
+        // The other stock nicknames.
+        for (nick, spec) in NICKNAMES {
+            let c = compile_arg("x", &format!("CustomLog logs/x {nick}")).unwrap();
+            let plain = compile("x", spec).unwrap();
+            assert_eq!(
+                format!("{:?}", c.template),
+                format!("{:?}", plain.template),
+                "{nick}"
+            );
+        }
+        let c = compile_arg("x", r#"LogFormat "%h \"%{X-Thing}i\"" thing"#).unwrap();
+        assert_eq!(c.unknown, ["%{X-Thing}i"]);
+    }
+
+    #[test]
+    fn pasted_directive_line_errors() {
+        let cases: &[(&str, usize, &str)] = &[
+            (
+                "CustomLog logs/access_log mine",
+                26,
+                "paste that line instead",
+            ),
+            (
+                "CustomLog logs/access_log mine",
+                26,
+                "combined, common, vhost_combined",
+            ),
+            (
+                "CustomLog logs/access_log",
+                25,
+                "CustomLog needs a file or pipe and a format",
+            ),
+            ("LogFormat", 9, "LogFormat needs a format"),
+            (
+                r#"LogFormat "%h %u" a b"#,
+                20,
+                "LogFormat takes a format and a nickname",
+            ),
+            (
+                "CustomLog x combined sometimes",
+                21,
+                "an env= or expr= condition",
+            ),
+            ("CustomLog x combined env=a more", 27, "paste one line"),
+            (r#"LogFormat "%h %Z" x"#, 15, "unknown directive `%Z`"),
+            (r#"LogFormat '%h \'%Z' x"#, 17, "unknown directive `%Z`"),
+            (r#"LogFormat "%h"#, 10, "unterminated quoted string"),
+        ];
+        for &(arg, offset, msg) in cases {
+            let e = compile_arg("x", arg).unwrap_err();
+            assert_eq!(e.offset, offset, "{arg}: {e}");
+            assert!(e.message.contains(msg), "{arg}: {e}");
+        }
+        let arg = r#"LogFormat "%h %{X}Q" x"#;
+        let e = compile_arg("x", arg).unwrap_err();
+        assert_eq!(e.render(arg), format!("{arg}\n{}^", " ".repeat(18)));
+    }
+
     #[test]
     fn modifiers() {
         let table: &[(&str, FieldKind)] = &[
             ("%400,501{User-agent}i", UserAgent),
             ("%!200,304{Referer}i", Referer),
-            ("%!200,304,302{X-Custom}i", Text),
+            ("%!200,304,302{X-Custom}i", Unknown),
             ("%<u", User),
             ("%>u", User),
             ("%<>s", Status),

@@ -15,6 +15,7 @@ pub mod detect;
 pub mod errorlog;
 pub mod json;
 pub mod nginx;
+mod nginx_vars;
 pub mod syslog;
 mod template;
 
