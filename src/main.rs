@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use anonlog::cli::Cli;
 use anonlog::config::StatsFormat;
 use anonlog::error::chain;
+use anonlog::stats::UnknownNames;
 use anonlog::{Config, Report, Stats};
 use clap::Parser;
 
@@ -23,11 +24,16 @@ fn main() -> ExitCode {
     };
     match anonlog::run(&config) {
         Ok(Report::Stream(outcome)) => {
-            report(&config, &outcome.stats, &outcome.detected);
+            report(
+                &config,
+                &outcome.stats,
+                &outcome.detected,
+                &outcome.unknown_names,
+            );
             ExitCode::SUCCESS
         }
         Ok(Report::Batch(sum)) => {
-            report(&config, &sum.stats, &[]);
+            report(&config, &sum.stats, &[], &Default::default());
             if !config.quiet {
                 eprintln!(
                     "anonlog: {} files: {} rewritten, {} already anonymized, {} failed; {} lines, {} bytes read",
@@ -52,9 +58,17 @@ fn main() -> ExitCode {
 }
 
 /// `--stats`, or, without it, one warning when lines could not be parsed
-/// (nothing at all with `--quiet`).
-fn report(config: &Config, stats: &Stats, detected: &[(String, String)]) {
+/// (nothing at all with `--quiet`). Fields without a rule are named: the
+/// compiled format's, then the JSON keys seen in the input (already
+/// sanitized by [`UnknownNames`]).
+fn report(config: &Config, stats: &Stats, detected: &[(String, String)], keys: &UnknownNames) {
     let format = config.rules.parser.name();
+    let unknown: Vec<&str> = config
+        .unknown_fields
+        .iter()
+        .map(String::as_str)
+        .chain(keys.shown().iter().map(String::as_str))
+        .collect();
     let mut err = std::io::stderr().lock();
     match config.stats {
         Some(StatsFormat::Text) => {
@@ -65,19 +79,22 @@ fn report(config: &Config, stats: &Stats, detected: &[(String, String)]) {
             for (input, format) in detected {
                 let _ = writeln!(err, "anonlog: detected format    {format} for {input}");
             }
-            if !config.unknown_fields.is_empty() {
+            if !unknown.is_empty() || keys.more() > 0 {
+                let more = match keys.more() {
+                    0 => String::new(),
+                    n => format!(" and {n} more"),
+                };
                 let _ = writeln!(
                     err,
-                    "anonlog: kept as text, IP literals truncated: {}",
-                    config.unknown_fields.join(", ")
+                    "anonlog: no rule, kept only if inert, else scrubbed: {}{more}",
+                    unknown.join(", ")
                 );
             }
         }
         Some(StatsFormat::Json) => {
             let mut json = stats.to_json(format);
             json.pop();
-            let names: Vec<String> = config
-                .unknown_fields
+            let names: Vec<String> = unknown
                 .iter()
                 .map(|n| format!("\"{}\"", n.replace(['"', '\\'], "")))
                 .collect();
@@ -93,8 +110,9 @@ fn report(config: &Config, stats: &Stats, detected: &[(String, String)]) {
             let keyed = config.keyed.as_ref().map(|k| k.stats_json());
             let _ = writeln!(
                 err,
-                "{json},\"unknown_fields\":[{}],\"detected\":[{}]{}}}",
+                "{json},\"unknown_fields\":[{}],\"unknown_fields_more\":{},\"detected\":[{}]{}}}",
                 names.join(","),
+                keys.more(),
                 detected.join(","),
                 keyed.unwrap_or_default()
             );

@@ -223,6 +223,8 @@ pub struct Outcome {
     pub detected: Vec<(String, String)>,
     /// Counters, summed over all blocks.
     pub stats: Stats,
+    /// JSON keys without a rule, merged over all blocks.
+    pub unknown_names: crate::stats::UnknownNames,
     /// Some output block differs from its input block. False means the
     /// input was already anonymized: rewriting it in place would change
     /// nothing.
@@ -256,6 +258,7 @@ struct Done {
 /// What anonymizing one block did.
 struct BlockReport {
     stats: Stats,
+    unknown_names: crate::stats::UnknownNames,
     result: Result<(), Unparsed>,
     changed: bool,
 }
@@ -279,6 +282,7 @@ fn work<R: LineRewrite>(
     }
     BlockReport {
         stats,
+        unknown_names: anonymizer.take_unknown_names(),
         result,
         changed,
     }
@@ -328,6 +332,7 @@ impl Ledger<'_> {
             }
         }
         self.outcome.stats += report.stats;
+        self.outcome.unknown_names.merge(report.unknown_names);
         self.outcome.changed |= report.changed;
         let before = self.lines_before;
         self.lines_before += report.stats.lines_read;

@@ -128,6 +128,131 @@ impl Stats {
     }
 }
 
+/// Names of fields anonlog had no rule for, as found in the input (JSON
+/// keys): at most [`UnknownNames::MAX_SHOWN`] distinct printable names, in
+/// order of first sighting, and a count of the other distinct names.
+///
+/// The names come from log lines, so only names that cannot carry an
+/// address or an e-mail are kept ([`UnknownNames::printable`]); the others
+/// are remembered by a 64-bit hash only, to be counted once.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct UnknownNames {
+    shown: Vec<String>,
+    /// Sorted hashes of the distinct names not shown, at most `MAX_HIDDEN`.
+    hidden: Vec<u64>,
+}
+
+impl UnknownNames {
+    /// Names shown at most.
+    pub const MAX_SHOWN: usize = 32;
+    /// Longest name shown, in bytes.
+    pub const MAX_LEN: usize = 64;
+    /// Distinct names beyond those shown that are counted (bounding the
+    /// memory a stream of made-up keys can take).
+    pub const MAX_HIDDEN: usize = 4096;
+
+    /// The names shown.
+    pub fn shown(&self) -> &[String] {
+        &self.shown
+    }
+
+    /// How many other distinct names were seen (at most [`Self::MAX_HIDDEN`]).
+    pub fn more(&self) -> usize {
+        self.hidden.len()
+    }
+
+    /// Nothing was seen.
+    pub fn is_empty(&self) -> bool {
+        self.shown.is_empty() && self.hidden.is_empty()
+    }
+
+    /// No further name can be recorded, so callers need not build one.
+    pub fn is_full(&self) -> bool {
+        self.shown.len() >= Self::MAX_SHOWN && self.hidden.len() >= Self::MAX_HIDDEN
+    }
+
+    /// Whether `name` may be printed: 1 to [`Self::MAX_LEN`] bytes of
+    /// `[A-Za-z0-9_.@-]`, where every `.`-separated part starts with a
+    /// letter, `_` or `@` and has no other `@` (`@timestamp`,
+    /// `request.headers.X-Trace`), so neither an IP literal nor an e-mail
+    /// address is ever printed.
+    pub fn printable(name: &[u8]) -> bool {
+        (1..=Self::MAX_LEN).contains(&name.len()) && name.split(|&b| b == b'.').all(|part| {
+            matches!(part.first(), Some(c) if c.is_ascii_alphabetic() || *c == b'_' || *c == b'@')
+                && part[1..]
+                    .iter()
+                    .all(|&c| c.is_ascii_alphanumeric() || c == b'_' || c == b'-')
+        })
+    }
+
+    /// FNV-1a: stable across workers and runs, so hashes merge.
+    pub fn hash(name: &[u8]) -> u64 {
+        Self::hash_parts(std::iter::once(name))
+    }
+
+    /// [`Self::hash`] of `parts` joined with `.`, without joining them.
+    pub fn hash_parts<'a>(parts: impl IntoIterator<Item = &'a [u8]>) -> u64 {
+        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+        let mut step = |b: u8| h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+        for (i, part) in parts.into_iter().enumerate() {
+            if i > 0 {
+                step(b'.');
+            }
+            part.iter().for_each(|&b| step(b));
+        }
+        h
+    }
+
+    /// Whether a name with hash `h` is among the hidden ones.
+    pub fn is_hidden(&self, h: u64) -> bool {
+        self.hidden.binary_search(&h).is_ok()
+    }
+
+    /// Records `name`; returns whether it was new.
+    pub fn add(&mut self, name: &[u8]) -> bool {
+        if self.shown.iter().any(|s| s.as_bytes() == name) {
+            return false;
+        }
+        if Self::printable(name) && self.shown.len() < Self::MAX_SHOWN {
+            self.remove_hidden(Self::hash(name));
+            // Printable names are ASCII.
+            self.shown.push(String::from_utf8_lossy(name).into_owned());
+            return true;
+        }
+        self.add_hidden(Self::hash(name))
+    }
+
+    fn add_hidden(&mut self, h: u64) -> bool {
+        if self.shown.iter().any(|s| Self::hash(s.as_bytes()) == h) {
+            return false;
+        }
+        match self.hidden.binary_search(&h) {
+            Ok(_) => false,
+            Err(_) if self.hidden.len() >= Self::MAX_HIDDEN => false,
+            Err(i) => {
+                self.hidden.insert(i, h);
+                true
+            }
+        }
+    }
+
+    fn remove_hidden(&mut self, h: u64) {
+        if let Ok(i) = self.hidden.binary_search(&h) {
+            self.hidden.remove(i);
+        }
+    }
+
+    /// Adds what another worker (or block) saw, after what is here.
+    pub fn merge(&mut self, other: UnknownNames) {
+        for name in other.shown {
+            self.add(name.as_bytes());
+        }
+        for h in other.hidden {
+            self.add_hidden(h);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -162,6 +287,58 @@ mod tests {
         let doubled: Vec<u64> = one.fields().iter().map(|(_, v)| v * 2).collect();
         let got: Vec<u64> = sum.fields().iter().map(|(_, v)| *v).collect();
         assert_eq!(got, doubled);
+    }
+
+    #[test]
+    fn unknown_names_are_printable_bounded_and_merge() {
+        for (name, ok) in [
+            ("ua", true),
+            ("@timestamp", true),
+            ("request.headers.X-Trace_Id", true),
+            ("a1.b-2", true),
+            ("", false),
+            ("192.0.2.1", false),
+            ("h.192", false),
+            ("jane@example.com", false),
+            ("fe80::1", false),
+            ("with space", false),
+            ("x\\u0041", false),
+            ("caf\u{e9}", false),
+            ("a..b", false),
+        ] {
+            assert_eq!(UnknownNames::printable(name.as_bytes()), ok, "{name}");
+        }
+        assert!(UnknownNames::printable(&[b'a'; 64]));
+        assert!(!UnknownNames::printable(&[b'a'; 65]));
+        assert_eq!(
+            UnknownNames::hash(b"a.bc"),
+            UnknownNames::hash_parts([&b"a"[..], b"bc"])
+        );
+
+        let mut a = UnknownNames::default();
+        assert!(a.add(b"ua"));
+        assert!(!a.add(b"ua"));
+        assert!(a.add(b"192.0.2.1"));
+        assert!(!a.add(b"192.0.2.1"));
+        assert_eq!(a.shown(), ["ua"]);
+        assert_eq!(a.more(), 1);
+        let mut b = UnknownNames::default();
+        for i in 0..40 {
+            b.add(format!("k{i}").as_bytes());
+        }
+        b.add(b"192.0.2.1");
+        assert_eq!((b.shown().len(), b.more()), (32, 9));
+        a.merge(b);
+        // ua, then k0..k30 shown; k31..k39 and the address counted once.
+        assert_eq!(a.shown().len(), 32);
+        assert_eq!(a.shown()[..2], ["ua", "k0"]);
+        assert_eq!(a.more(), 10);
+        let mut full = UnknownNames::default();
+        for i in 0..(UnknownNames::MAX_SHOWN + UnknownNames::MAX_HIDDEN + 10) {
+            full.add(format!("k{i}").as_bytes());
+        }
+        assert!(full.is_full());
+        assert_eq!(full.more(), UnknownNames::MAX_HIDDEN);
     }
 
     #[test]

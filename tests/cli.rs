@@ -492,22 +492,148 @@ fn unknown_variables_are_kept_scrubbed_and_named_in_stats() {
     let out = run(
         &[
             "--stats=json",
+            "--nginx-var",
+            "upstream_cache_zone",
             "--nginx-format",
             "$remote_addr $upstream_cache_zone \"$http_x_custom\" $cookie_sid",
         ],
         b"198.51.100.7 hit-203.0.113.9 \"via 192.0.2.44\" abc123\n",
     );
-    assert!(out.status.success());
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert_eq!(
         out.stdout,
         b"198.51.100.0 hit-203.0.113.0 \"via 192.0.2.0\" -\n"
     );
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
-        err.contains("\"unknown_fields\":[\"upstream_cache_zone\",\"http_x_custom\"]"),
+        err.contains("\"unknown_fields\":[\"upstream_cache_zone\",\"http_x_custom\"],\"unknown_fields_more\":0,"),
         "{err}"
     );
     assert!(err.contains("\"format\":\"nginx-format\""), "{err}");
+}
+
+#[test]
+fn nginx_variable_typos_are_errors_with_a_suggestion() {
+    let spec = "$remote_addr - $remote_usr [$time_local] \"$request\"";
+    let out = run(
+        &["--nginx-format", spec],
+        b"192.0.2.1 - bob [t] \"GET / HTTP/1.1\"\n",
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(out.stdout.is_empty(), "nothing is written");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("did you mean `$remote_user`?"), "{err}");
+    assert!(err.contains("--nginx-var"), "{err}");
+    assert!(
+        err.contains(&format!("{spec}\n{}^", " ".repeat(15))),
+        "caret under the variable: {err}"
+    );
+    // A custom variable must be declared; declared, it is unknown.
+    let out = run(&["-q", "--nginx-format", "$remote_addr $my_map"], b"");
+    assert_eq!(out.status.code(), Some(2));
+    let out = run(
+        &[
+            "--stats",
+            "--nginx-var",
+            "$my_map,other",
+            "--nginx-format",
+            "$remote_addr $my_map",
+        ],
+        b"198.51.100.7 sid=abc;203.0.113.9\n",
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(out.stdout, b"198.51.100.0 sid=abc;203.0.113.0\n");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("no rule, kept only if inert, else scrubbed: my_map\n"),
+        "{err}"
+    );
+    let out = run(
+        &["--nginx-var", "a-b", "--nginx-format", "$remote_addr"],
+        b"",
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let out = run(&["--nginx-var", "a"], b"");
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn pasted_directives_work_like_the_bare_string() {
+    let main = samples().join("main.log");
+    let main = main.to_str().unwrap();
+    let bare = run(
+        &[
+            "-q",
+            "--nginx-format",
+            "$remote_addr - $remote_user [$time_local] \"$request\" $status $body_bytes_sent \"$http_referer\" \"$http_user_agent\" \"$http_x_forwarded_for\"",
+            main,
+        ],
+        b"",
+    );
+    assert!(bare.status.success());
+    assert_eq!(
+        bare.stdout,
+        fs::read(samples().join("expected/main.out")).unwrap()
+    );
+    let pasted = "log_format  main  '$remote_addr - $remote_user [$time_local] \"$request\" '\n                  '$status $body_bytes_sent \"$http_referer\" '\n                  '\"$http_user_agent\" \"$http_x_forwarded_for\"';";
+    let out = run(&["-q", "--nginx-format", pasted, main], b"");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(out.stdout, bare.stdout);
+
+    let access = samples().join("access.log");
+    let access = access.to_str().unwrap();
+    let want = run(&["-q", access], b"").stdout;
+    for line in [
+        r#"LogFormat "%h %l %u %t \"%r\" %>s %O \"%{Referer}i\" \"%{User-Agent}i\"" combined"#,
+        r#"CustomLog "|/usr/bin/anonlog -o /var/log/apache2/access.log" combined env=!dontlog"#,
+    ] {
+        let out = run(&["-q", "--apache-format", line, access], b"");
+        assert!(
+            out.status.success(),
+            "{line}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(out.stdout, want, "{line}");
+    }
+    let out = run(&["--apache-format", "CustomLog logs/x mine"], b"");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("paste that line instead"));
+}
+
+#[test]
+fn json_keys_without_a_rule_are_scrubbed_and_named_in_stats() {
+    let input = b"{\"url\":\"/a?token=1\",\"user_name\":\"jane\",\"query\":\"q=1\",\"client_port\":\"4242\",\"note\":\"from 198.51.100.7\",\"192.0.2.1\":\"x\",\"n\":\"0.5ms\"}\n";
+    for threads in ["1", "2"] {
+        let out = run(&["-f", "json", "--stats=json", "-j", threads], input);
+        assert!(out.status.success());
+        assert_eq!(
+            String::from_utf8_lossy(&out.stdout),
+            "{\"url\":\"/a\",\"user_name\":\"-\",\"query\":\"-\",\"client_port\":\"-\",\"note\":\"from 198.51.100.0\",\"192.0.2.0\":\"x\",\"n\":\"0.5ms\"}\n"
+        );
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains("\"unknown_fields\":[\"note\",\"n\"],\"unknown_fields_more\":1,"),
+            "{err}"
+        );
+    }
+    let out = run(&["-f", "json", "--stats"], input);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("no rule, kept only if inert, else scrubbed: note, n and 1 more"),
+        "{err}"
+    );
 }
 
 #[test]

@@ -79,6 +79,8 @@ pub struct Anonymizer<'a, R> {
     scratch: Vec<u8>,
     /// Index into `rules.candidates` chosen for the current input.
     selected: Option<usize>,
+    /// JSON keys without a rule, for `--stats`.
+    json_keys: crate::format::json::KeyNotes,
 }
 
 impl<'a, R: LineRewrite> Anonymizer<'a, R> {
@@ -90,7 +92,14 @@ impl<'a, R: LineRewrite> Anonymizer<'a, R> {
             fields: Fields::new(),
             scratch: Vec::new(),
             selected: None,
+            json_keys: Default::default(),
         }
+    }
+
+    /// The JSON keys without a rule first seen since the last call (empty,
+    /// and allocation-free, in the steady state).
+    pub fn take_unknown_names(&mut self) -> crate::stats::UnknownNames {
+        self.json_keys.take()
     }
 
     /// Uses candidate `i` of [`Rules::candidates`] (detected for the input
@@ -182,7 +191,11 @@ impl<'a, R: LineRewrite> Anonymizer<'a, R> {
             return Ok(());
         }
         let addresses_before = stats.addresses;
-        if self.parser().parse(line, &mut self.fields) {
+        let parsed = match self.parser() {
+            Parser::Json(j) => j.parse_noting(line, &mut self.fields, &mut self.json_keys),
+            p => p.parse(line, &mut self.fields),
+        };
+        if parsed {
             stats.parsed += 1;
             // The time field comes after the client field: the keys for the
             // line's period are chosen before any field is rewritten.

@@ -4,7 +4,8 @@
 //! A byte-level scanner walks the object without decoding or allocating: it
 //! tracks the dotted key path of nested objects (`request.headers.Cookie`)
 //! and reports one [`Span`] per string value, the bytes between the quotes,
-//! still escaped, with a [`FieldKind`] chosen by key. Object keys are reported
+//! still escaped, with a [`FieldKind`] chosen by key (rules, then the
+//! name families below). Object keys are reported
 //! as [`FieldKind::Text`] spans too: Caddy logs header names as keys, and
 //! those are chosen by the client. Numbers, booleans and `null` get no span
 //! and are kept. Everything outside spans (structure, whitespace, key quotes)
@@ -30,9 +31,44 @@
 //!   personal key (`"user_id":42`) is kept: replacing it by `-` would not be
 //!   JSON.
 //! - Nesting deeper than 32 objects and arrays is not parsed.
+//!
+//! # Keys without a rule
+//!
+//! A string value whose key no rule names (neither a default nor a
+//! `--json-key` rule, matched on the full path or the last key) is
+//! classified by its last key's name, ASCII case-insensitively, the first
+//! family that applies winning:
+//!
+//! | Last key contains | Kind |
+//! |---|---|
+//! | `user_agent`, `useragent`, `user-agent` | UserAgent |
+//! | `cookie`, `auth`, `token`, `session`, `passw`, `secret`, `key`, `signature`, `jwt`, `csrf`, `xsrf`, `credential`, `mail`, `phone` | Secret |
+//! | `referer`, `referrer` | Referer |
+//! | `user` | User |
+//! | `query`, `args` | Query |
+//! | `url`, `uri`, `path` | Target |
+//! | the word `ip` (`ip`, `client_ip`, `ipAddress`, `ip6`; not `zip`), `addr`, a leading `client`, `forwarded` (but not with `proto`) | ForwardedFor, or Secret when it also contains `port` |
+//!
+//! Everything else is [`FieldKind::Unknown`]: kept when inert (numbers,
+//! durations, `-`), truncated when a list of addresses, scrubbed
+//! otherwise; [`JsonFormat::parse_noting`] records those keys for
+//! `--stats`.
+//!
+//! Why this order: secrets come before users and targets, so
+//! `user_token`, `session_url` and `auth_path` are removed rather than
+//! kept as a user or cut as a URL; e-mail addresses are Secret because a
+//! masked address would still be an address-shaped token of the user;
+//! referrers before targets (`referer_url` follows `--referrer`); users
+//! before addresses (`ClientUsername`); queries before targets, since a
+//! bare query (`a=b`) has no `?` for the target rule to cut at; a client
+//! port narrows a truncated address back down to one client, as
+//! `remote_port` does, hence `client_port` is Secret. The address rule is
+//! ForwardedFor rather than Client: a list is truncated entry by entry,
+//! `-` stays `-`, and junk becomes `-` instead of `0.0.0.0`.
 
 use super::FieldKind::{self, *};
 use super::{Fields, Span};
+use crate::stats::UnknownNames;
 
 /// Containers (objects and arrays) that may be open at once.
 const MAX_NEST: usize = 32;
@@ -65,6 +101,9 @@ const DEFAULTS: &[(&str, FieldKind)] = &[
     // `$remote_port` and `%{remote}p` do in the compiled formats.
     ("remote_port", Secret),
     ("ClientPort", Secret),
+    // Server-side, and a list of `ip:port` with ` : ` separators that the
+    // address family would cut (nginx's `$upstream_addr` is Text too).
+    ("upstream_addr", Text),
     // Client addresses.
     ("remote_addr", Client),
     ("client_ip", Client),
@@ -147,10 +186,13 @@ fn eq_lower(rule: &[u8], key: &[u8]) -> bool {
 /// case-insensitively (header names are case-insensitive, and Caddy and
 /// Traefik spell them differently). When several rules match, the one added
 /// last wins, so `--json-key` rules override the defaults. String values that
-/// no rule matches are [`FieldKind::Text`]: kept, scrubbed of IP literals.
+/// no rule matches are classified by key name (see the module docs), else
+/// [`FieldKind::Unknown`].
 #[derive(Clone, Debug)]
 pub struct JsonFormat {
     rules: Vec<Rule>,
+    /// Classify keys without a rule by name ([`JsonFormat::new`]).
+    families: bool,
     /// Indices into `rules` by key length, ascending: a key only ever
     /// compares with rules of its own length.
     by_len: Vec<Vec<usize>>,
@@ -166,19 +208,23 @@ impl Default for JsonFormat {
 }
 
 impl JsonFormat {
-    /// The defaults, covering common nginx JSON recipes, Caddy and Traefik.
+    /// The defaults, covering common nginx JSON recipes, Caddy and Traefik,
+    /// and the key name families.
     pub fn new() -> Self {
         let mut f = JsonFormat::empty();
+        f.families = true;
         for &(key, kind) in DEFAULTS {
             f.set(key, kind);
         }
         f
     }
 
-    /// A format with no key rules: every string value is text.
+    /// A format with no key rules and no name families: every string value
+    /// is [`FieldKind::Unknown`] until rules are added.
     pub fn empty() -> Self {
         JsonFormat {
             rules: Vec::new(),
+            families: false,
             by_len: Vec::new(),
             dotted_by_len: Vec::new(),
         }
@@ -239,7 +285,13 @@ impl JsonFormat {
             .iter()
             .rev()
             .find(|r| eq_lower(&r.key, last) || eq_lower(&r.key, path.as_bytes()))
-            .map_or(Text, |r| r.kind)
+            .map_or_else(|| self.unruled(last), |r| r.kind)
+    }
+
+    /// The kind of a value whose last key `last` no rule names.
+    #[inline]
+    fn unruled(&self, last: &[u8]) -> FieldKind {
+        if self.families { family(last) } else { Unknown }
     }
 
     /// Parses one line (without terminator) into `fields`: one span per
@@ -247,6 +299,17 @@ impl JsonFormat {
     /// the line is not a single JSON object (after optional surrounding
     /// whitespace) and must take the fail-closed path.
     pub fn parse(&self, line: &[u8], fields: &mut Fields) -> bool {
+        self.scan(line, fields, None)
+    }
+
+    /// [`JsonFormat::parse`], also recording in `notes` the dotted path of
+    /// every string value (or array) that got [`FieldKind::Unknown`].
+    /// Allocates only for a path `notes` has not seen.
+    pub fn parse_noting(&self, line: &[u8], fields: &mut Fields, notes: &mut KeyNotes) -> bool {
+        self.scan(line, fields, Some(notes))
+    }
+
+    fn scan(&self, line: &[u8], fields: &mut Fields, notes: Option<&mut KeyNotes>) -> bool {
         fields.clear();
         let mut s = Scanner {
             line,
@@ -254,6 +317,7 @@ impl JsonFormat {
             fields,
             format: self,
             path: [(0, 0); MAX_NEST],
+            notes,
         };
         s.ws();
         if s.peek() != Some(b'{') || !s.object(0, 0) {
@@ -296,6 +360,145 @@ struct Scanner<'a, 'f> {
     format: &'a JsonFormat,
     /// The key of each enclosing object member, outermost first.
     path: [(usize, usize); MAX_NEST],
+    notes: Option<&'f mut KeyNotes>,
+}
+
+/// A worker's record of the JSON keys without a rule: what it has seen,
+/// and what it has seen since [`KeyNotes::take`].
+#[derive(Debug, Default)]
+pub struct KeyNotes {
+    seen: UnknownNames,
+    fresh: UnknownNames,
+}
+
+impl KeyNotes {
+    /// The keys first seen since the last call.
+    pub fn take(&mut self) -> UnknownNames {
+        std::mem::take(&mut self.fresh)
+    }
+
+    /// Records the key path `path` (ranges of `line`).
+    fn note(&mut self, line: &[u8], path: &[(usize, usize)]) {
+        let parts = || path.iter().map(|&(s, e)| &line[s..e]);
+        if self
+            .seen
+            .shown()
+            .iter()
+            .any(|n| joined_eq(n.as_bytes(), parts()))
+        {
+            return;
+        }
+        if self.seen.is_hidden(UnknownNames::hash_parts(parts())) || self.seen.is_full() {
+            return;
+        }
+        // First sighting: the one allocation.
+        let name = parts().collect::<Vec<_>>().join(&b'.');
+        self.seen.add(&name);
+        self.fresh.add(&name);
+    }
+}
+
+/// `name` equals `parts` joined with `.`.
+fn joined_eq<'a>(name: &[u8], parts: impl Iterator<Item = &'a [u8]>) -> bool {
+    let mut rest = name;
+    for (i, p) in parts.enumerate() {
+        if i > 0 {
+            let Some(r) = rest.strip_prefix(b".") else {
+                return false;
+            };
+            rest = r;
+        }
+        let Some(r) = rest.strip_prefix(p) else {
+            return false;
+        };
+        rest = r;
+    }
+    rest.is_empty()
+}
+
+/// Words that make a key a secret.
+const SECRET_WORDS: &[&str] = &[
+    "cookie",
+    "auth",
+    "token",
+    "session",
+    "passw",
+    "secret",
+    "key",
+    "signature",
+    "jwt",
+    "csrf",
+    "xsrf",
+    "credential",
+    "mail",
+    "phone",
+];
+
+/// `hay` contains `needle` (lowercase) ASCII case-insensitively.
+fn contains_ci(hay: &[u8], needle: &str) -> bool {
+    hay.windows(needle.len())
+        .any(|w| w.eq_ignore_ascii_case(needle.as_bytes()))
+}
+
+/// `key` has `ip` (or `ips`, `ip4`, `ip6`, `ipv4`, `ipv6`) as a word:
+/// words are split at non-alphanumerics and at camel-case humps
+/// (`clientIp`, `IPAddress`), so `zip` and `description` do not count.
+fn has_ip_word(key: &[u8]) -> bool {
+    let mut start = 0;
+    for i in 0..=key.len() {
+        let boundary = match (i.checked_sub(1).map(|j| key[j]), key.get(i)) {
+            (_, None) => true,
+            (_, Some(c)) if !c.is_ascii_alphanumeric() => true,
+            (Some(p), Some(c)) if c.is_ascii_uppercase() => {
+                !p.is_ascii_uppercase() || key.get(i + 1).is_some_and(|n| n.is_ascii_lowercase())
+            }
+            _ => false,
+        };
+        if boundary {
+            let word = &key[start..i];
+            if ["ip", "ips", "ip4", "ip6", "ipv4", "ipv6"]
+                .iter()
+                .any(|w| word.eq_ignore_ascii_case(w.as_bytes()))
+            {
+                return true;
+            }
+            start = if key.get(i).is_some_and(|c| c.is_ascii_alphanumeric()) {
+                i
+            } else {
+                i + 1
+            };
+        }
+    }
+    false
+}
+
+/// The kind a key's name implies when no rule names it (the module docs
+/// give the table and the reasons for its order).
+fn family(key: &[u8]) -> FieldKind {
+    let has = |w: &str| contains_ci(key, w);
+    if has("user_agent") || has("useragent") || has("user-agent") {
+        return UserAgent;
+    }
+    if SECRET_WORDS.iter().any(|w| has(w)) {
+        return Secret;
+    }
+    if has("referer") || has("referrer") {
+        return Referer;
+    }
+    if has("user") {
+        return User;
+    }
+    if has("query") || has("args") {
+        return Query;
+    }
+    if has("url") || has("uri") || has("path") {
+        return Target;
+    }
+    let client = key.len() >= 6 && key[..6].eq_ignore_ascii_case(b"client");
+    if has_ip_word(key) || has("addr") || client || (has("forwarded") && !has("proto")) {
+        return if has("port") { Secret } else { ForwardedFor };
+    }
+    Unknown
 }
 
 impl Scanner<'_, '_> {
@@ -313,7 +516,7 @@ impl Scanner<'_, '_> {
 
     #[inline]
     fn push(&mut self, kind: FieldKind, (start, end): (usize, usize)) {
-        if kind == Text && start == end {
+        if matches!(kind, Text | Unknown) && start == end {
             return;
         }
         self.fields.push(Span { kind, start, end });
@@ -363,7 +566,7 @@ impl Scanner<'_, '_> {
             self.ws();
             let ok = match self.peek() {
                 Some(b'"') => {
-                    let kind = self.kind(level + 1);
+                    let kind = self.noted_kind(level + 1);
                     match self.string() {
                         Some(v) => {
                             self.push(kind, v);
@@ -374,7 +577,7 @@ impl Scanner<'_, '_> {
                 }
                 Some(b'{') => self.object(level + 1, nest + 1),
                 Some(b'[') => {
-                    let kind = self.kind(level + 1);
+                    let kind = self.noted_kind(level + 1);
                     self.array(level + 1, nest + 1, kind)
                 }
                 _ => self.scalar(),
@@ -487,6 +690,18 @@ impl Scanner<'_, '_> {
         n > 0
     }
 
+    /// [`Scanner::kind`], noting the path when it is unknown.
+    #[inline]
+    fn noted_kind(&mut self, len: usize) -> FieldKind {
+        let kind = self.kind(len);
+        if kind == Unknown
+            && let Some(notes) = self.notes.as_deref_mut()
+        {
+            notes.note(self.line, &self.path[..len]);
+        }
+        kind
+    }
+
     /// The kind of a value whose key path is `self.path[..len]` (`len >= 1`).
     fn kind(&self, len: usize) -> FieldKind {
         let path = &self.path[..len];
@@ -515,7 +730,7 @@ impl Scanner<'_, '_> {
                 }
             }
         }
-        best.map_or(Text, |i| rules[i].kind)
+        best.map_or_else(|| self.format.unruled(last), |i| rules[i].kind)
     }
 
     /// `path`'s keys joined with `.` equal `key` (lowercase, of the same
@@ -576,7 +791,7 @@ mod tests {
             (
                 br#"{"time":"2026-11-22T08:38:17+00:00","remote_addr":"198.51.100.7","remote_user":"","request":"GET /p?a=\"b\" HTTP/1.1","status":200,"body_bytes_sent":3,"request_time":0.001,"http_referer":"http://r/?q=1","http_user_agent":"ua \"q\" \\","http_x_forwarded_for":"203.0.113.9, 192.0.2.1"}"#,
                 &[
-                    (Text, b"2026-11-22T08:38:17+00:00"),
+                    (Unknown, b"2026-11-22T08:38:17+00:00"),
                     (Client, b"198.51.100.7"),
                     (User, b""),
                     (Request, br#"GET /p?a=\"b\" HTTP/1.1"#),
@@ -591,7 +806,7 @@ mod tests {
                 &[
                     (Client, b"2001:db8::1"),
                     (Referer, b"http://r/\xE9t\xC3\xA9"),
-                    (Text, b"\x7F\xFF"),
+                    (Unknown, b"\x7F\xFF"),
                     (Query, b"x=1"),
                 ],
             ),
@@ -600,18 +815,18 @@ mod tests {
                 br#"  {"ip": "192.0.2.44", "host": "example.com", "path": "/a?b=c", "status": "200", "referrer": "-", "user_agent": "curl", "length": 1, "generation_time_milli": 0.0, "date": "2026-11-22T08:38:17+00:00"}  "#,
                 &[
                     (Client, b"192.0.2.44"),
-                    (Text, b"example.com"),
+                    (Unknown, b"example.com"),
                     (Target, b"/a?b=c"),
-                    (Text, b"200"),
+                    (Unknown, b"200"),
                     (Referer, b"-"),
                     (UserAgent, b"curl"),
-                    (Text, b"2026-11-22T08:38:17+00:00"),
+                    (Unknown, b"2026-11-22T08:38:17+00:00"),
                 ],
             ),
             (
                 // escape=json forgotten: `\x22` cannot end a string.
                 br#"{"request":"GET /\x22 HTTP/1.1","e":"\\","n":null,"t":true,"f":false,"x":-1.5e+3}"#,
-                &[(Request, br#"GET /\x22 HTTP/1.1"#), (Text, br"\\")],
+                &[(Request, br#"GET /\x22 HTTP/1.1"#), (Unknown, br"\\")],
             ),
             (b"{}", &[]),
         ];
@@ -630,25 +845,25 @@ mod tests {
         let f = JsonFormat::new();
         let line = br#"{"level":"info","ts":1761019828.6153953,"logger":"http.log.access","msg":"handled request","request":{"remote_ip":"198.51.100.7","remote_port":"46628","client_ip":"203.0.113.5","proto":"HTTP/1.1","method":"GET","host":"localhost","uri":"/?x=1","headers":{"Referer":["https://r.example/?q=1"],"Cookie":["a=b","c=d"],"User-Agent":["Mozilla/5.0"],"X-Forwarded-For":["203.0.113.5"],"If-None-Match":["\"ddnp\""]},"tls":{"server_name":"example.com"}},"bytes_read":0,"user_id":"bob","duration":0.001,"size":0,"status":304,"resp_headers":{"Server":["Caddy"],"Set-Cookie":["s=1"]}}"#;
         let want: &[(FieldKind, &[u8])] = &[
-            (Text, b"info"),
-            (Text, b"http.log.access"),
-            (Text, b"handled request"),
+            (Unknown, b"info"),
+            (Unknown, b"http.log.access"),
+            (Unknown, b"handled request"),
             (Client, b"198.51.100.7"),
             (Secret, b"46628"),
             (Client, b"203.0.113.5"),
-            (Text, b"HTTP/1.1"),
-            (Text, b"GET"),
-            (Text, b"localhost"),
+            (Unknown, b"HTTP/1.1"),
+            (Unknown, b"GET"),
+            (Unknown, b"localhost"),
             (Target, b"/?x=1"),
             (Referer, b"https://r.example/?q=1"),
             (Secret, b"a=b"),
             (Secret, b"c=d"),
             (UserAgent, b"Mozilla/5.0"),
             (ForwardedFor, b"203.0.113.5"),
-            (Text, br#"\"ddnp\""#),
-            (Text, b"example.com"),
+            (Unknown, br#"\"ddnp\""#),
+            (Unknown, b"example.com"),
             (User, b"bob"),
-            (Text, b"Caddy"),
+            (Unknown, b"Caddy"),
             (Secret, b"s=1"),
         ];
         assert_eq!(values(&f, line).as_deref(), Some(want));
@@ -674,8 +889,9 @@ mod tests {
             ("request", Request),
             ("request.uri", Target),
             ("a.referer", Referer),
-            ("status", Text),
-            ("request.headers.X-Token", Text),
+            ("status", Unknown),
+            ("request.headers.X-Token", Secret),
+            ("request.headers.X-Trace", Unknown),
         ];
         for (path, kind) in cases {
             assert_eq!(f.kind_of(path), kind, "{path}");
@@ -685,9 +901,10 @@ mod tests {
         f.add_rule("sid=query").unwrap();
         f.add_rule("a=b=addr").unwrap();
         assert_eq!(f.kind_of("request.headers.X-Token"), Secret);
+        f.add_rule("request.headers.X-Trace=keep").unwrap();
         assert_eq!(
-            f.kind_of("other.X-Token"),
-            Text,
+            f.kind_of("other.X-Trace"),
+            Unknown,
             "dotted rule: full path only"
         );
         assert_eq!(f.kind_of("request.uri"), Verbatim, "later rule wins");
@@ -711,7 +928,140 @@ mod tests {
             g.add_rule(&format!("k={name}")).unwrap();
             assert_eq!(g.kind_of("k"), *kind);
         }
-        assert_eq!(JsonFormat::empty().kind_of("remote_addr"), Text);
+        assert_eq!(JsonFormat::empty().kind_of("remote_addr"), Unknown);
+    }
+
+    #[test]
+    fn key_name_families() {
+        let f = JsonFormat::new();
+        let cases: &[(&str, FieldKind)] = &[
+            // Targets: the query and `;jsessionid=` are cut.
+            ("url", Target),
+            ("request_url", Target),
+            ("RequestURL", Target),
+            ("url_path", Target),
+            ("file_path", Target),
+            ("original_uri", Target),
+            // Queries.
+            ("query", Query),
+            ("query_params", Query),
+            ("request_args", Query),
+            // Users, and user agents.
+            ("user_name", User),
+            ("username", User),
+            ("UserName", User),
+            ("ClientUsername", User),
+            ("remote_user", User),
+            ("http_user_agent", UserAgent),
+            ("useragent", UserAgent),
+            ("request.headers.User-Agent", UserAgent),
+            ("x_user-agent", UserAgent),
+            // Referrers.
+            ("referer", Referer),
+            ("Referrer-Policy", Referer),
+            ("referer_url", Referer),
+            // Secrets, before users and targets.
+            ("cookie", Secret),
+            ("cookies", Secret),
+            ("Set-Cookie", Secret),
+            ("authorization", Secret),
+            ("x-auth", Secret),
+            ("access_token", Secret),
+            ("session_id", Secret),
+            ("sessionUrl", Secret),
+            ("user_token", Secret),
+            ("password", Secret),
+            ("passwd", Secret),
+            ("client_secret", Secret),
+            ("x-api-key", Secret),
+            ("email", Secret),
+            ("user_email", Secret),
+            ("mail", Secret),
+            ("phone_number", Secret),
+            // Addresses: ForwardedFor semantics, client ports secret.
+            ("client_address", ForwardedFor),
+            ("ip_address", ForwardedFor),
+            ("sourceIp", ForwardedFor),
+            ("clientIp", Client),
+            ("IPAddress", ForwardedFor),
+            ("source_ip", ForwardedFor),
+            ("x_real_ip", ForwardedFor),
+            ("ipv6", ForwardedFor),
+            ("peer_addr", ForwardedFor),
+            ("server_addr", ForwardedFor),
+            ("client", ForwardedFor),
+            ("client_id", ForwardedFor),
+            ("forwarded", ForwardedFor),
+            ("X-Original-Forwarded-For", ForwardedFor),
+            ("client_port", Secret),
+            ("remote_ip_port", Secret),
+            ("ClientPort", Secret),
+            ("remote_port", Secret),
+            // Rules before families.
+            ("remote_addr", Client),
+            ("client_ip", Client),
+            ("upstream_addr", Text),
+            ("request", Request),
+            // No family: unknown.
+            ("description", Unknown),
+            ("zip", Unknown),
+            ("zipcode", Unknown),
+            ("recipient", Unknown),
+            ("skip", Unknown),
+            ("ship_to", Unknown),
+            ("X-Forwarded-Proto", Unknown),
+            ("server_port", Unknown),
+            ("status", Unknown),
+            ("time", Unknown),
+            ("host", Unknown),
+            ("msg", Unknown),
+            ("ua", Unknown),
+        ];
+        for &(key, kind) in cases {
+            assert_eq!(f.kind_of(key), kind, "{key}");
+            // The scanner agrees with kind_of.
+            let line = format!("{{\"{key}\":\"v\",\"o\":{{\"{key}\":[\"w\"]}}}}");
+            assert_eq!(
+                values(&f, line.as_bytes()).unwrap(),
+                vec![(kind, &b"v"[..]), (kind, &b"w"[..])],
+                "{line}"
+            );
+        }
+        // A rule still beats a family; `--json-key` beats both.
+        let mut g = JsonFormat::new();
+        g.add_rule("session_url=uri").unwrap();
+        assert_eq!(g.kind_of("session_url"), Target);
+        // Without defaults there are no families either.
+        assert_eq!(JsonFormat::empty().kind_of("url"), Unknown);
+    }
+
+    #[test]
+    fn unknown_keys_are_noted_once_by_path() {
+        let f = JsonFormat::new();
+        let mut notes = KeyNotes::default();
+        let mut fields = Fields::new();
+        let lines: &[&[u8]] = &[
+            br#"{"remote_addr":"192.0.2.1","msg":"a","ua":"b","n":1,"e":"","request":{"headers":{"X-Trace":["t"]}}}"#,
+            br#"{"msg":"again","192.0.2.7":"x","jane@example.com":"y","h":{"caf\u00e9":"z"},"@timestamp":"t"}"#,
+        ];
+        assert!(f.parse_noting(lines[0], &mut fields, &mut notes));
+        let first = notes.take();
+        assert_eq!(first.shown(), ["msg", "ua", "e", "request.headers.X-Trace"]);
+        assert_eq!(first.more(), 0);
+        // Seen before: nothing new (and nothing allocated).
+        assert!(f.parse_noting(lines[0], &mut fields, &mut notes));
+        assert!(notes.take().is_empty());
+        assert!(f.parse_noting(lines[1], &mut fields, &mut notes));
+        let second = notes.take();
+        // Keys that could carry an address or e-mail are only counted.
+        assert_eq!(second.shown(), ["@timestamp"]);
+        assert_eq!(second.more(), 3);
+        assert!(f.parse_noting(lines[1], &mut fields, &mut notes));
+        assert!(notes.take().is_empty());
+        // The spans are those of `parse`.
+        let mut plain = Fields::new();
+        assert!(f.parse(lines[1], &mut plain));
+        assert_eq!(plain.spans(), fields.spans());
     }
 
     #[test]
