@@ -142,8 +142,9 @@ pub enum FieldKind {
     /// A value that is personal or secret and has no anonymized form
     /// (cookies, credentials, client certificates): replaced by `-`.
     Secret,
-    /// Free text that is kept but scrubbed of IP literals (unknown
-    /// variables, host names, paths, other headers).
+    /// Text known to be non-personal that is kept but scrubbed of IP
+    /// literals (server and host names, paths, protocol parameters);
+    /// anything without a rule is [`FieldKind::Unknown`] instead.
     Text,
     /// A value that cannot hold personal data (numbers, times, status,
     /// sizes, durations): kept byte for byte.
