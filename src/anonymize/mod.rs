@@ -42,11 +42,16 @@ pub enum OnUnparsed {
 /// The resolved anonymization policy, shared read-only by all workers.
 #[derive(Clone, Debug)]
 pub struct Rules {
-    /// The format lines are parsed with (with `-f auto`, the fallback when
-    /// no candidate matches an input's first lines).
+    /// The format lines are parsed with, unless `candidates` is not empty.
     pub parser: Parser,
-    /// With `-f auto`: the formats to choose from, per input.
+    /// With `-f auto`: the formats to choose from, per input. When none
+    /// fits an input, its lines are not parsed at all: every one takes the
+    /// fail-closed path.
     pub candidates: Vec<Parser>,
+    /// The share of an input's lines that may fail to parse before the
+    /// format is judged not to fit it (reported, exit status 1), and that
+    /// `-f auto` allows a candidate to fail on.
+    pub max_unparsed: crate::stats::Share,
     /// Keep query strings in requests.
     pub keep_query: bool,
     /// Referrer handling.
@@ -99,11 +104,13 @@ impl<'a, R: LineRewrite> Anonymizer<'a, R> {
         self.selected = i.filter(|&i| i < self.rules.candidates.len());
     }
 
-    /// The parser in use.
-    pub fn parser(&self) -> &'a Parser {
+    /// The parser in use; `None` with `-f auto` when no candidate fits the
+    /// input.
+    pub fn parser(&self) -> Option<&'a Parser> {
         match self.selected {
-            Some(i) => &self.rules.candidates[i],
-            None => &self.rules.parser,
+            Some(i) => Some(&self.rules.candidates[i]),
+            None if self.rules.candidates.is_empty() => Some(&self.rules.parser),
+            None => None,
         }
     }
 
@@ -182,7 +189,10 @@ impl<'a, R: LineRewrite> Anonymizer<'a, R> {
             return Ok(());
         }
         let addresses_before = stats.addresses;
-        if self.parser().parse(line, &mut self.fields) {
+        if self
+            .parser()
+            .is_some_and(|p| p.parse(line, &mut self.fields))
+        {
             stats.parsed += 1;
             // The time field comes after the client field: the keys for the
             // line's period are chosen before any field is rewritten.
@@ -332,6 +342,16 @@ impl<R: LineRewrite> Anonymizer<'_, R> {
 }
 
 impl Rules {
+    /// The format's name for diagnostics: `auto` when it is chosen per
+    /// input.
+    pub fn format_name(&self) -> &str {
+        if self.candidates.is_empty() {
+            self.parser.name()
+        } else {
+            "auto"
+        }
+    }
+
     /// What the scrubber needs of the policy.
     pub fn scrub_policy(&self) -> scrub::ScrubPolicy {
         scrub::ScrubPolicy {
@@ -477,6 +497,7 @@ mod tests {
             on_unparsed: OnUnparsed::Scrub,
             max_line: 1 << 20,
             candidates: Vec::new(),
+            max_unparsed: crate::stats::Share::ONE_PERCENT,
         }
     }
 

@@ -696,6 +696,7 @@ mod tests {
             on_unparsed: OnUnparsed::Fail,
             max_line: 1 << 20,
             candidates: Vec::new(),
+            max_unparsed: crate::stats::Share::ONE_PERCENT,
         };
         let mut a = Anonymizer::new(&rules, Truncate::new(24, 48).unwrap());
         let mut out = Vec::new();

@@ -171,7 +171,9 @@ pub enum Predefined {
 }
 
 impl Predefined {
-    /// Builds the template for this format.
+    /// Builds the template for this format, which accepts trailing fields
+    /// after the stock ones ([`Template::with_trailing_fields`]): what most
+    /// real configurations write.
     pub fn template(self) -> Template {
         match self {
             Predefined::Combined => combined(),
@@ -179,7 +181,19 @@ impl Predefined {
             Predefined::Main => main(),
             Predefined::VhostCombined => vhost_combined(),
         }
+        .with_trailing_fields()
     }
+
+    /// Every predefined format, in the order `-f auto` prefers them: a
+    /// format comes before any other that also accepts its lines (`main`
+    /// lines are `combined` lines with a trailing field, `combined` lines
+    /// are `common` lines with two).
+    pub const ALL: [Predefined; 4] = [
+        Predefined::Main,
+        Predefined::VhostCombined,
+        Predefined::Combined,
+        Predefined::Common,
+    ];
 
     /// The name used on the command line and in diagnostics.
     pub fn name(self) -> &'static str {
