@@ -742,6 +742,71 @@ mod tests {
     }
 
     #[test]
+    fn inert_shapes() {
+        for v in [
+            "",
+            "-",
+            "0",
+            "1234",
+            "0.004",
+            "0.004 0.003",
+            "0.101 0.100, 0.001 : 0.050",
+            "12ms",
+            "1.5s",
+            "-1",
+            "+3",
+            "200",
+            "7\u{b5}s",
+        ] {
+            assert!(is_inert(v.as_bytes()), "{v:?}");
+        }
+        for v in [
+            "192.0.2.1",
+            "1.2.3",
+            "abc",
+            "0x1f",
+            "1.",
+            ".5",
+            "sid=1",
+            "12kg",
+            "1,2,3,jane",
+            "- x",
+        ] {
+            assert!(!is_inert(v.as_bytes()), "{v:?}");
+        }
+        assert!(is_address_list(b"192.0.2.1"));
+        assert!(is_address_list(
+            b"203.0.113.9, 2001:db8::1, [2001:db8::2]:80"
+        ));
+        assert!(!is_address_list(b"203.0.113.9, unknown"));
+        assert!(!is_address_list(b""));
+    }
+
+    #[test]
+    fn trailing_fields_are_unknown_not_safe() {
+        let r = rules(Predefined::Combined);
+        let base = format!("192.0.2.1 - - {T} \"GET / HTTP/1.1\" 200 1 \"-\" \"ua\"");
+        let want = base.replace("192.0.2.1", "192.0.2.0");
+        for (tail, out) in [
+            ("0.004 0.003", "0.004 0.003"),
+            ("1234", "1234"),
+            (
+                "\"203.0.113.9, 198.51.100.2\"",
+                "\"203.0.113.0, 198.51.100.0\"",
+            ),
+            ("203.0.113.9", "203.0.113.0"),
+            ("host-198.51.100.7 /p?q=secret", "host-198.51.100.0 /p"),
+        ] {
+            assert_eq!(
+                anon(&r, &format!("{base} {tail}")),
+                format!("{want} {out}"),
+                "{tail}"
+            );
+        }
+        assert_eq!(anon(&r, &base), want);
+    }
+
+    #[test]
     fn target_query_secret_text_verbatim_kinds() {
         use crate::format::{FieldKind::*, Piece, Template};
         let lit = |s: &str| Piece::Literal(s.as_bytes().to_vec());

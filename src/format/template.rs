@@ -675,6 +675,61 @@ mod tests {
     }
 
     #[test]
+    fn trailing_fields_follow_the_stock_ones() {
+        let t = combined().with_trailing_fields();
+        let base = "192.0.2.1 - - [t] \"GET / HTTP/1.1\" 200 1 \"-\" \"ua\"";
+        let f = parse(&t, base.as_bytes()).unwrap();
+        assert_eq!(f.len(), 10);
+        assert_eq!(f[9], (Unknown, &b""[..]), "no tail: an empty one");
+        assert_eq!(
+            &f[..9],
+            &parse(&combined(), base.as_bytes()).unwrap()[..],
+            "the same spans as the stock format"
+        );
+        for tail in ["1234", "0.004 0.003", "\"sid=abc; t=1\"", "\"-\" 0.1 - x"] {
+            let line = format!("{base} {tail}");
+            let f = parse(&t, line.as_bytes()).unwrap();
+            assert_eq!(f[9], (Unknown, tail.as_bytes()), "{line}");
+            assert_eq!(f[8], (UserAgent, &b"ua"[..]));
+        }
+        // Only after a space; nothing glued to the last quote.
+        let glued = format!("{base}x");
+        assert!(parse(&t, glued.as_bytes()).is_none());
+        // A last unquoted field ends at the first space.
+        let c = common().with_trailing_fields();
+        let f = parse(
+            &c,
+            b"192.0.2.9 - bob [t] \"GET /x HTTP/1.0\" 404 0 \"-\" \"ua\"",
+        )
+        .unwrap();
+        assert_eq!(f[6], (Bytes, &b"0"[..]));
+        assert_eq!(f[7], (Unknown, &b"\"-\" \"ua\""[..]));
+        let f = parse(&c, b"192.0.2.9 - bob [t] \"GET /x HTTP/1.0\" 404 -").unwrap();
+        assert_eq!(f[6], (Bytes, &b"-"[..]));
+        assert_eq!(f[7], (Unknown, &b""[..]));
+        assert!(parse(&c, b"192.0.2.9 - bob [t] \"GET /x HTTP/1.0\" 404 0x").is_none());
+        // Alternating lines reuse the same Fields.
+        let mut fields = Fields::new();
+        for line in [base.to_owned(), format!("{base} 1"), base.to_owned()] {
+            assert!(t.parse(line.as_bytes(), &mut fields));
+            assert_eq!(fields.spans().len(), 10);
+        }
+    }
+
+    #[test]
+    fn an_identd_name_is_never_an_address() {
+        // A vhost_combined line is no combined line: the client would be
+        // taken for the identd name and removed.
+        let v = b"www.example.com:443 192.0.2.9 - - [t] \"GET / HTTP/1.1\" 200 1 \"-\" \"curl\"";
+        assert!(parse(&combined(), v).is_none());
+        assert!(parse(&combined().with_trailing_fields(), v).is_none());
+        let v6 = b"h:80 2001:db8::1 - - [t] \"GET / HTTP/1.1\" 200 1 \"-\" \"curl\"";
+        assert!(parse(&combined(), v6).is_none());
+        let ident = b"192.0.2.9 jdoe - [t] \"GET / HTTP/1.1\" 200 1 \"-\" \"curl\"";
+        assert_eq!(parse(&combined(), ident).unwrap()[1], (Ident, &b"jdoe"[..]));
+    }
+
+    #[test]
     fn template_errors() {
         let f = || Piece::Field(Client);
         assert_eq!(
