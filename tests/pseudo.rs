@@ -236,6 +236,43 @@ fn det_drops_client_ports_and_keeps_other_ports_readable() {
 }
 
 #[test]
+fn browser_versions_are_not_pseudonymized() {
+    let key = Key::new();
+    let chrome = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36 Edg/120.0.2210.91";
+    let firefox = "Mozilla/5.0 (Windows; U; Windows NT 5.1; en-US; rv:1.8.1.4) Gecko/20070515 Firefox/2.0.0.4";
+    let t = "22/Nov/2026:08:00:00 +0000";
+    let clf = format!(
+        "198.51.100.77 - - [{t}] \"GET / HTTP/1.1\" 200 5 \"-\" \"{chrome}\"\n\
+         198.51.100.77 - - [{t}] \"GET / HTTP/1.1\" 200 5 \"-\" \"{firefox} bot 203.0.113.9\"\n"
+    );
+    let json = format!("{{\"remote_addr\":\"198.51.100.77\",\"http_user_agent\":\"{chrome}\"}}\n");
+    for mode in ["pfx", "det", "cryptopan"] {
+        for rotation in ["none", "daily"] {
+            let args = ["--pseudonymize", mode, "--key-rotation", rotation];
+            let out = anon(&key, &args, &clf);
+            let lines: Vec<&str> = out.lines().collect();
+            assert!(
+                lines[0].ends_with(&format!("\"{chrome}\"")),
+                "{mode}: {out}"
+            );
+            assert!(
+                lines[1].contains(&format!("\"{firefox} bot ")),
+                "{mode}: {out}"
+            );
+            assert!(!out.contains("198.51.100.77") && !out.contains("203.0.113.9"));
+            let mut args = args.to_vec();
+            args.extend(["-f", "json"]);
+            let out = anon(&key, &args, &json);
+            assert!(
+                out.contains(&format!("\"http_user_agent\":\"{chrome}\"")),
+                "{mode}: {out}"
+            );
+            assert!(!out.contains("198.51.100.77"), "{mode}: {out}");
+        }
+    }
+}
+
+#[test]
 fn reveal_inverts_pseudonyms() {
     let key = Key::new();
     let addresses = ["198.51.100.77", "2001:db8:abcd:12::1", "::ffff:203.0.113.9"];

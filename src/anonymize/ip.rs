@@ -1109,6 +1109,20 @@ fn scrub_run<R: AddrRewrite>(r: &mut R, sink: &mut Sink<'_>, start: usize, end: 
 /// rewritten or with its digits zeroed, never copied, unless the rewrite keeps
 /// its family unchanged.
 pub fn scrub_text<R: AddrRewrite>(r: &mut R, text: &[u8], out: &mut Vec<u8>) -> u32 {
+    scrub_text_keeping(r, text, out, |_, _, _| false)
+}
+
+/// [`scrub_text`], except that a maximal run of address characters
+/// `text[start..end]` for which `keep(text, start, end)` holds is copied
+/// verbatim and not counted. `keep` is only asked about runs that
+/// [`scrub_text`] would examine, so a field-specific rule (user-agent
+/// versions, [`crate::anonymize::ua`]) costs nothing on the bytes between
+/// them and needs no pass of its own.
+pub(crate) fn scrub_text_keeping<R, K>(r: &mut R, text: &[u8], out: &mut Vec<u8>, keep: K) -> u32
+where
+    R: AddrRewrite,
+    K: Fn(&[u8], usize, usize) -> bool,
+{
     let (keep4, keep6) = (r.keeps_v4(), r.keeps_v6());
     if keep4 && keep6 {
         out.extend_from_slice(text);
@@ -1161,7 +1175,7 @@ pub fn scrub_text<R: AddrRewrite>(r: &mut R, text: &[u8], out: &mut Vec<u8>) -> 
                 // (0, the stand-in past the edges, is of class 0)
                 continue;
             }
-            at = handle_run(r, &mut sink, done, anchor);
+            at = handle_run(r, &mut sink, done, anchor, &keep);
             done = at;
         }
         at = at.max(block + 16);
@@ -1174,7 +1188,11 @@ pub fn scrub_text<R: AddrRewrite>(r: &mut R, text: &[u8], out: &mut Vec<u8>) -> 
 /// and returns its end. Kept out of line, so that the scan loop of
 /// [`scrub_text`], which most texts never leave, stays small.
 #[inline(never)]
-fn handle_run<R: AddrRewrite>(r: &mut R, sink: &mut Sink<'_>, done: usize, anchor: usize) -> usize {
+fn handle_run<R, K>(r: &mut R, sink: &mut Sink<'_>, done: usize, anchor: usize, keep: &K) -> usize
+where
+    R: AddrRewrite,
+    K: Fn(&[u8], usize, usize) -> bool,
+{
     let text = sink.text;
     let mut start = anchor;
     while start > done && class(text[start - 1]) != 0 {
@@ -1183,6 +1201,9 @@ fn handle_run<R: AddrRewrite>(r: &mut R, sink: &mut Sink<'_>, done: usize, ancho
     let mut end = anchor + 1;
     while end < text.len() && class(text[end]) != 0 {
         end += 1;
+    }
+    if keep(text, start, end) {
+        return end;
     }
     match parse_v4(&text[start..end]) {
         // What `scrub_run` does with a run that is exactly a dotted quad (no

@@ -9,6 +9,7 @@ pub mod keys;
 pub mod period;
 pub mod pseudo;
 pub mod scrub;
+pub mod ua;
 pub mod url;
 
 use crate::format::{FieldKind, Fields, Parser, Span};
@@ -323,11 +324,10 @@ impl<'a, R: LineRewrite> Anonymizer<'a, R> {
             // a client-controlled unquoted field holding a space shifts the
             // fields after it, and an address could land in a Verbatim one.
             // Numbers and times never look like addresses, so this is cheap.
-            FieldKind::Time
-            | FieldKind::UserAgent
-            | FieldKind::Vhost
-            | FieldKind::Text
-            | FieldKind::Verbatim => {
+            FieldKind::UserAgent => {
+                stats.addresses += u64::from(ua::scrub_user_agent(r, v, out));
+            }
+            FieldKind::Time | FieldKind::Vhost | FieldKind::Text | FieldKind::Verbatim => {
                 stats.addresses += u64::from(ip::scrub_text(r, v, out));
             }
         }
@@ -774,6 +774,27 @@ mod tests {
                 );
                 assert_eq!(stats.secrets, 3 * u64::from(port), "{name}: {form}");
             }
+        }
+    }
+
+    #[test]
+    fn user_agent_versions_survive_every_mode() {
+        let r = rules(Predefined::Combined);
+        let chrome = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36";
+        let firefox = "Mozilla/5.0 (Windows; U; Windows NT 5.1; en-US; rv:1.8.1.4) Gecko/20070515 Firefox/2.0.0.4";
+        let line =
+            |ua: &str| format!("198.51.100.7 - - {T} \"GET / HTTP/1.1\" 200 1 \"-\" \"{ua}\"\n");
+        for (name, rw) in every_rewriter() {
+            let input = [line(chrome), line(firefox), line("bot 192.0.2.77")].concat();
+            let (out, stats) = run_rewriter(&r, rw, &input);
+            let uas: Vec<&str> = out.lines().map(|l| l.rsplit('"').nth(1).unwrap()).collect();
+            assert_eq!(&uas[..2], [chrome, firefox], "{name}");
+            assert!(
+                uas[2].starts_with("bot ") && uas[2] != "bot 192.0.2.77",
+                "{name}: {out}"
+            );
+            // Three clients and the bot's address.
+            assert_eq!(stats.addresses + stats.pseudonymized, 4, "{name}");
         }
     }
 
