@@ -129,7 +129,8 @@ pub enum FieldKind {
     Bytes,
     /// The Referer header.
     Referer,
-    /// The User-Agent header.
+    /// The User-Agent header: IP literals rewritten, product versions
+    /// (`Chrome/120.0.0.0`) kept ([`crate::anonymize::ua`]).
     UserAgent,
     /// An X-Forwarded-For list of addresses.
     ForwardedFor,
