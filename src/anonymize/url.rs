@@ -62,8 +62,8 @@ impl RequestCut {
 ///   query are always removed, up to the next `/`, `;`, `?` or end of
 ///   target. Several of them are removed as one span, from the start of the
 ///   first to the end of the last, which also drops the path between them:
-///   three ranges cannot express more cuts, and dropping path is the
-///   fail-closed choice over leaking a session token.
+///   the fixed ranges of a [`RequestCut`] cannot express more cuts, and
+///   dropping path is the fail-closed choice over leaking a session token.
 /// - An absolute-form target (`scheme://…`) loses its `userinfo@`
 ///   ([`userinfo_span`]): credentials are never kept, not even with
 ///   `keep_query`.
