@@ -868,7 +868,7 @@ mod tests {
             (
                 // Traefik: `ip:port` client, non-address host.
                 br#"{"ClientAddr":"[2001:db8::1]:51234","ClientHost":"client.example","ClientUsername":"-","RequestPath":"/x;jsessionid=S?y","request_Referer":"","Overhead":0}"#,
-                br#"{"ClientAddr":"[2001:db8::]:51234","ClientHost":"0.0.0.0","ClientUsername":"-","RequestPath":"/x","request_Referer":"-","Overhead":0}"#,
+                br#"{"ClientAddr":"2001:db8::","ClientHost":"0.0.0.0","ClientUsername":"-","RequestPath":"/x","request_Referer":"-","Overhead":0}"#,
             ),
             (
                 // Client-chosen header names are scrubbed like text.

@@ -107,8 +107,14 @@ impl Parser {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum FieldKind {
     /// The client address (`$remote_addr`, `%h`, `%a`): IP, `ip:port`,
-    /// `[v6]:port`, or a non-address such as a host name or `-`.
+    /// `[v6]:port`, or a non-address such as a host name or `-`. Written
+    /// as the bare rewritten address: a port and brackets are removed.
     Client,
+    /// The `:port` after a client address, when the parser had to split it
+    /// off itself because the two cannot be told apart later (Apache 2.4
+    /// error logs write `2001:db8::1:51234`, without brackets): removed,
+    /// separator included, as a [`FieldKind::Client`] field's port is.
+    ClientPort,
     /// The identd logname (`%l`); personal whenever it is not `-`.
     Ident,
     /// The authenticated or merely claimed user (`$remote_user`, `%u`).
@@ -123,7 +129,8 @@ pub enum FieldKind {
     Bytes,
     /// The Referer header.
     Referer,
-    /// The User-Agent header.
+    /// The User-Agent header: IP literals rewritten, product versions
+    /// (`Chrome/120.0.0.0`) kept ([`crate::anonymize::ua`]).
     UserAgent,
     /// An X-Forwarded-For list of addresses.
     ForwardedFor,
