@@ -25,6 +25,7 @@ fn rules() -> Rules {
         on_unparsed: OnUnparsed::Scrub,
         max_line: 1 << 26,
         candidates: Vec::new(),
+        max_unparsed: anonlog::stats::Share::ONE_PERCENT,
     }
 }
 

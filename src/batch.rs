@@ -248,7 +248,12 @@ fn rewrite(
         reader: Box::new(counted),
     };
     let display = path.display().to_string();
-    let outcome = pipeline::stream(&cfg, vec![input], &mut sink, &display, threads)?;
+    let mut outcome = pipeline::stream(&cfg, vec![input], &mut sink, &display, threads)?;
+    if let Some(m) = outcome.mismatched.pop() {
+        // Rewriting would scrub most of the file for good; the raw file
+        // stays until the right format is given.
+        return Err(Error::Mismatch(m));
+    }
     if !outcome.changed {
         // Already anonymized: leave the original (inode, times) untouched.
         return Ok(FileResult::Unchanged(outcome.stats));

@@ -59,9 +59,18 @@ pub struct Cli {
     #[arg(long, value_name = "N", default_value_t = 6, value_parser = clap::value_parser!(u32).range(1..=9))]
     pub gzip_level: u32,
 
-    /// Log format of the input.
-    #[arg(short, long, value_enum, default_value_t = FormatArg::Combined)]
+    /// Log format of the input. `auto` chooses, per input, the format that
+    /// explains its first 1000 lines (never one that fails on more than
+    /// --max-unparsed of them).
+    #[arg(short, long, value_enum, default_value_t = FormatArg::Auto)]
     pub format: FormatArg,
+
+    /// The share of an input's lines that may fail to parse (they are
+    /// scrubbed) before the format is reported as not fitting, even with
+    /// --quiet, and the run ends with status 1. Also the most that -f auto
+    /// lets a format fail on.
+    #[arg(long, value_name = "PERCENT", default_value = "1%", value_parser = parse_share)]
+    pub max_unparsed: crate::stats::Share,
 
     /// Parse lines with this nginx `log_format`: the whole directive pasted
     /// from nginx.conf (`log_format main '...' '...';`), or its string
@@ -170,12 +179,19 @@ pub struct Cli {
     pub user: Option<UserArg>,
 }
 
+/// `--max-unparsed`: a percentage.
+fn parse_share(s: &str) -> Result<crate::stats::Share, String> {
+    crate::stats::Share::parse_percent(s)
+        .ok_or_else(|| format!("{s:?}: expected a percentage from 0 to 100, such as 1% or 0.5%"))
+}
+
 /// `-f/--format` values.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum FormatArg {
     /// `$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent"`
     Combined,
-    /// The first seven fields of combined.
+    /// The first seven fields of combined (combined lines are common lines
+    /// with two trailing fields).
     Common,
     /// combined plus `"$http_x_forwarded_for"` (nginx packages and image).
     Main,
@@ -190,7 +206,8 @@ pub enum FormatArg {
     /// Apache 2.2/2.4 error log.
     #[value(name = "apache-error")]
     ApacheError,
-    /// Pick one of the other formats per input from its first lines.
+    /// Pick one of the other formats per input from its first lines (the
+    /// default).
     Auto,
 }
 

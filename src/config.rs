@@ -166,6 +166,7 @@ impl Config {
             },
             max_line: cli.max_line_bytes,
             candidates,
+            max_unparsed: cli.max_unparsed,
         };
         let keyed = crate::keycmd::keyed_config(&cli)?;
         let threads = match cli.threads {

@@ -44,6 +44,10 @@ pub enum Error {
         /// The configured limit.
         limit: usize,
     },
+    /// `--in-place`: the format does not fit the file, which was left as it
+    /// was (rewriting it would scrub most of it, for good).
+    #[error("{0}; the file was left unchanged")]
+    Mismatch(Mismatch),
     /// A worker thread died; the run cannot know what it had written.
     #[error("a worker thread panicked; output is incomplete")]
     WorkerPanic,
@@ -60,9 +64,87 @@ impl Error {
     /// user asked to fail on, 2 for I/O and internal errors.
     pub fn exit_code(&self) -> u8 {
         match self {
-            Error::Unparsed { .. } | Error::Oversized { .. } => 1,
+            Error::Unparsed { .. } | Error::Oversized { .. } | Error::Mismatch(_) => 1,
             _ => 2,
         }
+    }
+}
+
+/// The closest predefined format to an input's first lines, for the advice
+/// in a [`Mismatch`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Hint {
+    /// The format's `-f` name.
+    pub format: &'static str,
+    /// Lines of the sample it parses.
+    pub parsed: usize,
+    /// Lines in the sample.
+    pub of: usize,
+}
+
+/// An input on which more lines than `--max-unparsed` allows did not parse.
+/// Its lines were all written (the unparsed ones scrubbed); the run ends
+/// with status 1 so that the mismatch is never silent.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Mismatch {
+    /// The input's display name.
+    pub name: String,
+    /// The format the lines were read with (`auto` when none fitted).
+    pub format: String,
+    /// Lines that did not parse.
+    pub unparsed: u64,
+    /// Non-empty lines read.
+    pub lines: u64,
+    /// The share allowed.
+    pub max: crate::stats::Share,
+    /// A predefined format that does better on the input's first lines.
+    pub hint: Option<Hint>,
+    /// Already said on stderr while the input was being read (streams).
+    pub reported: bool,
+}
+
+impl std::fmt::Display for Mismatch {
+    /// One line of advice that names the input, the share and the fix; never
+    /// log content.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let pct = self.unparsed as f64 * 100.0 / self.lines.max(1) as f64;
+        let what = if self.format == "auto" {
+            "match no format".to_owned()
+        } else {
+            format!("do not parse as {}", self.format)
+        };
+        write!(
+            f,
+            "{}: {} of {} {} ({pct:.1}%, more than --max-unparsed {}) {what}; \
+             they were scrubbed, not written raw. ",
+            self.name,
+            self.unparsed,
+            self.lines,
+            if self.lines == 1 { "line" } else { "lines" },
+            self.max,
+        )?;
+        match self.hint {
+            Some(h) if h.format == self.format => {}
+            Some(h) if !self.max.exceeded_by((h.of - h.parsed) as u64, h.of as u64) => {
+                return write!(
+                    f,
+                    "Try -f {} (it parses {} of the first {} lines), or give the server's own \
+                     format with --nginx-format or --apache-format",
+                    h.format, h.parsed, h.of
+                );
+            }
+            Some(h) => write!(
+                f,
+                "The closest format, {}, parses {} of the first {} lines. ",
+                h.format, h.parsed, h.of
+            )?,
+            None => {}
+        }
+        write!(
+            f,
+            "Give the server's own format with --nginx-format or --apache-format, or allow \
+             more with --max-unparsed"
+        )
     }
 }
 

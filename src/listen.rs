@@ -287,6 +287,7 @@ pub fn run(config: &Config, lc: &ListenConfig) -> Result<Stats, Error> {
     let mut anonymizer = Anonymizer::new(&config.rules, config.rewriter());
     let mut stats = Stats::default();
     let mut out = Vec::new();
+    let mut warned = false;
     for batch in rx {
         for (r, lines) in routes.iter().zip(&batch) {
             if lines.is_empty() {
@@ -294,14 +295,14 @@ pub fn run(config: &Config, lc: &ListenConfig) -> Result<Stats, Error> {
             }
             out.clear();
             // -f auto: datagrams have no "first lines", so each batch is
-            // judged on its own (cheap: at most 64 lines per candidate).
+            // judged on its own.
             if !config.rules.candidates.is_empty() {
-                anonymizer.select(crate::pipeline::detect_format(
-                    lines,
-                    &config.rules.candidates,
-                ));
+                anonymizer.select(crate::pipeline::detect_format(lines, config));
             }
             let _ = anonymizer.process_block(lines, &mut out, &mut stats);
+            if !warned && stats.judged() >= crate::format::detect::SAMPLE_LINES as u64 {
+                warned = warn_mismatch(config, &sock_name, &stats);
+            }
             r.sink.write_block(&out).map_err(|e| Error::Write {
                 name: r.name.clone(),
                 source: e,
@@ -316,6 +317,28 @@ pub fn run(config: &Config, lc: &ListenConfig) -> Result<Stats, Error> {
     stats.datagrams_dropped = received.datagrams_dropped;
     stats.datagrams_truncated = received.datagrams_truncated;
     Ok(stats)
+}
+
+/// Says once, on stderr, that the format does not fit what the listener
+/// receives (a listener never ends, so this cannot wait for the end).
+/// Returns whether it said so.
+fn warn_mismatch(config: &Config, name: &str, stats: &Stats) -> bool {
+    let max = config.rules.max_unparsed;
+    if !max.exceeded_by(stats.unparsed(), stats.judged()) {
+        return false;
+    }
+    let m = crate::error::Mismatch {
+        name: name.to_owned(),
+        format: config.rules.format_name().to_owned(),
+        unparsed: stats.unparsed(),
+        lines: stats.judged(),
+        max,
+        hint: None,
+        reported: true,
+    };
+    let msg = format!("anonlog: warning: {m}\n");
+    let _ = std::io::Write::write_all(&mut std::io::stderr().lock(), msg.as_bytes());
+    true
 }
 
 fn read_err(name: &str, e: io::Error) -> Error {

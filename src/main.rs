@@ -24,16 +24,21 @@ fn main() -> ExitCode {
     };
     match anonlog::run(&config) {
         Ok(Report::Stream(outcome)) => {
-            report(
-                &config,
-                &outcome.stats,
-                &outcome.detected,
-                &outcome.unknown_names,
-            );
-            ExitCode::SUCCESS
+            report(&config, &outcome, &outcome.stats, &outcome.detected);
+            // Said even with --quiet: a format that does not fit is never
+            // silent, and the status tells scripts and logrotate.
+            let mut err = std::io::stderr().lock();
+            for m in outcome.mismatched.iter().filter(|m| !m.reported) {
+                let _ = writeln!(err, "anonlog: error: {m}");
+            }
+            if outcome.mismatched.is_empty() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            }
         }
         Ok(Report::Batch(sum)) => {
-            report(&config, &sum.stats, &[], &Default::default());
+            report(&config, &Default::default(), &sum.stats, &[]);
             if !config.quiet {
                 eprintln!(
                     "anonlog: {} files: {} rewritten, {} already anonymized, {} failed; {} lines, {} bytes read",
@@ -61,8 +66,14 @@ fn main() -> ExitCode {
 /// (nothing at all with `--quiet`). Fields without a rule are named: the
 /// compiled format's, then the JSON keys seen in the input (already
 /// sanitized by [`UnknownNames`]).
-fn report(config: &Config, stats: &Stats, detected: &[(String, String)], keys: &UnknownNames) {
-    let format = config.rules.parser.name();
+fn report(
+    config: &Config,
+    outcome: &anonlog::pipeline::Outcome,
+    stats: &Stats,
+    detected: &[(String, String)],
+) {
+    let format = config.rules.format_name();
+    let keys: &UnknownNames = &outcome.unknown_names;
     let unknown: Vec<&str> = config
         .unknown_fields
         .iter()
@@ -117,7 +128,10 @@ fn report(config: &Config, stats: &Stats, detected: &[(String, String)], keys: &
                 keyed.unwrap_or_default()
             );
         }
-        None if !config.quiet && stats.scrubbed + stats.dropped + stats.oversized > 0 => {
+        None if !config.quiet
+            && outcome.mismatched.is_empty()
+            && stats.scrubbed + stats.dropped + stats.oversized > 0 =>
+        {
             let mut msg = format!(
                 "anonlog: warning: {} of {} lines did not parse as {format} and were {}",
                 stats.scrubbed + stats.dropped,

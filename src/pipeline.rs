@@ -20,10 +20,12 @@ use flate2::write::GzEncoder;
 use crate::anonymize::keyed::{Keyed, LineRewrite};
 use crate::anonymize::{Anonymizer, OnUnparsed, Unparsed};
 use crate::config::Config;
-use crate::error::Error;
+use crate::error::{Error, Hint, Mismatch};
+use crate::format::detect::{self, Sample};
+use crate::format::{Fields, Parser};
 use crate::input::{self, Input, Source};
 use crate::output::Sink;
-use crate::stats::Stats;
+use crate::stats::{Share, Stats};
 
 /// Reads one input as blocks of complete lines.
 struct Chunker {
@@ -229,6 +231,82 @@ pub struct Outcome {
     /// input was already anonymized: rewriting it in place would change
     /// nothing.
     pub changed: bool,
+    /// Inputs on which more lines than `--max-unparsed` allows did not
+    /// parse. Every line was still written; the run's status is 1.
+    pub mismatched: Vec<Mismatch>,
+}
+
+/// What the reader decided about a block's input, travelling with the
+/// block to the ledger.
+#[derive(Clone, Copy, Debug, Default)]
+struct BlockInfo {
+    /// With `-f auto`: the candidate chosen for the input, `None` while
+    /// (or when) none fits.
+    parser: Option<usize>,
+    /// The predefined format that parses most of the input's first lines.
+    hint: Option<Hint>,
+    /// A live input (pipe, socket): a mismatch is said as soon as the first
+    /// lines show it, since the input may never end.
+    live: bool,
+}
+
+/// Chooses an input's format from its first lines (with `-f auto`) and
+/// finds the hint for a mismatch report (always), sampling up to
+/// [`detect::SAMPLE_LINES`] lines over as many blocks as that takes.
+struct Detector<'a> {
+    /// The candidates of `-f auto`, or the predefined formats for hints.
+    candidates: &'a [Parser],
+    auto: bool,
+    max_unparsed: Share,
+    sample: Sample,
+    fields: Fields,
+    /// The choice, once made; it holds for the rest of the input.
+    decided: Option<Option<usize>>,
+}
+
+impl<'a> Detector<'a> {
+    fn new(config: &'a Config, builtins: &'a [Parser]) -> Self {
+        let auto = !config.rules.candidates.is_empty();
+        let candidates = if auto {
+            &config.rules.candidates[..]
+        } else {
+            builtins
+        };
+        Detector {
+            candidates,
+            auto,
+            max_unparsed: config.rules.max_unparsed,
+            sample: Sample::new(candidates.len()),
+            fields: Fields::new(),
+            decided: None,
+        }
+    }
+
+    /// The info for the next block of the input, sampling it if the choice
+    /// is still open.
+    fn next(&mut self, block: &[u8], live: bool) -> BlockInfo {
+        let parser = match self.decided {
+            Some(d) => d,
+            None => {
+                self.sample.add(block, self.candidates, &mut self.fields);
+                let fit = if self.auto {
+                    self.sample.fit(self.max_unparsed)
+                } else {
+                    None
+                };
+                if fit.is_some() || self.sample.is_full() || !self.auto {
+                    self.decided = Some(fit);
+                }
+                fit
+            }
+        };
+        let hint = self.sample.best().map(|(i, parsed)| Hint {
+            format: detect::BUILTIN_NAMES[i],
+            parsed,
+            of: self.sample.lines(),
+        });
+        BlockInfo { parser, hint, live }
+    }
 }
 
 /// Buffers that travel with a block and come back to the reader for reuse.
@@ -242,7 +320,7 @@ struct Slot {
 /// One unit of work for a worker.
 struct Job {
     input: usize,
-    parser: Option<usize>,
+    info: BlockInfo,
     slot: Slot,
     reply: Sender<Done>,
 }
@@ -250,7 +328,7 @@ struct Job {
 /// A worker's answer for one block.
 struct Done {
     input: usize,
-    parser: Option<usize>,
+    info: BlockInfo,
     slot: Slot,
     report: BlockReport,
 }
@@ -304,38 +382,73 @@ fn gzip_member(data: &[u8], level: Compression, dst: &mut Vec<u8>) {
     *dst = enc.finish().expect("writing to a Vec cannot fail");
 }
 
-/// Tracks per-input line numbers and turns worker results into errors.
+/// Tracks per-input line numbers and parse shares, and turns worker
+/// results into errors.
 struct Ledger<'a> {
     config: &'a Config,
     names: &'a [String],
     outcome: Outcome,
+    /// A block of some input has been accounted.
+    started: bool,
     current: usize,
     lines_before: u64,
+    /// Counters of the current input alone.
+    input: Stats,
+    /// What the reader last said about the current input.
+    info: BlockInfo,
+    /// The current input's mismatch was already said on stderr.
+    warned: bool,
 }
 
-impl Ledger<'_> {
-    fn account(
-        &mut self,
-        input: usize,
-        parser: Option<usize>,
-        report: BlockReport,
-    ) -> Result<(), Error> {
-        if input != self.current || self.outcome.detected.is_empty() {
+impl<'a> Ledger<'a> {
+    fn new(config: &'a Config, names: &'a [String]) -> Self {
+        Ledger {
+            config,
+            names,
+            outcome: Outcome::default(),
+            started: false,
+            current: 0,
+            lines_before: 0,
+            input: Stats::default(),
+            info: BlockInfo::default(),
+            warned: false,
+        }
+    }
+
+    fn account(&mut self, input: usize, info: BlockInfo, report: BlockReport) -> Result<(), Error> {
+        let new_input = !self.started || input != self.current;
+        if new_input {
+            self.finish_input();
+            self.started = true;
             self.current = input;
             self.lines_before = 0;
-            let rules = &self.config.rules;
-            if !rules.candidates.is_empty() {
-                let chosen = parser.map_or(&rules.parser, |i| &rules.candidates[i]);
-                self.outcome
-                    .detected
-                    .push((self.names[input].clone(), chosen.name().to_owned()));
-            }
         }
+        let rules = &self.config.rules;
+        if !rules.candidates.is_empty() && (new_input || self.info.parser != info.parser) {
+            // A live input may be decided only after its first blocks.
+            let chosen = info.parser.map_or("none", |i| rules.candidates[i].name());
+            if !new_input {
+                self.outcome.detected.pop();
+            }
+            self.outcome
+                .detected
+                .push((self.names[input].clone(), chosen.to_owned()));
+        }
+        self.info = info;
         self.outcome.stats += report.stats;
+        self.input += report.stats;
         self.outcome.unknown_names.merge(report.unknown_names);
         self.outcome.changed |= report.changed;
         let before = self.lines_before;
         self.lines_before += report.stats.lines_read;
+        if info.live && !self.warned && self.input.judged() >= detect::SAMPLE_LINES as u64 {
+            if let Some(m) = self.mismatch() {
+                // A stream may never end: say it now, once, and go on.
+                let msg = format!("anonlog: warning: {m}\n");
+                let _ = io::stderr().lock().write_all(msg.as_bytes());
+                self.warned = true;
+            }
+        }
         report.result.map_err(|u| {
             let line = before + u.index + 1;
             if u.oversized {
@@ -344,10 +457,55 @@ impl Ledger<'_> {
                 Error::Unparsed {
                     name: self.names[input].clone(),
                     line,
-                    format: self.config.rules.parser.name().to_owned(),
+                    format: self.format_name().to_owned(),
                 }
             }
         })
+    }
+
+    /// The name of the format the current input is read with.
+    fn format_name(&self) -> &str {
+        let rules = &self.config.rules;
+        match (rules.candidates.is_empty(), self.info.parser) {
+            (true, _) => rules.parser.name(),
+            (false, Some(i)) => rules.candidates[i].name(),
+            (false, None) => "auto",
+        }
+    }
+
+    /// The current input's mismatch, if more of its lines than allowed did
+    /// not parse.
+    fn mismatch(&self) -> Option<Mismatch> {
+        let max = self.config.rules.max_unparsed;
+        let (unparsed, lines) = (self.input.unparsed(), self.input.judged());
+        max.exceeded_by(unparsed, lines).then(|| Mismatch {
+            name: self.names[self.current].clone(),
+            format: self.format_name().to_owned(),
+            unparsed,
+            lines,
+            max,
+            hint: self.info.hint,
+            reported: self.warned,
+        })
+    }
+
+    /// Records the current input's mismatch, if any, and resets the
+    /// per-input state.
+    fn finish_input(&mut self) {
+        if self.started {
+            if let Some(m) = self.mismatch() {
+                self.outcome.mismatched.push(m);
+            }
+        }
+        self.input = Stats::default();
+        self.info = BlockInfo::default();
+        self.warned = false;
+    }
+
+    /// The outcome, with the last input's mismatch recorded.
+    fn finish(mut self) -> Outcome {
+        self.finish_input();
+        self.outcome
     }
 }
 
@@ -373,20 +531,15 @@ fn oversized(config: &Config, name: &str, line: u64) -> Error {
     }
 }
 
-/// With `-f auto`: the candidate that parses most of the first lines of an
-/// input's first block (the earlier candidate on ties), or `None` when none
-/// parses any, which leaves the fallback parser (and the fail-closed path).
-pub(crate) fn detect_format(block: &[u8], candidates: &[crate::format::Parser]) -> Option<usize> {
+/// With `-f auto`: the candidate that fits the first lines of `block`
+/// ([`detect::Sample::fit`]), or `None` when none does (every line then
+/// takes the fail-closed path).
+pub(crate) fn detect_format(block: &[u8], config: &Config) -> Option<usize> {
+    let candidates = &config.rules.candidates;
     if candidates.is_empty() {
         return None;
     }
-    let lines: Vec<&[u8]> = block
-        .split(|&b| b == b'\n')
-        .map(|l| l.strip_suffix(b"\r").unwrap_or(l))
-        .filter(|l| !l.is_empty())
-        .take(64)
-        .collect();
-    crate::format::detect::detect(&lines, candidates)
+    detect::detect(block, candidates, config.rules.max_unparsed)
 }
 
 /// Runs the configured job: the inputs, in order, to the output.
@@ -433,13 +586,7 @@ pub fn stream(
     threads: usize,
 ) -> Result<Outcome, Error> {
     let names: Vec<String> = inputs.iter().map(StreamInput::name).collect();
-    let mut ledger = Ledger {
-        config,
-        names: &names,
-        outcome: Outcome::default(),
-        current: 0,
-        lines_before: 0,
-    };
+    let mut ledger = Ledger::new(config, &names);
     let wrote = if threads <= 1 {
         stream_inline(config, inputs, sink, sink_name, &mut ledger)?
     } else {
@@ -451,7 +598,7 @@ pub fn stream(
         gzip_member(b"", level, &mut gz);
         sink.write_block(&gz).map_err(write_error(sink_name))?;
     }
-    Ok(ledger.outcome)
+    Ok(ledger.finish())
 }
 
 fn stream_inline(
@@ -490,13 +637,13 @@ fn inline_with<R: LineRewrite>(
         config,
         inputs,
         || spare.take(),
-        |i, parser, mut slot| {
-            anonymizer.select(parser);
+        |i, info, mut slot| {
+            anonymizer.select(info.parser);
             let report = work(&mut anonymizer, &mut slot, config.gzip);
             let bytes = slot.output(config.gzip.is_some());
             sink.write_block(bytes).map_err(write_error(sink_name))?;
             wrote |= !bytes.is_empty();
-            ledger.account(i, parser, report)?;
+            ledger.account(i, info, report)?;
             spare.replace(slot);
             Ok(true)
         },
@@ -506,24 +653,30 @@ fn inline_with<R: LineRewrite>(
 }
 
 /// Cuts every input, in order, into blocks and hands each to `emit` with
-/// its input index and the parser chosen for that input (`-f auto` looks at
-/// an input's first block). `fresh` supplies buffers; `emit` returns
+/// its input index and what the [`Detector`] says of it (`-f auto` chooses
+/// from an input's first lines). `fresh` supplies buffers; `emit` returns
 /// `false` to stop early. Returns the number of over-long lines the chunker
 /// replaced.
 fn read_blocks(
     config: &Config,
     inputs: Vec<StreamInput>,
     mut fresh: impl FnMut() -> Slot,
-    mut emit: impl FnMut(usize, Option<usize>, Slot) -> Result<bool, Error>,
+    mut emit: impl FnMut(usize, BlockInfo, Slot) -> Result<bool, Error>,
 ) -> Result<u64, Error> {
     let last = inputs.len().saturating_sub(1);
     let mut oversized_total = 0;
+    // The predefined formats, for the advice when `-f` does not fit.
+    let builtins = if config.rules.candidates.is_empty() {
+        detect::builtin_candidates()
+    } else {
+        Vec::new()
+    };
     for (i, source) in inputs.into_iter().enumerate() {
         let name = source.name();
         let input = source.open().map_err(read_error(&name))?;
+        let live = input.live_fd.is_some();
         let mut chunker = Chunker::new(input, config, i != last);
-        let mut parser = None;
-        let mut first = true;
+        let mut detector = Detector::new(config, &builtins);
         loop {
             let mut slot = fresh();
             slot.data = match chunker
@@ -534,10 +687,8 @@ fn read_blocks(
                 Ok(Chunk::End) => break,
                 Err(line) => return Err(oversized(config, &name, line)),
             };
-            if std::mem::take(&mut first) {
-                parser = detect_format(&slot.data, &config.rules.candidates);
-            }
-            if !emit(i, parser, slot)? {
+            let info = detector.next(&slot.data, live);
+            if !emit(i, info, slot)? {
                 return Ok(oversized_total);
             }
         }
@@ -579,7 +730,7 @@ fn stream_parallel(
             &reader_config,
             inputs,
             || recycle_rx.try_recv().unwrap_or_default(),
-            |input, parser, slot| {
+            |input, info, slot| {
                 let (reply, result) = bounded(1);
                 // Queue the reply slot before the job, so the writer only
                 // ever waits for a job that is already queued. A closed
@@ -588,7 +739,7 @@ fn stream_parallel(
                     && work_tx
                         .send(Job {
                             input,
-                            parser,
+                            info,
                             slot,
                             reply,
                         })
@@ -604,7 +755,7 @@ fn stream_parallel(
         let bytes = done.slot.output(gzip);
         sink.write_block(bytes).map_err(write_error(sink_name))?;
         wrote |= !bytes.is_empty();
-        ledger.account(done.input, done.parser, done.report)?;
+        ledger.account(done.input, done.info, done.report)?;
         let _ = recycle_tx.try_send(done.slot);
     }
     let oversized_total = reader.join().map_err(|_| Error::WorkerPanic)??;
@@ -625,12 +776,12 @@ fn worker<R: LineRewrite>(
     for mut job in rx {
         #[cfg(debug_assertions)]
         test_hooks::maybe_panic(&job.slot.data);
-        anonymizer.select(job.parser);
+        anonymizer.select(job.info.parser);
         let report = work(&mut anonymizer, &mut job.slot, gzip);
         // The writer may be gone (error or closed pipe): nothing to do.
         let _ = job.reply.send(Done {
             input: job.input,
-            parser: job.parser,
+            info: job.info,
             slot: job.slot,
             report,
         });

@@ -80,7 +80,66 @@ impl AddAssign for Stats {
     }
 }
 
+/// A share of lines, such as `--max-unparsed 1%`, in parts per million so
+/// that comparisons are exact integer arithmetic.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Share(u32);
+
+impl Share {
+    /// One percent: the default for how many lines may fail to parse
+    /// before a format is judged not to fit.
+    pub const ONE_PERCENT: Share = Share(10_000);
+
+    /// `part` of `whole` is strictly more than this share (never for an
+    /// empty `whole`).
+    pub fn exceeded_by(self, part: u64, whole: u64) -> bool {
+        u128::from(part) * 1_000_000 > u128::from(whole) * u128::from(self.0)
+    }
+
+    /// Parses `5%`, `0.5%` or `5` (a percentage, 0 to 100, at most four
+    /// decimals).
+    pub fn parse_percent(s: &str) -> Option<Share> {
+        let s = s.trim();
+        let s = s.strip_suffix('%').unwrap_or(s);
+        let (int, frac) = s.split_once('.').unwrap_or((s, ""));
+        if int.is_empty() && frac.is_empty() || frac.len() > 4 {
+            return None;
+        }
+        let all_digits = |t: &str| t.bytes().all(|b| b.is_ascii_digit());
+        if !all_digits(int) || !all_digits(frac) {
+            return None;
+        }
+        let int: u32 = if int.is_empty() { 0 } else { int.parse().ok()? };
+        let frac: u32 = format!("{frac:0<4}").parse().ok()?;
+        let ppm = int.checked_mul(10_000)?.checked_add(frac)?;
+        (ppm <= 1_000_000).then_some(Share(ppm))
+    }
+}
+
+impl std::fmt::Display for Share {
+    /// As a percentage, without needless decimals (`1%`, `0.5%`).
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let (int, frac) = (self.0 / 10_000, self.0 % 10_000);
+        if frac == 0 {
+            write!(f, "{int}%")
+        } else {
+            let frac = format!("{frac:04}");
+            write!(f, "{int}.{}%", frac.trim_end_matches('0'))
+        }
+    }
+}
+
 impl Stats {
+    /// Non-empty lines that reached a parser (parsed or not).
+    pub fn judged(&self) -> u64 {
+        self.parsed + self.scrubbed + self.dropped
+    }
+
+    /// Lines that did not parse (scrubbed or dropped).
+    pub fn unparsed(&self) -> u64 {
+        self.scrubbed + self.dropped
+    }
+
     fn fields(&self) -> [(&'static str, u64); 21] {
         [
             ("lines_read", self.lines_read),
@@ -339,6 +398,30 @@ mod tests {
         }
         assert!(full.is_full());
         assert_eq!(full.more(), UnknownNames::MAX_HIDDEN);
+    }
+
+    #[test]
+    fn shares() {
+        let one = Share::parse_percent("1%").unwrap();
+        assert_eq!(one, Share::ONE_PERCENT);
+        assert_eq!(Share::parse_percent("1"), Some(one));
+        assert!(!one.exceeded_by(1, 100));
+        assert!(one.exceeded_by(2, 100));
+        assert!(one.exceeded_by(11, 1000));
+        assert!(!one.exceeded_by(0, 0));
+        assert!(Share::parse_percent("0").unwrap().exceeded_by(1, u64::MAX));
+        assert!(!Share::parse_percent("100%").unwrap().exceeded_by(5, 5));
+        for (s, shown) in [
+            ("0.5%", "0.5%"),
+            ("5", "5%"),
+            ("12.25%", "12.25%"),
+            (".1", "0.1%"),
+        ] {
+            assert_eq!(Share::parse_percent(s).unwrap().to_string(), shown, "{s}");
+        }
+        for bad in ["", "%", "101", "-1", "1.23456", "abc", "1e2", "."] {
+            assert_eq!(Share::parse_percent(bad), None, "{bad}");
+        }
     }
 
     #[test]

@@ -36,7 +36,9 @@ const GOLDEN: &[(&str, &[&str], &str)] = &[
         "vhost_combined.out",
     ),
     ("common.log", &["-f", "common"], "common.out"),
-    ("edge.log", &[], "edge.out"),
+    // Edge cases of bytes; most lines are no access log, so the run says
+    // so and ends with status 1 (a_format_that_does_not_fit_is_reported_even_with_quiet).
+    ("edge.log", &["--max-unparsed", "100%"], "edge.out"),
     ("json.log", &["-f", "json"], "json.out"),
     ("nginx-error.log", &["-f", "nginx-error"], "nginx-error.out"),
     (
@@ -119,10 +121,14 @@ fn output_file_is_appended() {
     let dir = tempfile::tempdir().unwrap();
     let o = dir.path().join("out.log");
     fs::write(&o, "existing\n").unwrap();
-    let out = run(&["-q", "-o", o.to_str().unwrap(), "-"], b"a 198.51.100.7\n");
+    let line = "192.0.2.1 - - [22/Nov/2026:08:38:17 +0000] \"GET / HTTP/1.1\" 200 1 \"-\" \"-\"\n";
+    let out = run(&["-q", "-o", o.to_str().unwrap(), "-"], line.as_bytes());
     assert!(out.status.success());
     assert!(out.stdout.is_empty());
-    assert_eq!(fs::read(&o).unwrap(), b"existing\na 198.51.100.0\n");
+    assert_eq!(
+        fs::read(&o).unwrap(),
+        format!("existing\n{}", line.replace("192.0.2.1", "192.0.2.0")).into_bytes()
+    );
 }
 
 #[test]
@@ -140,6 +146,8 @@ fn fail_policy_names_file_and_line_without_content() {
             &[
                 "--on-unparsed",
                 "fail",
+                "-f",
+                "combined",
                 "--block-size",
                 "100",
                 "-j",
@@ -226,7 +234,7 @@ fn stats_text_and_json() {
     assert_eq!(err.lines().count(), 1);
     let lines = count_lines(&fs::read(&path).unwrap());
     assert!(err.contains(&format!("\"lines_read\":{lines},")), "{err}");
-    assert!(err.contains("\"scrubbed\":1,"), "{err}");
+    assert!(err.contains("\"scrubbed\":0,"), "{err}");
     assert!(err.contains("\"users_removed\":1,"), "{err}");
     let out = run(&["--stats", path.to_str().unwrap()], b"");
     let err = String::from_utf8(out.stderr).unwrap();
@@ -238,13 +246,74 @@ fn stats_text_and_json() {
 
 #[test]
 fn unparsed_lines_warn_unless_quiet() {
-    let out = run(&[], b"not a log line 192.0.2.1\n");
+    // One bad line in 200 (0.5%) is within --max-unparsed 1%: a warning,
+    // and none with -q.
+    let good = "192.0.2.1 - - [22/Nov/2026:08:38:17 +0000] \"GET / HTTP/1.1\" 200 1 \"-\" \"-\"\n";
+    let input = format!("{}not a log line 192.0.2.1\n", good.repeat(199));
+    let out = run(&[], input.as_bytes());
     assert!(out.status.success());
     let err = String::from_utf8(out.stderr).unwrap();
-    assert!(err.contains("1 of 1 lines did not parse"), "{err}");
+    assert!(err.contains("1 of 200 lines did not parse"), "{err}");
     assert!(!err.contains("192.0.2"), "{err}");
-    let out = run(&["-q"], b"not a log line 192.0.2.1\n");
+    let out = run(&["-q"], input.as_bytes());
+    assert!(out.status.success());
     assert!(out.stderr.is_empty());
+}
+
+#[test]
+fn a_format_that_does_not_fit_is_reported_even_with_quiet() {
+    let good = "192.0.2.1 - - [22/Nov/2026:08:38:17 +0000] \"GET / HTTP/1.1\" 200 1 \"-\" \"-\"\n";
+    // 2 bad lines in 100: more than 1%.
+    let input = format!("{}not a log line 192.0.2.1\n?\n", good.repeat(98));
+    for args in [
+        &["-q", "-f", "combined"][..],
+        &["-q", "-f", "combined", "-j", "2"],
+    ] {
+        let out = run(args, input.as_bytes());
+        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        assert_eq!(count_lines(&out.stdout), 100, "every line is written");
+        let err = String::from_utf8(out.stderr).unwrap();
+        assert_eq!(err.lines().count(), 1, "{err}");
+        assert!(
+            err.starts_with("anonlog: error: <stdin>: 2 of 100 lines (2.0%"),
+            "{err}"
+        );
+        assert!(err.contains("--nginx-format"), "{err}");
+        assert!(!err.contains("192.0.2"), "{err}");
+    }
+    // With -f auto, no format is chosen that fails on more than 1%: every
+    // line took the fail-closed path.
+    let out = run(&["-q"], input.as_bytes());
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(err.contains("100 of 100 lines (100.0%"), "{err}");
+    assert!(err.contains("match no format"), "{err}");
+    assert!(
+        err.contains("The closest format, combined, parses 98"),
+        "{err}"
+    );
+    // A forced format that does not fit gets a better one suggested.
+    let main = fs::read(samples().join("vhost_combined.log")).unwrap();
+    let out = run(&["-q", "-f", "combined"], &main);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(err.contains("Try -f vhost_combined"), "{err}");
+    // The golden edge cases: the same bytes, with status 1.
+    let edge = samples().join("edge.log");
+    let out = run(&["-q", edge.to_str().unwrap()], b"");
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        out.stdout,
+        fs::read(samples().join("expected/edge.out")).unwrap()
+    );
+    // The share can be raised.
+    let out = run(
+        &["-q", "--max-unparsed", "2%", "-f", "combined"],
+        input.as_bytes(),
+    );
+    assert!(out.status.success());
+    assert!(out.stderr.is_empty());
+    let out = run(&["--max-unparsed", "101"], b"");
+    assert_eq!(out.status.code(), Some(2));
 }
 
 #[test]
@@ -261,12 +330,23 @@ fn identical_output_for_every_thread_count_and_block_size() {
     );
     input.extend(long.as_bytes());
     input.extend(fs::read(samples().join("edge.log")).unwrap()); // ends without newline
-    let reference = run(&["-q", "-j", "1"], &input);
+    let reference = run(&["-q", "-j", "1", "--max-unparsed", "100%"], &input);
     assert!(reference.status.success());
     assert_eq!(count_lines(&reference.stdout), count_lines(&input));
     for threads in ["1", "2", "8"] {
         for bs in ["1", "7", "64", "4096", "1048576"] {
-            let out = run(&["-q", "-j", threads, "--block-size", bs], &input);
+            let out = run(
+                &[
+                    "-q",
+                    "-j",
+                    threads,
+                    "--block-size",
+                    bs,
+                    "--max-unparsed",
+                    "100%",
+                ],
+                &input,
+            );
             assert!(out.status.success());
             assert_eq!(
                 out.stdout, reference.stdout,
@@ -283,6 +363,8 @@ fn over_long_lines_follow_the_policy() {
     for threads in ["1", "2"] {
         let out = run(
             &[
+                "--max-unparsed",
+                "100%",
                 "--max-line-bytes",
                 "1000",
                 "--block-size",
@@ -669,6 +751,46 @@ fn auto_detects_each_input_on_its_own() {
                 err.contains(&format!("{n}\",\"format\":\"{f}\"")),
                 "{n} -> {f}: {err}"
             );
+        }
+    }
+}
+
+#[test]
+fn fail_policy_counts_lines_across_blocks() {
+    let good =
+        "192.0.2.1 - - [22/Nov/2026:08:38:17 +0000] \"GET /page HTTP/1.1\" 200 1 \"-\" \"-\"\n";
+    let mut input = good.repeat(20_000);
+    input.push_str("bad line\n");
+    input.push_str(&good.repeat(3_000));
+    assert!(input.len() > 1_400_000);
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("big.log");
+    fs::write(&f, &input).unwrap();
+    for format in ["combined", "auto"] {
+        for bs in ["4096", "1048576"] {
+            for threads in ["1", "2"] {
+                let out = run(
+                    &[
+                        "--on-unparsed",
+                        "fail",
+                        "-f",
+                        format,
+                        "--block-size",
+                        bs,
+                        "-j",
+                        threads,
+                        f.to_str().unwrap(),
+                    ],
+                    b"",
+                );
+                assert_eq!(out.status.code(), Some(1));
+                let err = String::from_utf8(out.stderr).unwrap();
+                assert!(
+                    err.contains("line 20001 of"),
+                    "-f {format} --block-size {bs} -j {threads}: {err}"
+                );
+                assert_eq!(count_lines(&out.stdout), 20_000);
+            }
         }
     }
 }

@@ -201,6 +201,56 @@ fn rerun_leaves_anonymized_files_untouched() {
 }
 
 #[test]
+fn in_place_leaves_a_file_whose_format_does_not_fit() {
+    let dir = tempfile::tempdir().unwrap();
+    // vhost_combined lines read as combined would lose every client (it
+    // would be taken for the identd name): combined refuses them.
+    let vhost = sample("vhost_combined.log").repeat(50);
+    let f = dir.path().join("other_vhosts_access.log");
+    fs::write(&f, &vhost).unwrap();
+    let good = dir.path().join("access.log");
+    fs::write(&good, sample("access.log")).unwrap();
+    let out = run(
+        &[
+            "--in-place",
+            "-q",
+            "-f",
+            "combined",
+            f.to_str().unwrap(),
+            good.to_str().unwrap(),
+        ],
+        b"",
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.contains("other_vhosts_access.log: 100 of 100 lines"),
+        "{err}"
+    );
+    assert!(err.contains("Try -f vhost_combined"), "{err}");
+    assert!(err.contains("the file was left unchanged"), "{err}");
+    assert_eq!(fs::read(&f).unwrap(), vhost, "untouched");
+    assert_eq!(
+        fs::read(&good).unwrap(),
+        expected("access.out"),
+        "the batch goes on"
+    );
+    assert!(no_temps(dir.path()));
+    // Chosen from its own lines, the format fits.
+    let out = run(&["--in-place", "-q", f.to_str().unwrap()], b"");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        fs::read(&f).unwrap(),
+        expected("vhost_combined.out").repeat(50)
+    );
+}
+
+#[test]
 fn refuses_hard_links_and_symlinks() {
     let dir = tempfile::tempdir().unwrap();
     let f = dir.path().join("a.log");

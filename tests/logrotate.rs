@@ -116,6 +116,42 @@ fn nginx_compresscmd_recipe() {
 }
 
 #[test]
+fn nginx_compresscmd_recipe_keeps_a_log_whose_format_does_not_fit() {
+    if !have_logrotate() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    // Not an access log in any format anonlog knows.
+    let raw = b"x 198.51.100.77 /reset?token=s3cr3t\n".repeat(50);
+    fs::write(dir.path().join("access.log"), &raw).unwrap();
+    let c = dir.path().join("logrotate.conf");
+    fs::write(&c, localize("nginx", dir.path())).unwrap();
+    let out = Command::new("logrotate")
+        .arg("-f")
+        .arg("-s")
+        .arg(dir.path().join("state"))
+        .arg(&c)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success(),
+        "logrotate must report the failure: {err}"
+    );
+    assert!(
+        err.contains("match no format"),
+        "anonlog's advice reaches the admin: {err}"
+    );
+    assert!(
+        !err.contains("198.51.100") && !err.contains("s3cr3t"),
+        "{err}"
+    );
+    // The rotated file is kept as it was, and no half archive is left.
+    assert_eq!(fs::read(dir.path().join("access.log.1")).unwrap(), raw);
+    assert!(!dir.path().join("access.log.1.gz").exists());
+}
+
+#[test]
 fn nginx_postrotate_in_place_recipe() {
     if !have_logrotate() {
         return;

@@ -101,7 +101,8 @@ proptest! {
         // is an I/O error by design (tested elsewhere).
         prop_assume!(!input.starts_with(&[0x1f, 0x8b]));
         let out = run(&["-q", "-j", &threads.to_string(), "--block-size", "512"], &input);
-        prop_assert_eq!(out.status.code(), Some(0), "stderr: {}", String::from_utf8_lossy(&out.stderr));
+        // 1: the format does not fit (arbitrary bytes rarely are a log).
+        prop_assert!(matches!(out.status.code(), Some(0 | 1)), "stderr: {}", String::from_utf8_lossy(&out.stderr));
         prop_assert_eq!(count_lines(&out.stdout), count_lines(&input));
     }
 
@@ -128,7 +129,7 @@ proptest! {
             }
         }
         for referrer in ["remove", "keep", "origin"] {
-            let out = run(&["-q", "--referrer", referrer], input.as_bytes());
+            let out = run(&["-q", "--max-unparsed", "100%", "--referrer", referrer], input.as_bytes());
             prop_assert!(out.status.success());
             let text = String::from_utf8_lossy(&out.stdout);
             prop_assert_eq!(count_lines(&out.stdout), lines.len());
@@ -177,7 +178,7 @@ proptest! {
             (&["--pseudonymize", "pfx", "--key-rotation", "daily"], true),
         ];
         for (mode, rotation) in runs {
-            let mut args = vec!["-q", "--referrer", "keep", "--key-file", key];
+            let mut args = vec!["-q", "--max-unparsed", "100%", "--referrer", "keep", "--key-file", key];
             args.extend_from_slice(mode);
             let out = run(&args, input.as_bytes());
             prop_assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
@@ -237,7 +238,7 @@ proptest! {
                     }
                 }
             }
-            let mut a = vec!["-q"];
+            let mut a = vec!["-q", "--max-unparsed", "100%"];
             a.extend(args.iter().copied());
             let out = run(&a, input.as_bytes());
             prop_assert!(out.status.success());
@@ -246,6 +247,149 @@ proptest! {
             for s in &secrets {
                 prop_assert!(!text.contains(s.as_str()), "{}: {} survived in {}", format, s, text);
             }
+        }
+    }
+}
+
+/// A secret value: `Zq` and a run of letters and digits. No rule may let
+/// one through, so the test looks for `Zq` in the output.
+fn secret() -> impl Strategy<Value = String> {
+    "[A-Za-z0-9]{6,12}".prop_map(|s| format!("Zq{s}"))
+}
+
+/// An address with a non-zero host part under /24 and /48, as it may be
+/// written in free text.
+fn host_address() -> impl Strategy<Value = String> {
+    prop_oneof![
+        (1u8..=254).prop_map(|h| format!("198.51.100.{h}")),
+        (1u16..=0xffff).prop_map(|h| format!("2001:db8:abcd:12::{h:x}")),
+        (1u8..=254, 1u16..=65535).prop_map(|(h, p)| format!("203.0.113.{h}:{p}")),
+        (1u16..=0xffff, 1u16..=65535).prop_map(|(h, p)| format!("[2001:db8:77:1::{h:x}]:{p}")),
+        (1u8..=254).prop_map(|h| format!("::ffff:192.0.2.{h}")),
+        (1u8..=254).prop_map(|h| format!("http://192.0.2.{h}/x")),
+        (1u8..=254).prop_map(|h| format!("198%2E51%2E100%2E{h}")),
+    ]
+}
+
+/// One planted item: what is written into the line.
+fn planted() -> impl Strategy<Value = String> {
+    prop_oneof![
+        host_address(),
+        ("/[a-z]{1,6}", "[a-z_]{1,6}", secret()).prop_map(|(p, k, v)| format!("{p}?{k}={v}")),
+        ("/[a-z]{1,6}", secret()).prop_map(|(p, v)| format!("{p}?q=it's+{v}")),
+        ("https?://[a-z]{1,8}\\.example", secret()).prop_map(|(h, v)| format!("{h}/p?x={v}")),
+        ("https?", secret()).prop_map(|(s, v)| format!("{s}://u:{v}@host.example/")),
+        (secret(), "[a-z]{1,8}").prop_map(|(v, d)| format!("{v}@{d}.example")),
+        (secret(), "[a-z]{1,8}").prop_map(|(v, d)| format!("{v}%40{d}.example")),
+        secret().prop_map(|v| format!("Cookie: sid={v}")),
+        (
+            prop::sample::select(vec![
+                "token",
+                "session",
+                "sid",
+                "password",
+                "auth",
+                "user",
+                "email",
+                "api_key",
+                "PHPSESSID",
+                "access_token",
+            ]),
+            secret()
+        )
+            .prop_map(|(k, v)| format!("{k}={v}")),
+        secret().prop_map(|v| format!("/shop;jsessionid={v}")),
+    ]
+}
+
+/// What separates planted items and filler words: whitespace, quotes and
+/// the punctuation that used to end a scrubber token early.
+fn separator() -> impl Strategy<Value = String> {
+    prop::sample::select(vec![
+        " ", "  ", "\t", " \"", "\" ", " '", "' ", " <", "> ", " `", "` ", ", ", " (", ") ", " [",
+        "] ", " \\\" ",
+    ])
+    .prop_map(str::to_owned)
+}
+
+/// A line: optionally a CLF start (address, ident, user, time, the start of
+/// a request), then planted items and filler words in any order.
+fn planted_line() -> impl Strategy<Value = String> {
+    let word = "[A-Ya-z0-9/._-]{1,10}";
+    let item = prop_oneof![planted(), word.prop_map(|w| w)];
+    (
+        any::<bool>(),
+        host_address(),
+        secret(),
+        secret(),
+        proptest::collection::vec((item, separator()), 1..10),
+    )
+        .prop_map(|(clf, addr, ident, user, items)| {
+            let mut line = String::new();
+            if clf {
+                let addr = addr.trim_start_matches("http://").trim_end_matches("/x");
+                line.push_str(&format!(
+                    "{addr} {ident} {user} [22/Nov/2026:08:38:17 +0000] \"GET "
+                ));
+            }
+            for (i, s) in items {
+                line.push_str(&i);
+                line.push_str(&s);
+            }
+            line
+        })
+}
+
+/// Every IPv4 or IPv6 address in `text` that has a host part under /24 or
+/// /48: none may come out of anonlog. Percent-encoded dots count.
+fn raw_addresses(text: &str) -> Vec<String> {
+    let text = text
+        .replace("%2E", ".")
+        .replace("%2e", ".")
+        .replace("%3A", ":");
+    let mut found = Vec::new();
+    for tok in text.split(|c: char| !(c.is_ascii_hexdigit() || c == '.' || c == ':')) {
+        let tok = tok.trim_matches(|c| c == ':' || c == '.');
+        if let Ok(a) = tok.parse::<Ipv4Addr>() {
+            if u32::from(a) & 0xff != 0 {
+                found.push(tok.to_owned());
+            }
+        } else if let Ok(a) = tok.parse::<Ipv6Addr>() {
+            let x = u128::from(a);
+            let host = match a.to_ipv4_mapped() {
+                Some(v4) => u32::from(v4) & 0xff != 0,
+                None => x & ((1u128 << 80) - 1) != 0,
+            };
+            if host {
+                found.push(tok.to_owned());
+            }
+        }
+    }
+    found
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+    /// Addresses, queries, users, cookies, credentials and e-mails planted
+    /// anywhere in arbitrary lines: none survives, whatever the format
+    /// option, parsed or not.
+    #[test]
+    fn planted_personal_data_never_survives(lines in proptest::collection::vec(planted_line(), 1..12)) {
+        let input = lines.join("\n") + "\n";
+        for args in [
+            &["-q", "--max-unparsed", "100%"][..],
+            &["-q", "--max-unparsed", "100%", "-f", "combined"],
+            &["-q", "--max-unparsed", "100%", "-f", "json"],
+            &["-q", "--max-unparsed", "100%", "-f", "nginx-error"],
+        ] {
+            let out = run(args, input.as_bytes());
+            prop_assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+            prop_assert_eq!(count_lines(&out.stdout), lines.len());
+            let text = String::from_utf8_lossy(&out.stdout);
+            prop_assert!(!text.contains("Zq"), "{:?}: a secret survived in {}\nfrom {}", args, text, input);
+            let raw = raw_addresses(&text);
+            prop_assert!(raw.is_empty(), "{:?}: {:?} survived in {}\nfrom {}", args, raw, text, input);
         }
     }
 }

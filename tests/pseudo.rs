@@ -203,21 +203,73 @@ fn every_address_field_is_pseudonymized_and_family_rules_hold() {
 }
 
 #[test]
-fn det_keeps_ports_readable() {
+fn det_drops_client_ports_and_keeps_other_ports_readable() {
     let key = Key::new();
-    let input = line("198.51.100.77:51234", "-", "22/Nov/2026:08:00:00 +0000");
-    let out = anon(&key, &["--pseudonymize", "det"], &input);
+    let input = "198.51.100.77:51234 - - [22/Nov/2026:08:00:00 +0000] \"GET /via/198.51.100.77:8080/x HTTP/1.1\" 200 5 \"-\" \"-\"\n";
+    let out = anon(&key, &["--pseudonymize", "det"], input);
+    // The client's port is gone, and with it the brackets.
     let client = clients(&out)[0];
-    let v6 = client
-        .strip_prefix('[')
-        .and_then(|c| c.strip_suffix("]:51234"))
-        .unwrap_or_else(|| panic!("expected [v6]:port, got {client}"));
-    assert!(v6.parse::<std::net::Ipv6Addr>().is_ok(), "{v6}");
+    assert!(client.parse::<std::net::Ipv6Addr>().is_ok(), "{out}");
+    // An address with a port inside text keeps the port, readable in
+    // brackets.
+    assert!(
+        out.contains(&format!("/via/[{client}]:8080/x ")),
+        "the same pseudonym, bracketed: {out}"
+    );
     let back = run(
         &["reveal", "--key-file", key.arg(), "--mode", "det", client],
         b"",
     );
-    assert_eq!(stdout(&back), "198.51.100.77:51234\n", "{}", stderr(&back));
+    assert_eq!(stdout(&back), "198.51.100.77\n", "{}", stderr(&back));
+    let back = run(
+        &[
+            "reveal",
+            "--key-file",
+            key.arg(),
+            "--mode",
+            "det",
+            &format!("[{client}]:8080"),
+        ],
+        b"",
+    );
+    assert_eq!(stdout(&back), "198.51.100.77:8080\n", "{}", stderr(&back));
+}
+
+#[test]
+fn browser_versions_are_not_pseudonymized() {
+    let key = Key::new();
+    let chrome = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36 Edg/120.0.2210.91";
+    let firefox = "Mozilla/5.0 (Windows; U; Windows NT 5.1; en-US; rv:1.8.1.4) Gecko/20070515 Firefox/2.0.0.4";
+    let t = "22/Nov/2026:08:00:00 +0000";
+    let clf = format!(
+        "198.51.100.77 - - [{t}] \"GET / HTTP/1.1\" 200 5 \"-\" \"{chrome}\"\n\
+         198.51.100.77 - - [{t}] \"GET / HTTP/1.1\" 200 5 \"-\" \"{firefox} bot 203.0.113.9\"\n"
+    );
+    let json = format!("{{\"remote_addr\":\"198.51.100.77\",\"http_user_agent\":\"{chrome}\"}}\n");
+    for mode in ["pfx", "det", "cryptopan"] {
+        for rotation in ["none", "daily"] {
+            let args = ["--pseudonymize", mode, "--key-rotation", rotation];
+            let out = anon(&key, &args, &clf);
+            let lines: Vec<&str> = out.lines().collect();
+            assert!(
+                lines[0].ends_with(&format!("\"{chrome}\"")),
+                "{mode}: {out}"
+            );
+            assert!(
+                lines[1].contains(&format!("\"{firefox} bot ")),
+                "{mode}: {out}"
+            );
+            assert!(!out.contains("198.51.100.77") && !out.contains("203.0.113.9"));
+            let mut args = args.to_vec();
+            args.extend(["-f", "json"]);
+            let out = anon(&key, &args, &json);
+            assert!(
+                out.contains(&format!("\"http_user_agent\":\"{chrome}\"")),
+                "{mode}: {out}"
+            );
+            assert!(!out.contains("198.51.100.77"), "{mode}: {out}");
+        }
+    }
 }
 
 #[test]

@@ -682,7 +682,7 @@ fn put_v6(buf: &mut [u8; 48], a: u128) -> usize {
 // Tokens
 // ---------------------------------------------------------------------------
 
-/// What [`rewrite_addr_token`] found.
+/// What [`rewrite_addr_token`] or [`rewrite_addr_only`] found.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum TokenKind {
     /// An IPv4 address, possibly with a port; it was rewritten.
@@ -788,13 +788,39 @@ pub fn is_addr_token(token: &[u8]) -> bool {
 /// `[v6]:port`, IPv4 never in brackets (`[v6]:port` becomes `v4:port`,
 /// `[v6]` becomes `v4`). Otherwise brackets are kept exactly as given.
 pub fn rewrite_addr_token<R: AddrRewrite>(r: &mut R, token: &[u8], out: &mut Vec<u8>) -> TokenKind {
+    rewrite_token(r, token, out, true).0
+}
+
+/// Rewrites one address token as [`rewrite_addr_token`] does (same accepted
+/// forms, same rewrite, nothing appended for [`TokenKind::NotAddr`]), but
+/// appends the address alone: no port, no brackets, no zone
+/// (`[2001:db8::1]:443` and `[2001:db8::1]` → `2001:db8::`, `198.51.100.7:51234`
+/// → `198.51.100.0`). Returns the family and whether a port was dropped.
+///
+/// For client-address fields: the client's source port tells apart the
+/// connections of one visitor, and analyzers (Matomo's importer) reject a
+/// client with a port; a bare address needs no brackets.
+pub fn rewrite_addr_only<R: AddrRewrite>(
+    r: &mut R,
+    token: &[u8],
+    out: &mut Vec<u8>,
+) -> (TokenKind, bool) {
+    rewrite_token(r, token, out, false)
+}
+
+fn rewrite_token<R: AddrRewrite>(
+    r: &mut R,
+    token: &[u8],
+    out: &mut Vec<u8>,
+    keep_port: bool,
+) -> (TokenKind, bool) {
     // Most tokens are a plain dotted quad.
     if let Some(a) = parse_v4(token) {
         write_addr(r.rewrite(Addr::V4(a)), out);
-        return TokenKind::V4;
+        return (TokenKind::V4, false);
     }
     let Some((addr, pre, post)) = parse_token(token) else {
-        return TokenKind::NotAddr;
+        return (TokenKind::NotAddr, false);
     };
     let new = r.rewrite(addr);
     let bracketed = pre == 1;
@@ -802,6 +828,7 @@ pub fn rewrite_addr_token<R: AddrRewrite>(r: &mut R, token: &[u8], out: &mut Vec
     let suffix = &token[post..];
     let port = suffix.strip_prefix(b"]").unwrap_or(suffix);
     match (new, bracketed) {
+        _ if !keep_port => write_addr(new, out),
         (Addr::V6(_), false) if !port.is_empty() => {
             out.push(b'[');
             write_addr(new, out);
@@ -818,10 +845,11 @@ pub fn rewrite_addr_token<R: AddrRewrite>(r: &mut R, token: &[u8], out: &mut Vec
             out.extend_from_slice(suffix);
         }
     }
-    match addr {
+    let kind = match addr {
         Addr::V4(_) => TokenKind::V4,
         Addr::V6(_) => TokenKind::V6,
-    }
+    };
+    (kind, !port.is_empty())
 }
 
 // ---------------------------------------------------------------------------
@@ -1081,6 +1109,20 @@ fn scrub_run<R: AddrRewrite>(r: &mut R, sink: &mut Sink<'_>, start: usize, end: 
 /// rewritten or with its digits zeroed, never copied, unless the rewrite keeps
 /// its family unchanged.
 pub fn scrub_text<R: AddrRewrite>(r: &mut R, text: &[u8], out: &mut Vec<u8>) -> u32 {
+    scrub_text_keeping(r, text, out, |_, _, _| false)
+}
+
+/// [`scrub_text`], except that a maximal run of address characters
+/// `text[start..end]` for which `keep(text, start, end)` holds is copied
+/// verbatim and not counted. `keep` is only asked about runs that
+/// [`scrub_text`] would examine, so a field-specific rule (user-agent
+/// versions, [`crate::anonymize::ua`]) costs nothing on the bytes between
+/// them and needs no pass of its own.
+pub(crate) fn scrub_text_keeping<R, K>(r: &mut R, text: &[u8], out: &mut Vec<u8>, keep: K) -> u32
+where
+    R: AddrRewrite,
+    K: Fn(&[u8], usize, usize) -> bool,
+{
     let (keep4, keep6) = (r.keeps_v4(), r.keeps_v6());
     if keep4 && keep6 {
         out.extend_from_slice(text);
@@ -1133,7 +1175,7 @@ pub fn scrub_text<R: AddrRewrite>(r: &mut R, text: &[u8], out: &mut Vec<u8>) -> 
                 // (0, the stand-in past the edges, is of class 0)
                 continue;
             }
-            at = handle_run(r, &mut sink, done, anchor);
+            at = handle_run(r, &mut sink, done, anchor, &keep);
             done = at;
         }
         at = at.max(block + 16);
@@ -1146,7 +1188,11 @@ pub fn scrub_text<R: AddrRewrite>(r: &mut R, text: &[u8], out: &mut Vec<u8>) -> 
 /// and returns its end. Kept out of line, so that the scan loop of
 /// [`scrub_text`], which most texts never leave, stays small.
 #[inline(never)]
-fn handle_run<R: AddrRewrite>(r: &mut R, sink: &mut Sink<'_>, done: usize, anchor: usize) -> usize {
+fn handle_run<R, K>(r: &mut R, sink: &mut Sink<'_>, done: usize, anchor: usize, keep: &K) -> usize
+where
+    R: AddrRewrite,
+    K: Fn(&[u8], usize, usize) -> bool,
+{
     let text = sink.text;
     let mut start = anchor;
     while start > done && class(text[start - 1]) != 0 {
@@ -1155,6 +1201,9 @@ fn handle_run<R: AddrRewrite>(r: &mut R, sink: &mut Sink<'_>, done: usize, ancho
     let mut end = anchor + 1;
     while end < text.len() && class(text[end]) != 0 {
         end += 1;
+    }
+    if keep(text, start, end) {
+        return end;
     }
     match parse_v4(&text[start..end]) {
         // What `scrub_run` does with a run that is exactly a dotted quad (no
@@ -1668,6 +1717,67 @@ mod tests {
         // Same family: brackets exactly as given, as before.
         assert_eq!(token(&mut Identity, b"[2001:db8::1]").1, b"[2001:db8::1]");
         assert_eq!(token(&mut Identity, b"192.0.2.1:80").1, b"192.0.2.1:80");
+    }
+
+    #[test]
+    fn rewrite_addr_only_drops_port_brackets_and_zone() {
+        use TokenKind::*;
+        // (input, kind, port dropped, written with truncation, with Flip)
+        type Case = (&'static [u8], TokenKind, bool, &'static [u8], &'static [u8]);
+        let cases: &[Case] = &[
+            (
+                b"198.51.100.7",
+                V4,
+                false,
+                b"198.51.100.0",
+                b"2001:db8::c633:6407",
+            ),
+            (
+                b"198.51.100.7:51234",
+                V4,
+                true,
+                b"198.51.100.0",
+                b"2001:db8::c633:6407",
+            ),
+            (b"2001:db8:1:2::1", V6, false, b"2001:db8:1::", b"0.0.0.1"),
+            (b"[2001:db8:1:2::1]", V6, false, b"2001:db8:1::", b"0.0.0.1"),
+            (
+                b"[2001:db8:1:2::1]:443",
+                V6,
+                true,
+                b"2001:db8:1::",
+                b"0.0.0.1",
+            ),
+            (b"[fe80::1%eth0]:443", V6, true, b"fe80::", b"0.0.0.1"),
+            (b"fe80::1%eth0", V6, false, b"fe80::", b"0.0.0.1"),
+            (b"198.51.100.7:80a", NotAddr, false, b"", b""),
+            (b"[2001:db8::1]:", NotAddr, false, b"", b""),
+            (b"host.example:80", NotAddr, false, b"", b""),
+        ];
+        for &(input, kind, port, want, flipped) in cases {
+            let shown = String::from_utf8_lossy(input);
+            for (r, want) in [
+                (&mut t(24, 48) as &mut dyn AddrRewrite, want),
+                (&mut Flip, flipped),
+            ] {
+                let mut out = b"x".to_vec();
+                let got = rewrite_addr_only(&mut DynRewrite(r), input, &mut out);
+                assert_eq!(got, (kind, port), "{shown}");
+                assert_eq!(
+                    &out[1..],
+                    want,
+                    "{shown}: {}",
+                    String::from_utf8_lossy(&out)
+                );
+            }
+        }
+    }
+
+    struct DynRewrite<'a>(&'a mut dyn AddrRewrite);
+    impl AddrRewrite for DynRewrite<'_> {
+        fn rewrite(&mut self, addr: Addr) -> Addr {
+            self.0.rewrite(addr)
+        }
     }
 
     #[test]

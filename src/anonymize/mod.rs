@@ -9,6 +9,7 @@ pub mod keys;
 pub mod period;
 pub mod pseudo;
 pub mod scrub;
+pub mod ua;
 pub mod url;
 
 use crate::format::{FieldKind, Fields, Parser, Span};
@@ -24,7 +25,8 @@ pub enum ReferrerMode {
     Remove,
     /// Keep only `scheme://host[:port]/`.
     Origin,
-    /// Keep it, scrubbed of IP literals.
+    /// Keep it, scrubbed of IP literals and without the `user:password@`
+    /// of its URL.
     Keep,
 }
 
@@ -42,11 +44,16 @@ pub enum OnUnparsed {
 /// The resolved anonymization policy, shared read-only by all workers.
 #[derive(Clone, Debug)]
 pub struct Rules {
-    /// The format lines are parsed with (with `-f auto`, the fallback when
-    /// no candidate matches an input's first lines).
+    /// The format lines are parsed with, unless `candidates` is not empty.
     pub parser: Parser,
-    /// With `-f auto`: the formats to choose from, per input.
+    /// With `-f auto`: the formats to choose from, per input. When none
+    /// fits an input, its lines are not parsed at all: every one takes the
+    /// fail-closed path.
     pub candidates: Vec<Parser>,
+    /// The share of an input's lines that may fail to parse before the
+    /// format is judged not to fit it (reported, exit status 1), and that
+    /// `-f auto` allows a candidate to fail on.
+    pub max_unparsed: crate::stats::Share,
     /// Keep query strings in requests.
     pub keep_query: bool,
     /// Referrer handling.
@@ -108,11 +115,13 @@ impl<'a, R: LineRewrite> Anonymizer<'a, R> {
         self.selected = i.filter(|&i| i < self.rules.candidates.len());
     }
 
-    /// The parser in use.
-    pub fn parser(&self) -> &'a Parser {
+    /// The parser in use; `None` with `-f auto` when no candidate fits the
+    /// input.
+    pub fn parser(&self) -> Option<&'a Parser> {
         match self.selected {
-            Some(i) => &self.rules.candidates[i],
-            None => &self.rules.parser,
+            Some(i) => Some(&self.rules.candidates[i]),
+            None if self.rules.candidates.is_empty() => Some(&self.rules.parser),
+            None => None,
         }
     }
 
@@ -192,8 +201,9 @@ impl<'a, R: LineRewrite> Anonymizer<'a, R> {
         }
         let addresses_before = stats.addresses;
         let parsed = match self.parser() {
-            Parser::Json(j) => j.parse_noting(line, &mut self.fields, &mut self.json_keys),
-            p => p.parse(line, &mut self.fields),
+            Some(Parser::Json(j)) => j.parse_noting(line, &mut self.fields, &mut self.json_keys),
+            Some(p) => p.parse(line, &mut self.fields),
+            None => false,
         };
         if parsed {
             stats.parsed += 1;
@@ -239,15 +249,22 @@ impl<'a, R: LineRewrite> Anonymizer<'a, R> {
     fn field(&mut self, kind: FieldKind, v: &[u8], out: &mut Vec<u8>, stats: &mut Stats) {
         let r = &mut self.rewriter;
         match kind {
-            FieldKind::Client => match ip::rewrite_addr_token(r, v, out) {
-                TokenKind::NotAddr => {
+            FieldKind::Client => match ip::rewrite_addr_only(r, v, out) {
+                (TokenKind::NotAddr, _) => {
                     // Analyzers (GoAccess, Matomo, AWStats) need a valid IP here.
                     out.extend_from_slice(b"0.0.0.0");
                     stats.non_addresses += 1;
                 }
-                _ => stats.addresses += 1,
+                (_, port) => {
+                    stats.addresses += 1;
+                    stats.secrets += u64::from(port);
+                }
             },
-            FieldKind::ForwardedFor => stats.addresses += u64::from(forwarded_for(r, v, out)),
+            // Written apart from its address by the parser (Apache 2.4's
+            // unbracketed `[client 2001:db8::1:51234]`): the client's source
+            // port goes, as it does from a client field.
+            FieldKind::ClientPort => stats.secrets += u64::from(!v.is_empty()),
+            FieldKind::ForwardedFor => add_forwarded_for(stats, forwarded_for(r, v, out)),
             FieldKind::Ident | FieldKind::User => {
                 if self.rules.keep_user {
                     stats.addresses += u64::from(ip::scrub_text(r, v, out));
@@ -262,6 +279,7 @@ impl<'a, R: LineRewrite> Anonymizer<'a, R> {
             FieldKind::Request => {
                 let cut = url::cut_request(v, self.rules.keep_query);
                 stats.queries += u64::from(cut.query_removed);
+                stats.secrets += u64::from(cut.userinfo_removed);
                 for range in cut.ranges() {
                     stats.addresses += u64::from(ip::scrub_text(r, &v[range.clone()], out));
                 }
@@ -283,11 +301,22 @@ impl<'a, R: LineRewrite> Anonymizer<'a, R> {
                         stats.referrers += u64::from(v != b"-");
                     }
                 },
-                ReferrerMode::Keep => stats.addresses += u64::from(ip::scrub_text(r, v, out)),
+                // Credentials are not part of what `keep` keeps. The part
+                // before the cut ends with `://`, so no address spans it.
+                ReferrerMode::Keep => match url::userinfo_span(v) {
+                    Some(u) => {
+                        stats.secrets += 1;
+                        let n = ip::scrub_text(r, &v[..u.start], out)
+                            + ip::scrub_text(r, &v[u.end..], out);
+                        stats.addresses += u64::from(n);
+                    }
+                    None => stats.addresses += u64::from(ip::scrub_text(r, v, out)),
+                },
             },
             FieldKind::Target => {
                 let cut = url::cut_target(v, self.rules.keep_query);
                 stats.queries += u64::from(cut.query_removed);
+                stats.secrets += u64::from(cut.userinfo_removed);
                 for range in cut.ranges() {
                     stats.addresses += u64::from(ip::scrub_text(r, &v[range.clone()], out));
                 }
@@ -316,11 +345,10 @@ impl<'a, R: LineRewrite> Anonymizer<'a, R> {
             // a client-controlled unquoted field holding a space shifts the
             // fields after it, and an address could land in a Verbatim one.
             // Numbers and times never look like addresses, so this is cheap.
-            FieldKind::Time
-            | FieldKind::UserAgent
-            | FieldKind::Vhost
-            | FieldKind::Text
-            | FieldKind::Verbatim => {
+            FieldKind::UserAgent => {
+                stats.addresses += u64::from(ua::scrub_user_agent(r, v, out));
+            }
+            FieldKind::Time | FieldKind::Vhost | FieldKind::Text | FieldKind::Verbatim => {
                 stats.addresses += u64::from(ip::scrub_text(r, v, out));
             }
         }
@@ -335,7 +363,7 @@ impl<R: LineRewrite> Anonymizer<'_, R> {
         if is_inert(v) {
             out.extend_from_slice(v);
         } else if is_address_list(v) {
-            stats.addresses += u64::from(forwarded_for(&mut self.rewriter, v, out));
+            add_forwarded_for(stats, forwarded_for(&mut self.rewriter, v, out));
         } else {
             let policy = self.rules.scrub_policy();
             let c = scrub::scrub_field(&mut self.rewriter, &policy, v, out);
@@ -345,6 +373,16 @@ impl<R: LineRewrite> Anonymizer<'_, R> {
 }
 
 impl Rules {
+    /// The format's name for diagnostics: `auto` when it is chosen per
+    /// input.
+    pub fn format_name(&self) -> &str {
+        if self.candidates.is_empty() {
+            self.parser.name()
+        } else {
+            "auto"
+        }
+    }
+
     /// What the scrubber needs of the policy.
     pub fn scrub_policy(&self) -> scrub::ScrubPolicy {
         scrub::ScrubPolicy {
@@ -424,15 +462,23 @@ fn count_keying(keying: LineKeying, addresses_before: u64, stats: &mut Stats) {
     }
 }
 
+fn add_forwarded_for(stats: &mut Stats, (addresses, ports): (u32, u32)) {
+    stats.addresses += u64::from(addresses);
+    stats.secrets += u64::from(ports);
+}
+
 /// Rewrites each comma-separated entry of an X-Forwarded-For list, keeping
-/// separators and spacing; entries that are not addresses become `-`.
-/// Returns the number of addresses rewritten.
-fn forwarded_for<R: ip::AddrRewrite>(r: &mut R, v: &[u8], out: &mut Vec<u8>) -> u32 {
+/// separators and spacing; entries that are not addresses become `-`, and
+/// addresses are written without port or brackets
+/// ([`ip::rewrite_addr_only`]: an entry's port is the client's, as in the
+/// client field). Returns the number of addresses rewritten and of ports
+/// removed.
+fn forwarded_for<R: ip::AddrRewrite>(r: &mut R, v: &[u8], out: &mut Vec<u8>) -> (u32, u32) {
     if v == b"-" {
         out.push(b'-');
-        return 0;
+        return (0, 0);
     }
-    let mut n = 0;
+    let (mut n, mut ports) = (0, 0);
     for (i, part) in v.split(|&b| b == b',').enumerate() {
         if i > 0 {
             out.push(b',');
@@ -449,14 +495,17 @@ fn forwarded_for<R: ip::AddrRewrite>(r: &mut R, v: &[u8], out: &mut Vec<u8>) -> 
         let token = &part[lead..part.len() - trail];
         out.extend_from_slice(&part[..lead]);
         if !token.is_empty() {
-            match ip::rewrite_addr_token(r, token, out) {
-                TokenKind::NotAddr => out.push(b'-'),
-                _ => n += 1,
+            match ip::rewrite_addr_only(r, token, out) {
+                (TokenKind::NotAddr, _) => out.push(b'-'),
+                (_, port) => {
+                    n += 1;
+                    ports += u32::from(port);
+                }
             }
         }
         out.extend_from_slice(&part[part.len() - trail..]);
     }
-    n
+    (n, ports)
 }
 
 /// `dd/Mon/yyyy:HH:MM:SS +zzzz`: a shape that cannot hold an address, so it
@@ -490,6 +539,7 @@ mod tests {
             on_unparsed: OnUnparsed::Scrub,
             max_line: 1 << 20,
             candidates: Vec::new(),
+            max_unparsed: crate::stats::Share::ONE_PERCENT,
         }
     }
 
@@ -543,7 +593,7 @@ mod tests {
                 format!(
                     "[2001:DB8::1]:443 ident - {T} \"GET /shop;jsessionid=ABC?x HTTP/1.1\" 200 1 \"-\" \"-\""
                 ),
-                format!("[2001:db8::]:443 - - {T} \"GET /shop HTTP/1.1\" 200 1 \"-\" \"-\""),
+                format!("2001:db8:: - - {T} \"GET /shop HTTP/1.1\" 200 1 \"-\" \"-\""),
             ),
             (
                 format!("::ffff:198.51.100.77 - - {T} \"-\" 400 0 \"-\" \"-\""),
@@ -573,8 +623,44 @@ mod tests {
         assert_eq!(
             anon(&r, &line),
             format!(
-                "192.0.2.0 - bob {T} \"GET / HTTP/1.1\" 200 1 \"https://u:p@203.0.113.0:8443/a?b\" \"-\""
+                "192.0.2.0 - bob {T} \"GET / HTTP/1.1\" 200 1 \"https://203.0.113.0:8443/a?b\" \"-\""
             )
+        );
+    }
+
+    #[test]
+    fn userinfo_is_removed_from_requests_targets_and_referrers() {
+        let mut r = rules(Predefined::Combined);
+        r.keep_query = true;
+        let line = format!(
+            "192.0.2.1 - - {T} \"GET http://u:pw@198.51.100.7:8080/a?x=1 HTTP/1.1\" 200 1 \"https://alice:s3cret@www.example.org/p?q\" \"-\""
+        );
+        let origin = "https://www.example.org/";
+        for (mode, referrer) in [
+            (ReferrerMode::Keep, "https://www.example.org/p?q"),
+            (ReferrerMode::Origin, origin),
+        ] {
+            r.referrer = mode;
+            let (out, stats, res) = run_with(&r, Truncate::new(24, 48).unwrap(), line.as_bytes());
+            res.unwrap();
+            assert_eq!(
+                String::from_utf8(out).unwrap(),
+                format!(
+                    "192.0.2.0 - - {T} \"GET http://198.51.100.0:8080/a?x=1 HTTP/1.1\" 200 1 \"{referrer}\" \"-\""
+                ),
+                "{mode:?}"
+            );
+            let referrer_secrets = u64::from(mode == ReferrerMode::Keep);
+            assert_eq!(stats.secrets, 1 + referrer_secrets, "{mode:?}");
+        }
+        // A target field (`$request_uri` of an absolute-form request, an
+        // upstream URL).
+        use crate::format::{FieldKind::Target, Piece, Template};
+        r.parser = Parser::Template(Template::new("t", vec![Piece::Field(Target)]).unwrap());
+        r.keep_query = false;
+        assert_eq!(
+            anon(&r, "https://u:p@[2001:db8::1]:8443/a;jsessionid=S?q=1"),
+            "https://[2001:db8::]:8443/a"
         );
     }
 
@@ -608,10 +694,14 @@ mod tests {
             .unwrap();
         let out = String::from_utf8(out).unwrap();
         let lines: Vec<Vec<&str>> = out.lines().map(|l| l.split(' ').collect()).collect();
-        // det turns IPv4 into IPv6: the port stays readable in brackets.
-        let client0 = lines[0][0].strip_suffix("]:5000").unwrap();
-        let client0 = client0.strip_prefix('[').unwrap();
+        // det turns IPv4 into IPv6; the client's port is gone, so there are
+        // no brackets either.
+        let client0 = lines[0][0];
         assert!(client0.contains(':') && !client0.contains('.'), "{out}");
+        assert!(
+            !client0.contains('[') && !client0.ends_with(":5000"),
+            "{out}"
+        );
         assert_ne!(lines[1][0], lines[0][0], "a new day, a new key");
         assert_eq!(lines[2][0], client0, "the same day, the same pseudonym");
         // User tokens: 16 characters, per day; `-` stays `-`.
@@ -645,6 +735,101 @@ mod tests {
         );
     }
 
+    /// Every address rewriter: truncation and each keyed mode (no rotation,
+    /// a fixed test key).
+    fn every_rewriter() -> Vec<(&'static str, keyed::Rewriter)> {
+        use super::keyed::{KeyedConfig, Rewriter};
+        use super::keys::MasterKey;
+        use super::period::Rotation;
+        use super::pseudo::Mode;
+        let t = Truncate::new(24, 48).unwrap();
+        let mut all = vec![("truncate", Rewriter::new(t, None))];
+        for (name, mode) in [
+            ("pfx", Mode::Pfx),
+            ("det", Mode::Det),
+            ("cryptopan", Mode::CryptoPan),
+        ] {
+            let master = MasterKey::from_hex(
+                "1522178d33a4cf80130a5b1649907d10d8988f837979652762574c2d2a842202",
+            )
+            .unwrap();
+            let k = KeyedConfig::new(master, Some(mode), false, Rotation::None).unwrap();
+            all.push((name, Rewriter::new(t, Some(&std::sync::Arc::new(k)))));
+        }
+        all
+    }
+
+    fn run_rewriter(r: &Rules, rw: keyed::Rewriter, input: &str) -> (String, Stats) {
+        let mut a = Anonymizer::new(r, rw);
+        let mut out = Vec::new();
+        let mut stats = Stats::default();
+        a.process_block(input.as_bytes(), &mut out, &mut stats)
+            .unwrap();
+        (String::from_utf8(out).unwrap(), stats)
+    }
+
+    #[test]
+    fn client_and_forwarded_ports_are_removed_in_every_mode() {
+        // (as logged, the bare address it must read as, has a port)
+        let forms = [
+            ("198.51.100.7:51234", "198.51.100.7", true),
+            ("198.51.100.7:1", "198.51.100.7", true),
+            ("198.51.100.7", "198.51.100.7", false),
+            ("[2001:db8::1]:51234", "2001:db8::1", true),
+            ("[2001:DB8::1]:443", "2001:db8::1", true),
+            ("[2001:db8::1]", "2001:db8::1", false),
+            ("2001:db8::1", "2001:db8::1", false),
+            ("[fe80::1%eth0]:443", "fe80::1", true),
+            ("fe80::1%eth0", "fe80::1", false),
+            ("[::ffff:198.51.100.7]:80", "::ffff:198.51.100.7", true),
+        ];
+        let r = rules(Predefined::Main);
+        let line =
+            |c: &str| format!("{c} - - {T} \"GET / HTTP/1.1\" 200 1 \"-\" \"-\" \"{c}, {c}\"\n");
+        for (name, _) in every_rewriter() {
+            for (form, bare, port) in forms {
+                let rw = || {
+                    every_rewriter()
+                        .into_iter()
+                        .find(|e| e.0 == name)
+                        .unwrap()
+                        .1
+                };
+                let (got, stats) = run_rewriter(&r, rw(), &line(form));
+                let (want, _) = run_rewriter(&r, rw(), &line(bare));
+                assert_eq!(got, want, "{name}: {form}");
+                let client = got.split(' ').next().unwrap();
+                assert!(!client.contains(['[', ']']), "{name}: {form} -> {got}");
+                assert!(
+                    !got.contains(":51234") && !got.contains(":443") && !got.contains("]:"),
+                    "{name}: {form} -> {got}"
+                );
+                assert_eq!(stats.secrets, 3 * u64::from(port), "{name}: {form}");
+            }
+        }
+    }
+
+    #[test]
+    fn user_agent_versions_survive_every_mode() {
+        let r = rules(Predefined::Combined);
+        let chrome = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36";
+        let firefox = "Mozilla/5.0 (Windows; U; Windows NT 5.1; en-US; rv:1.8.1.4) Gecko/20070515 Firefox/2.0.0.4";
+        let line =
+            |ua: &str| format!("198.51.100.7 - - {T} \"GET / HTTP/1.1\" 200 1 \"-\" \"{ua}\"\n");
+        for (name, rw) in every_rewriter() {
+            let input = [line(chrome), line(firefox), line("bot 192.0.2.77")].concat();
+            let (out, stats) = run_rewriter(&r, rw, &input);
+            let uas: Vec<&str> = out.lines().map(|l| l.rsplit('"').nth(1).unwrap()).collect();
+            assert_eq!(&uas[..2], [chrome, firefox], "{name}");
+            assert!(
+                uas[2].starts_with("bot ") && uas[2] != "bot 192.0.2.77",
+                "{name}: {out}"
+            );
+            // Three clients and the bot's address.
+            assert_eq!(stats.addresses + stats.pseudonymized, 4, "{name}");
+        }
+    }
+
     #[test]
     fn forwarded_for_list() {
         let r = rules(Predefined::Main);
@@ -654,7 +839,7 @@ mod tests {
         assert_eq!(
             anon(&r, &line),
             format!(
-                "192.0.2.0 - - {T} \"GET / HTTP/1.1\" 200 1 \"-\" \"-\" \"203.0.113.0, -,2001:db8:1:: , [2001:db8::]:80\""
+                "192.0.2.0 - - {T} \"GET / HTTP/1.1\" 200 1 \"-\" \"-\" \"203.0.113.0, -,2001:db8:1:: , 2001:db8::\""
             )
         );
         let dash = format!("192.0.2.1 - - {T} \"GET / HTTP/1.1\" 200 1 \"-\" \"-\" \"-\"");
@@ -731,6 +916,71 @@ mod tests {
         assert_eq!(out, line.as_bytes());
         let (out, _, _) = run_with(&r, Truncate::new(0, 0).unwrap(), line.as_bytes());
         assert!(out.starts_with(b"0.0.0.0 - - "));
+    }
+
+    #[test]
+    fn inert_shapes() {
+        for v in [
+            "",
+            "-",
+            "0",
+            "1234",
+            "0.004",
+            "0.004 0.003",
+            "0.101 0.100, 0.001 : 0.050",
+            "12ms",
+            "1.5s",
+            "-1",
+            "+3",
+            "200",
+            "7\u{b5}s",
+        ] {
+            assert!(is_inert(v.as_bytes()), "{v:?}");
+        }
+        for v in [
+            "192.0.2.1",
+            "1.2.3",
+            "abc",
+            "0x1f",
+            "1.",
+            ".5",
+            "sid=1",
+            "12kg",
+            "1,2,3,jane",
+            "- x",
+        ] {
+            assert!(!is_inert(v.as_bytes()), "{v:?}");
+        }
+        assert!(is_address_list(b"192.0.2.1"));
+        assert!(is_address_list(
+            b"203.0.113.9, 2001:db8::1, [2001:db8::2]:80"
+        ));
+        assert!(!is_address_list(b"203.0.113.9, unknown"));
+        assert!(!is_address_list(b""));
+    }
+
+    #[test]
+    fn trailing_fields_are_unknown_not_safe() {
+        let r = rules(Predefined::Combined);
+        let base = format!("192.0.2.1 - - {T} \"GET / HTTP/1.1\" 200 1 \"-\" \"ua\"");
+        let want = base.replace("192.0.2.1", "192.0.2.0");
+        for (tail, out) in [
+            ("0.004 0.003", "0.004 0.003"),
+            ("1234", "1234"),
+            (
+                "\"203.0.113.9, 198.51.100.2\"",
+                "\"203.0.113.0, 198.51.100.0\"",
+            ),
+            ("203.0.113.9", "203.0.113.0"),
+            ("host-198.51.100.7 /p?q=secret", "host-198.51.100.0 /p"),
+        ] {
+            assert_eq!(
+                anon(&r, &format!("{base} {tail}")),
+                format!("{want} {out}"),
+                "{tail}"
+            );
+        }
+        assert_eq!(anon(&r, &base), want);
     }
 
     #[test]

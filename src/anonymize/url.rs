@@ -10,23 +10,25 @@ use std::ops::Range;
 
 use memchr::{memchr, memchr3, memrchr};
 
-/// Up to three byte ranges of a request line to keep, in order. Everything not covered is
+/// Up to four byte ranges of a request line to keep, in order. Everything not covered is
 /// removed.
 ///
 /// Guarantees: the first `len` ranges are non-empty, ascending,
 /// non-overlapping, not adjacent, and within the input given to
-/// [`cut_request`]; `len <= 3`.
+/// [`cut_request`]; `len <= 4`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RequestCut {
     /// The kept ranges (only the first `len` are meaningful), ascending, non-overlapping,
     /// all within the input.
-    pub keep: [Range<usize>; 3],
+    pub keep: [Range<usize>; 4],
     /// How many of `keep` are meaningful.
     pub len: usize,
     /// A query string was removed (set even when the query was only a bare `?`).
     pub query_removed: bool,
     /// A `;jsessionid=` path parameter was removed.
     pub session_removed: bool,
+    /// The `userinfo@` (`user:password@`) of an absolute URL was removed.
+    pub userinfo_removed: bool,
 }
 
 impl RequestCut {
@@ -36,8 +38,8 @@ impl RequestCut {
     }
 
     /// Empty ranges are dropped so that callers can copy every range without
-    /// checking, and so that `len` never exceeds 3 (the cut sites are at
-    /// most two: one session span and one query).
+    /// checking, and so that `len` never exceeds 4 (the cut sites are at
+    /// most three: one userinfo, one session span and one query).
     fn push(&mut self, r: Range<usize>) {
         if !r.is_empty() {
             self.keep[self.len] = r;
@@ -60,16 +62,14 @@ impl RequestCut {
 ///   query are always removed, up to the next `/`, `;`, `?` or end of
 ///   target. Several of them are removed as one span, from the start of the
 ///   first to the end of the last, which also drops the path between them:
-///   three ranges cannot express more cuts, and dropping path is the
-///   fail-closed choice over leaking a session token.
+///   the fixed ranges of a [`RequestCut`] cannot express more cuts, and
+///   dropping path is the fail-closed choice over leaking a session token.
+/// - An absolute-form target (`scheme://…`) loses its `userinfo@`
+///   ([`userinfo_span`]): credentials are never kept, not even with
+///   `keep_query`.
 /// - Method, separators and protocol are kept byte for byte.
 pub fn cut_request(req: &[u8], keep_query: bool) -> RequestCut {
-    let mut cut = RequestCut {
-        keep: [0..0, 0..0, 0..0],
-        len: 0,
-        query_removed: false,
-        session_removed: false,
-    };
+    let mut cut = RequestCut::empty();
     // Request lines are short (a method, a path, `HTTP/1.1`): the searches
     // below are inlined loops over 16 or 8 bytes at a time, as `memchr`'s
     // per-call dispatch costs more than the scan at these lengths.
@@ -85,23 +85,32 @@ pub fn cut_request(req: &[u8], keep_query: bool) -> RequestCut {
         Some(last) if last > sp && req[last + 1..].starts_with(b"HTTP/") => last,
         _ => req.len(),
     };
-    let target = &req[start..end];
+    let mut pos = 0;
+    // Where the path starts: after a removed userinfo, so a `;` inside the
+    // userinfo cannot start a second, overlapping cut.
+    let mut path = start;
+    if let Some(u) = userinfo_span(&req[start..end]) {
+        cut.push(0..start + u.start);
+        pos = start + u.end;
+        path = pos;
+        cut.userinfo_removed = true;
+    }
+    let target = &req[path..end];
     // One scan for the first `?` or `;`: almost no target has a `;`, and
     // then the query starts at the first `?` and no session id precedes it.
     let (query, session) = match find_first(target, b'?', b';') {
         None => (None, None),
-        Some(i) if target[i] == b'?' => (Some(start + i), None),
+        Some(i) if target[i] == b'?' => (Some(path + i), None),
         Some(i) => {
-            let query = memchr(b'?', &target[i..]).map(|q| start + i + q);
+            let query = memchr(b'?', &target[i..]).map(|q| path + i + q);
             let path_end = query.unwrap_or(end);
-            (query, session_span(&req[start..path_end]))
+            (query, session_span(&req[path..path_end]))
         }
     };
 
-    let mut pos = 0;
     if let Some(s) = session {
-        cut.push(pos..start + s.start);
-        pos = start + s.end;
+        cut.push(pos..path + s.start);
+        pos = path + s.end;
         cut.session_removed = true;
     }
     if let Some(q) = query.filter(|_| !keep_query) {
@@ -216,22 +225,23 @@ fn find_last(hay: &[u8], b: u8) -> Option<usize> {
 }
 
 /// What to keep of a bare request target or URI (`$request_uri`, `%U%q`,
-/// a JSON `uri`): the same rules as for the target inside [`cut_request`]
-/// (query cut unless `keep_query`, `;jsessionid=` always), applied to the
-/// whole value.
+/// a JSON `uri`, an upstream URL): the same rules as for the target inside
+/// [`cut_request`] (query cut unless `keep_query`, `;jsessionid=` and an
+/// absolute URL's `userinfo@` always), applied to the whole value.
 pub fn cut_target(t: &[u8], keep_query: bool) -> RequestCut {
-    let mut cut = RequestCut {
-        keep: [0..0, 0..0, 0..0],
-        len: 0,
-        query_removed: false,
-        session_removed: false,
-    };
-    let query = memchr(b'?', t);
-    let path_end = query.unwrap_or(t.len());
+    let mut cut = RequestCut::empty();
     let mut pos = 0;
-    if let Some(s) = session_span(&t[..path_end]) {
-        cut.push(0..s.start);
-        pos = s.end;
+    if let Some(u) = userinfo_span(t) {
+        cut.push(0..u.start);
+        pos = u.end;
+        cut.userinfo_removed = true;
+    }
+    let path = pos;
+    let query = memchr(b'?', &t[path..]).map(|q| path + q);
+    let path_end = query.unwrap_or(t.len());
+    if let Some(s) = session_span(&t[path..path_end]) {
+        cut.push(pos..path + s.start);
+        pos = path + s.end;
         cut.session_removed = true;
     }
     match query {
@@ -242,6 +252,47 @@ pub fn cut_target(t: &[u8], keep_query: bool) -> RequestCut {
         _ => cut.push(pos..t.len()),
     }
     cut
+}
+
+impl RequestCut {
+    fn empty() -> Self {
+        RequestCut {
+            keep: [0..0, 0..0, 0..0, 0..0],
+            len: 0,
+            query_removed: false,
+            session_removed: false,
+            userinfo_removed: false,
+        }
+    }
+}
+
+/// The `userinfo@` of an absolute URL `scheme://userinfo@host…`, `@`
+/// included, as a range of `u`; `None` when `u` does not start with
+/// `scheme://` (`[A-Za-z][A-Za-z0-9+.-]*`) or its authority has no `@`.
+///
+/// The authority ends at the first `/`, `?` or `#` (or the end): not at a
+/// `\`, unlike [`referrer_origin`]'s, so that a password holding an escaped
+/// quote (`u:p\x22w@host`) is still found, and with several `@` the range
+/// runs to the last one. Both choices remove more rather than less.
+pub fn userinfo_span(u: &[u8]) -> Option<Range<usize>> {
+    // Almost every target is a path: the first byte settles it.
+    if !u.first()?.is_ascii_alphabetic() {
+        return None;
+    }
+    let scheme_end = u
+        .iter()
+        .position(|&b| !(b.is_ascii_alphanumeric() || matches!(b, b'+' | b'-' | b'.')))
+        .unwrap_or(u.len());
+    if !u[scheme_end..].starts_with(b"://") {
+        return None;
+    }
+    let auth = scheme_end + 3;
+    let auth_end = u[auth..]
+        .iter()
+        .position(|&b| matches!(b, b'/' | b'?' | b'#'))
+        .map_or(u.len(), |i| auth + i);
+    let at = memrchr(b'@', &u[auth..auth_end])?;
+    Some(auth..auth + at + 1)
 }
 
 /// Finds the span of `s` to remove for `;jsessionid=` parameters (ASCII
@@ -294,7 +345,9 @@ pub struct Origin {
 /// last `@` of the authority. `None` also when the host is empty, starts
 /// with `:` (a port without host), or contains ASCII control bytes or
 /// spaces: such a value is not a URL, and an origin built from it could
-/// carry arbitrary text.
+/// carry arbitrary text; and when an `@` follows a `\` that ended the
+/// authority (`https://alice\x22@example.com/`): the "host" would then be
+/// part of a userinfo.
 pub fn referrer_origin(r: &[u8]) -> Option<Origin> {
     if !r.first()?.is_ascii_alphabetic() {
         return None;
@@ -311,6 +364,9 @@ pub fn referrer_origin(r: &[u8]) -> Option<Origin> {
         .iter()
         .position(|&b| matches!(b, b'/' | b'?' | b'#' | b'\\'))
         .map_or(r.len(), |i| auth_start + i);
+    if r.get(auth_end) == Some(&b'\\') && userinfo_span(r).is_some_and(|u| u.end > auth_end) {
+        return None;
+    }
     let host_start =
         memrchr(b'@', &r[auth_start..auth_end]).map_or(auth_start, |i| auth_start + i + 1);
     let host = &r[host_start..auth_end];
@@ -350,7 +406,7 @@ mod tests {
     }
 
     fn check_invariants(input_len: usize, cut: &RequestCut) {
-        assert!(cut.len <= 3);
+        assert!(cut.len <= 4);
         let mut prev_end = None;
         for r in cut.ranges() {
             assert!(r.start < r.end, "empty or reversed range {r:?}");
@@ -601,6 +657,99 @@ mod tests {
     }
 
     #[test]
+    fn userinfo_is_removed_from_absolute_urls() {
+        // (request line, keep_query, kept, userinfo removed)
+        let requests: &[(&[u8], bool, &[u8], bool)] = &[
+            (
+                b"GET http://u:p@example.com/a?b HTTP/1.1",
+                false,
+                b"GET http://example.com/a HTTP/1.1",
+                true,
+            ),
+            (
+                b"GET http://u:p@example.com/a?b HTTP/1.1",
+                true,
+                b"GET http://example.com/a?b HTTP/1.1",
+                true,
+            ),
+            (
+                b"GET https://a@b@198.51.100.7:8443 HTTP/1.1",
+                false,
+                b"GET https://198.51.100.7:8443 HTTP/1.1",
+                true,
+            ),
+            (
+                b"GET http://u;jsessionid=1:p@h/a;jsessionid=2/b?q HTTP/1.1",
+                false,
+                b"GET http://h/a/b HTTP/1.1",
+                true,
+            ),
+            (
+                br"GET http://u:p\x22w@h/ HTTP/1.1",
+                false,
+                b"GET http://h/ HTTP/1.1",
+                true,
+            ),
+            // Not userinfo: an `@` in the path or query, or no authority.
+            (
+                b"GET http://h/a@b HTTP/1.1",
+                true,
+                b"GET http://h/a@b HTTP/1.1",
+                false,
+            ),
+            (
+                b"GET http://h?x@y HTTP/1.1",
+                true,
+                b"GET http://h?x@y HTTP/1.1",
+                false,
+            ),
+            (
+                b"GET /u:p@h/ HTTP/1.1",
+                false,
+                b"GET /u:p@h/ HTTP/1.1",
+                false,
+            ),
+            (
+                b"GET mailto:u@h HTTP/1.1",
+                false,
+                b"GET mailto:u@h HTTP/1.1",
+                false,
+            ),
+        ];
+        let show = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+        for &(input, keep, want, removed) in requests {
+            let (got, cut) = apply(input, keep);
+            assert_eq!(show(&got), show(want), "{}", show(input));
+            assert_eq!(cut.userinfo_removed, removed, "{}", show(input));
+            check_invariants(input.len(), &cut);
+        }
+        let targets: &[(&[u8], &[u8])] = &[
+            (
+                b"http://u:p@192.0.2.10:8080/up?sid=1",
+                b"http://192.0.2.10:8080/up",
+            ),
+            (b"http://@h/", b"http://h/"),
+            (b"/a@b?c", b"/a@b"),
+            (b"ftp://anonymous@h", b"ftp://h"),
+        ];
+        for &(input, want) in targets {
+            let cut = cut_target(input, false);
+            check_invariants(input.len(), &cut);
+            let got: Vec<u8> = cut
+                .ranges()
+                .iter()
+                .flat_map(|r| input[r.clone()].to_vec())
+                .collect();
+            assert_eq!(show(&got), show(want), "{}", show(input));
+        }
+        // An `@` after an escaped quote that ends an origin's authority: the
+        // "host" would be part of a userinfo.
+        assert_eq!(referrer_origin(br"https://alice\x22@example.com/"), None);
+        assert_eq!(referrer_origin(br"https://example.com\x22, x@y"), None);
+        assert!(referrer_origin(br"https://example.com\x22/@y").is_some());
+    }
+
+    #[test]
     fn session_span_table() {
         let cases: &[(&[u8], Option<Range<usize>>)] = &[
             (b"", None),
@@ -763,24 +912,25 @@ mod tests {
     /// `cut_request` as first written, with `memchr` searches; the version
     /// with inlined searches must agree with it.
     fn cut_request_reference(req: &[u8], keep_query: bool) -> RequestCut {
-        let mut cut = RequestCut {
-            keep: [0..0, 0..0, 0..0],
-            len: 0,
-            query_removed: false,
-            session_removed: false,
-        };
+        let mut cut = RequestCut::empty();
         let Some(sp) = memchr(b' ', req) else {
             cut.push(0..req.len());
             return cut;
         };
-        let start = sp + 1;
+        let mut start = sp + 1;
         let end = match memrchr(b' ', req) {
             Some(last) if last > sp && req[last + 1..].starts_with(b"HTTP/") => last,
             _ => req.len(),
         };
+        let mut pos = 0;
+        if let Some(u) = userinfo_span(&req[start..end]) {
+            cut.push(0..start + u.start);
+            pos = start + u.end;
+            start = pos;
+            cut.userinfo_removed = true;
+        }
         let query = memchr(b'?', &req[start..end]).map(|q| start + q);
         let path_end = query.unwrap_or(end);
-        let mut pos = 0;
         if let Some(s) = session_span(&req[start..path_end]) {
             cut.push(pos..start + s.start);
             pos = start + s.end;
@@ -808,6 +958,9 @@ mod tests {
             b";",
             b";jsessionid=",
             b";JSESSIONID=x",
+            b"http://",
+            b"u:p@",
+            b"@",
             b"x",
             b"HTTP/",
             b" HTTP/1.1",

@@ -108,8 +108,14 @@ impl Parser {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum FieldKind {
     /// The client address (`$remote_addr`, `%h`, `%a`): IP, `ip:port`,
-    /// `[v6]:port`, or a non-address such as a host name or `-`.
+    /// `[v6]:port`, or a non-address such as a host name or `-`. Written
+    /// as the bare rewritten address: a port and brackets are removed.
     Client,
+    /// The `:port` after a client address, when the parser had to split it
+    /// off itself because the two cannot be told apart later (Apache 2.4
+    /// error logs write `2001:db8::1:51234`, without brackets): removed,
+    /// separator included, as a [`FieldKind::Client`] field's port is.
+    ClientPort,
     /// The identd logname (`%l`); personal whenever it is not `-`.
     Ident,
     /// The authenticated or merely claimed user (`$remote_user`, `%u`).
@@ -124,7 +130,8 @@ pub enum FieldKind {
     Bytes,
     /// The Referer header.
     Referer,
-    /// The User-Agent header.
+    /// The User-Agent header: IP literals rewritten, product versions
+    /// (`Chrome/120.0.0.0`) kept ([`crate::anonymize::ua`]).
     UserAgent,
     /// An X-Forwarded-For list of addresses.
     ForwardedFor,
@@ -173,7 +180,9 @@ pub enum Predefined {
 }
 
 impl Predefined {
-    /// Builds the template for this format.
+    /// Builds the template for this format, which accepts trailing fields
+    /// after the stock ones ([`Template::with_trailing_fields`]): what most
+    /// real configurations write.
     pub fn template(self) -> Template {
         match self {
             Predefined::Combined => combined(),
@@ -181,7 +190,19 @@ impl Predefined {
             Predefined::Main => main(),
             Predefined::VhostCombined => vhost_combined(),
         }
+        .with_trailing_fields()
     }
+
+    /// Every predefined format, in the order `-f auto` prefers them: a
+    /// format comes before any other that also accepts its lines (`main`
+    /// lines are `combined` lines with a trailing field, `combined` lines
+    /// are `common` lines with two).
+    pub const ALL: [Predefined; 4] = [
+        Predefined::Main,
+        Predefined::VhostCombined,
+        Predefined::Combined,
+        Predefined::Common,
+    ];
 
     /// The name used on the command line and in diagnostics.
     pub fn name(self) -> &'static str {

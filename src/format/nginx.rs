@@ -1494,6 +1494,7 @@ include snippets/extra.conf;
             on_unparsed: OnUnparsed::Scrub,
             max_line: 1 << 20,
             candidates: Vec::new(),
+            max_unparsed: crate::stats::Share::ONE_PERCENT,
         };
         let mut a = Anonymizer::new(&rules, Truncate::new(24, 48).unwrap());
         let line = b"198.51.100.7:51234 \"sid=abc\" jane%40example.com 0.001 \"-\" \"192.0.2.9:8080\" 443 \"id 203.0.113.5\"\n";

@@ -90,6 +90,10 @@ enum Find {
     Literal,
     /// Unquoted, ended by the last literal, which must end the line.
     LastLiteral,
+    /// With trailing fields allowed: a last field that would run to the end
+    /// of the line ends at its first space instead, where the trailing
+    /// fields start.
+    ToSpaceOrEnd,
     /// Enclosed in `"`: the end is the first unescaped quote, and `\"`
     /// inside does not end it (Apache writes `\"`, nginx `\x22`). The
     /// literal that follows must start at that quote.
@@ -103,6 +107,10 @@ enum Check {
     NonEmpty,
     Digits,
     DigitsOrDash,
+    /// Anything but an IP address: an identd name is never one, and a
+    /// `vhost_combined` line read as `combined` would put its client there
+    /// (and have it removed as an identd name).
+    NotAddress,
 }
 
 impl Check {
@@ -113,6 +121,7 @@ impl Check {
             FieldKind::Status | FieldKind::Port => Check::Digits,
             FieldKind::Bytes => Check::DigitsOrDash,
             FieldKind::Time => Check::NonEmpty,
+            FieldKind::Ident => Check::NotAddress,
             _ => Check::Any,
         }
     }
@@ -124,6 +133,7 @@ impl Check {
             Check::NonEmpty => !v.is_empty(),
             Check::Digits => !v.is_empty() && v.iter().all(u8::is_ascii_digit),
             Check::DigitsOrDash => v == b"-" || (!v.is_empty() && v.iter().all(u8::is_ascii_digit)),
+            Check::NotAddress => v == b"-" || !crate::anonymize::ip::is_addr_token(v),
         }
     }
 }
@@ -205,6 +215,11 @@ pub struct Template {
     head: Lit,
     /// One step per field, in line order.
     steps: Vec<Step>,
+    /// What the template was built from, for [`Template::with_trailing_fields`].
+    pieces: Vec<Piece>,
+    /// A space and anything after the last literal is one more field, of
+    /// kind [`FieldKind::Unknown`].
+    trailing: bool,
 }
 
 impl Template {
@@ -214,6 +229,25 @@ impl Template {
     /// the end of the line, so matching is linear and never ambiguous about
     /// where to look for the end of a field.
     pub fn new(name: &str, pieces: Vec<Piece>) -> Result<Self, TemplateError> {
+        Self::build(name, pieces, false)
+    }
+
+    /// The same format, followed by optional trailing fields: most servers
+    /// append fields to a stock format (`%D`, `$request_time
+    /// $upstream_response_time`, `"$http_cookie"`), and such a line is
+    /// better parsed as the stock format it starts with than scrubbed whole.
+    ///
+    /// Guarantees: a line this template's base accepts is accepted with the
+    /// same spans plus an empty [`FieldKind::Unknown`] span at its end; a
+    /// line that continues after the base format with a space has the rest
+    /// (after that space) as one [`FieldKind::Unknown`] span, which the
+    /// anonymizer keeps only if its shape is inert.
+    pub fn with_trailing_fields(&self) -> Template {
+        Self::build(&self.name, self.pieces.clone(), true)
+            .expect("a valid template stays valid with trailing fields")
+    }
+
+    fn build(name: &str, pieces: Vec<Piece>, trailing: bool) -> Result<Self, TemplateError> {
         if !pieces.iter().any(|p| matches!(p, Piece::Field(_))) {
             return Err(TemplateError::NoFields);
         }
@@ -252,10 +286,12 @@ impl Template {
             }
             let opens = matches!(i.checked_sub(1).map(|j| &pieces[j]), Some(Piece::Literal(l)) if l.ends_with(b"\""));
             let closes = until.starts_with(b"\"");
-            let last = i + 2 == pieces.len();
+            // With trailing fields, the last literal need not end the line.
+            let last = i + 2 == pieces.len() && !trailing;
             let check = Check::of(kind);
             let digits = matches!(check, Check::Digits | Check::DigitsOrDash);
             let find = match *until {
+                [] if trailing => Find::ToSpaceOrEnd,
                 [] => Find::ToEnd,
                 _ if opens && closes => Find::Quoted,
                 _ if last => Find::LastLiteral,
@@ -264,7 +300,7 @@ impl Template {
                 [_, ..] => Find::Literal,
             };
             let matched = match find {
-                Find::ToEnd => 0,
+                Find::ToEnd | Find::ToSpaceOrEnd => 0,
                 Find::Byte | Find::Digits | Find::Quoted => 1,
                 Find::Literal | Find::LastLiteral => until.len(),
             };
@@ -286,6 +322,8 @@ impl Template {
             name: name.to_owned(),
             head: Lit::new(&head),
             steps,
+            pieces,
+            trailing,
         })
     }
 
@@ -309,15 +347,37 @@ impl Template {
         // One slot per field, overwritten in place: no push, no capacity
         // check, and the length is already right after the first line.
         let spans = &mut fields.spans;
-        if spans.len() != self.steps.len() {
+        let n = self.steps.len() + usize::from(self.trailing);
+        if spans.len() != n {
             spans.clear();
-            spans.resize(self.steps.len(), UNSET);
+            spans.resize(n, UNSET);
         }
-        self.match_steps(line, spans).is_some()
+        let Some(pos) = self.match_steps(line, spans) else {
+            return false;
+        };
+        if pos == line.len() {
+            if self.trailing {
+                spans[n - 1] = Span {
+                    kind: FieldKind::Unknown,
+                    start: pos,
+                    end: pos,
+                };
+            }
+            return true;
+        }
+        if !self.trailing || line[pos] != b' ' {
+            return false;
+        }
+        spans[n - 1] = Span {
+            kind: FieldKind::Unknown,
+            start: pos + 1,
+            end: line.len(),
+        };
+        true
     }
 
     #[inline(always)]
-    fn match_steps(&self, line: &[u8], spans: &mut [Span]) -> Option<()> {
+    fn match_steps(&self, line: &[u8], spans: &mut [Span]) -> Option<usize> {
         if !self.head.matches_at(line, 0) {
             return None;
         }
@@ -325,6 +385,7 @@ impl Template {
         for (step, slot) in self.steps.iter().zip(spans) {
             let end = match step.find {
                 Find::ToEnd => line.len(),
+                Find::ToSpaceOrEnd => find_byte(line, pos, b' ').unwrap_or(line.len()),
                 Find::Byte => find_byte(line, pos, step.byte)?,
                 Find::Digits => {
                     find_digits_end(line, pos, step.byte, step.check == Check::DigitsOrDash)?
@@ -351,7 +412,7 @@ impl Template {
                 pos += step.rest.len();
             }
         }
-        (pos == line.len()).then_some(())
+        Some(pos)
     }
 }
 
@@ -611,6 +672,61 @@ mod tests {
                 String::from_utf8_lossy(line)
             );
         }
+    }
+
+    #[test]
+    fn trailing_fields_follow_the_stock_ones() {
+        let t = combined().with_trailing_fields();
+        let base = "192.0.2.1 - - [t] \"GET / HTTP/1.1\" 200 1 \"-\" \"ua\"";
+        let f = parse(&t, base.as_bytes()).unwrap();
+        assert_eq!(f.len(), 10);
+        assert_eq!(f[9], (Unknown, &b""[..]), "no tail: an empty one");
+        assert_eq!(
+            &f[..9],
+            &parse(&combined(), base.as_bytes()).unwrap()[..],
+            "the same spans as the stock format"
+        );
+        for tail in ["1234", "0.004 0.003", "\"sid=abc; t=1\"", "\"-\" 0.1 - x"] {
+            let line = format!("{base} {tail}");
+            let f = parse(&t, line.as_bytes()).unwrap();
+            assert_eq!(f[9], (Unknown, tail.as_bytes()), "{line}");
+            assert_eq!(f[8], (UserAgent, &b"ua"[..]));
+        }
+        // Only after a space; nothing glued to the last quote.
+        let glued = format!("{base}x");
+        assert!(parse(&t, glued.as_bytes()).is_none());
+        // A last unquoted field ends at the first space.
+        let c = common().with_trailing_fields();
+        let f = parse(
+            &c,
+            b"192.0.2.9 - bob [t] \"GET /x HTTP/1.0\" 404 0 \"-\" \"ua\"",
+        )
+        .unwrap();
+        assert_eq!(f[6], (Bytes, &b"0"[..]));
+        assert_eq!(f[7], (Unknown, &b"\"-\" \"ua\""[..]));
+        let f = parse(&c, b"192.0.2.9 - bob [t] \"GET /x HTTP/1.0\" 404 -").unwrap();
+        assert_eq!(f[6], (Bytes, &b"-"[..]));
+        assert_eq!(f[7], (Unknown, &b""[..]));
+        assert!(parse(&c, b"192.0.2.9 - bob [t] \"GET /x HTTP/1.0\" 404 0x").is_none());
+        // Alternating lines reuse the same Fields.
+        let mut fields = Fields::new();
+        for line in [base.to_owned(), format!("{base} 1"), base.to_owned()] {
+            assert!(t.parse(line.as_bytes(), &mut fields));
+            assert_eq!(fields.spans().len(), 10);
+        }
+    }
+
+    #[test]
+    fn an_identd_name_is_never_an_address() {
+        // A vhost_combined line is no combined line: the client would be
+        // taken for the identd name and removed.
+        let v = b"www.example.com:443 192.0.2.9 - - [t] \"GET / HTTP/1.1\" 200 1 \"-\" \"curl\"";
+        assert!(parse(&combined(), v).is_none());
+        assert!(parse(&combined().with_trailing_fields(), v).is_none());
+        let v6 = b"h:80 2001:db8::1 - - [t] \"GET / HTTP/1.1\" 200 1 \"-\" \"curl\"";
+        assert!(parse(&combined(), v6).is_none());
+        let ident = b"192.0.2.9 jdoe - [t] \"GET / HTTP/1.1\" 200 1 \"-\" \"curl\"";
+        assert_eq!(parse(&combined(), ident).unwrap()[1], (Ident, &b"jdoe"[..]));
     }
 
     #[test]
