@@ -794,3 +794,25 @@ fn fail_policy_counts_lines_across_blocks() {
         }
     }
 }
+
+#[test]
+fn a_stream_says_so_once_after_its_first_thousand_lines() {
+    // stdin is a pipe here: a stream that may never end.
+    let input = "not a log line\n".repeat(5000);
+    let out = run(&["-q", "--block-size", "4096"], input.as_bytes());
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(count_lines(&out.stdout), 5000);
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.starts_with("anonlog: warning: <stdin>: "), "{err}");
+    let seen: u64 = err["anonlog: warning: <stdin>: ".len()..]
+        .split(' ')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(
+        (1000..5000).contains(&seen),
+        "said after {seen} lines: {err}"
+    );
+}
