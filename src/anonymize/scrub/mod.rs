@@ -8,6 +8,12 @@
 //! # Rules
 //!
 //! One left-to-right pass; the first rule that claims a byte decides it.
+//! A removal (query, URL, credential value, session id, the cut part of a
+//! request) runs at least to the end its rule gives it, and further when
+//! something that starts inside it runs further: its bytes are still
+//! scanned, with the output thrown away, so a query that runs into
+//! `"Authorization: Bearer …` or a session id into `"Cookie":[…]` takes
+//! the whole header value with it instead of leaving its tail behind.
 //!
 //! 1. **Addresses.** Every IPv4/IPv6 literal is rewritten through the
 //!    [`AddrRewrite`] (as [`scrub_text`] does: ports, brackets and zones
@@ -25,11 +31,16 @@
 //!    whitespace or one of `,;)]}>`, or a raw `'`, backtick or `>` followed
 //!    by the end or whitespace. Escaped quotes (`\"`, `\x22`) never end it,
 //!    and neither do quotes, `<`, `>` or backticks followed by anything
-//!    else (`q=it's`, `q=<b>x`). `;jsessionid=` parameters are removed up
-//!    to the next `?`, `/`, `;`, whitespace or closer.
-//! 3. **Requests.** A raw `"` followed by an HTTP method, one space and a
-//!    target starts a quoted request. It ends at the next closing `"` (or,
-//!    cut off, at the end) and is cut exactly like a parsed request line
+//!    else (`q=it's`, `q=<b>x`). Only raw whitespace starts a new token,
+//!    so a quote or bracket between the `/` and the `?` does not hide the
+//!    query (`/o'b?q`). `;jsessionid=` parameters are removed (always,
+//!    uncounted, as for parsed lines) up to the next `?`, `/`, `;`,
+//!    whitespace or closer.
+//! 3. **Requests.** A raw `"` followed by an HTTP or WebDAV method (a fixed
+//!    list), one space and a target starts a quoted request. It ends at the
+//!    next closing `"` (or, cut off, at the end of the text, which a query
+//!    without protocol then runs to) and is cut exactly like a parsed
+//!    request line
 //!    ([`cut_request`]): the query runs to the protocol (` HTTP/…`) if
 //!    there is one, else to the closing quote, so raw spaces, tabs and
 //!    quotes inside the query never end the cut. The target of a request
@@ -40,14 +51,23 @@
 //!    its userinfo and (rule 2) its query. Under [`ReferrerMode::Remove`] a
 //!    URL becomes `-`; under [`ReferrerMode::Origin`] it becomes
 //!    `scheme://host[:port]/` (as [`referrer_origin`] reads it, host
-//!    scrubbed of addresses), or `-` when it has no usable host.
+//!    scrubbed of addresses), or `-` when it has no usable host. The scheme
+//!    is the `[A-Za-z0-9+.-]` run before `://` past leading `+.-`; when it
+//!    starts with a digit, starts with a hex digit right after a `:` (the
+//!    end of an IPv6 address, `::5a://`), or was taken by an earlier rule,
+//!    the rest of the URL is still removed (Remove, Origin: `-`) or loses
+//!    its userinfo (Keep). A bare `://` with nothing before it is no URL.
 //! 5. **Userinfo** (`user:password@` before a URL's host) is removed from
 //!    every URL.
 //! 6. **E-mail addresses**, plain or with an encoded `@` (`%40`), are
 //!    replaced whole by `email-redacted`: valid in a URL path, and not an
-//!    address itself. The domain needs two labels and an alphabetic last
-//!    label of two or more letters (so `pkg@1.2.3`, `@scope/x` and
-//!    `root@localhost` stay); `icon@2x.png` is not an address.
+//!    address itself. The local part is `[A-Za-z0-9._+%-]` (with `%`, so an
+//!    encoded local part goes whole). The domain needs two or more labels
+//!    of `[A-Za-z0-9-]` (dots may be `%2E`), and ends after the letters
+//!    that start its last label with two or more (`com` of
+//!    `jane@example.com-http://…`); so `pkg@1.2.3`, `@scope/x` and
+//!    `root@localhost` stay. `icon@2x.png` (a first label of digits and
+//!    `x`) is an image density, not an address.
 //! 7. **Credential pairs.** In `name=value`, `name: value`, `name:value`
 //!    and JSON `"name":value`, the value becomes `-` (a quoted value keeps
 //!    its quotes, `"-"`) when the name contains, ASCII case-insensitively,
@@ -59,8 +79,15 @@
 //!    the letter-and-digit runs of the name, also split at lower-to-upper
 //!    case changes (`api_key`, `x-api-key`, `apiKey`, `__Host-sid` match;
 //!    `inside`, `monkey`, `mapping`, `users` do not); `user` followed by
-//!    `agent` (`User-Agent`) does not count. A plain value ends at
-//!    whitespace, a closer, `&`, `;` or `,`. `Cookie:`, `Set-Cookie:`,
+//!    `agent` (`User-Agent`) does not count. The name is the run of
+//!    `[A-Za-z0-9_.[]-]` before the separator (blanks between allowed,
+//!    escape heads such as the `x22` of `\x22sid` dropped), read from the
+//!    input even where a removal already took it. Blanks after the
+//!    separator are skipped after `:` and in `name = value`; in `name= x`
+//!    the value is empty. A value `-` or empty is left alone. A quoted
+//!    value runs to its matching quote followed by a non-alphanumeric byte;
+//!    `[…]` and `{…}` go whole (`["-"]`, `"-"`). A plain value ends at
+//!    whitespace, a closer, `&`, `;` or `,`, or a `)]}` before a blank. `Cookie:`, `Set-Cookie:`,
 //!    `Authorization:` and `Proxy-Authorization:` (any name with `cookie`
 //!    or `authorization` before a `:`) lose their whole value, up to the
 //!    closing quote or the end. An unquoted name with a dot before `:` and
@@ -68,9 +95,14 @@
 //! 8. **CLF start** ([`scrub_line`] only): a line starting like
 //!    `client ident user [time] …` (also cut off after the user field) or
 //!    `vhost:port client ident user [time] …` has its ident and user
-//!    replaced by `-` unless `keep_user`, like a parsed line. The client is
-//!    rewritten as an address token; a client that is a host name becomes
-//!    `0.0.0.0` (a host name can spell its address).
+//!    replaced by `-` unless `keep_user`, like a parsed line (the vhost
+//!    form's client, the second token, stays, rewritten). With a time (a
+//!    fourth or fifth token starting with `[` and then a digit or the end)
+//!    the client may be an address or a host name; a line cut off before
+//!    its time needs an address literal as client (`198.51.100.7 - bob`).
+//!    The client is rewritten as an address token; a client that is a host
+//!    name becomes `0.0.0.0`, as in a parsed line (a reverse-DNS name can
+//!    spell its address).
 //!
 //! No allocation beyond growing the caller's output buffer (fixed stack
 //! buffers only), no I/O, and every byte is examined a bounded number of

@@ -1178,3 +1178,43 @@ proptest! {
         }
     }
 }
+
+/// Lines built to make a rule measure the same text again and again: the
+/// pass must stay linear (a quadratic one takes minutes here, not
+/// milliseconds), and never panic.
+#[test]
+fn adversarial_lines_finish() {
+    let n = 64 * 1024;
+    let patterns: &[&str] = &[
+        "/?",
+        "Cookie: ",
+        "\"GET /",
+        "\"auth\":{",
+        "token=\"",
+        "a = ",
+        "%2E1",
+        "1%3A",
+        "a@b.",
+        "http://",
+        ":://",
+        "x;jsessionid=",
+        "\\\"",
+        "'k': '",
+        "?/?\"Authorization: ",
+    ];
+    for p in patterns {
+        let line = p.repeat(n / p.len());
+        let start = std::time::Instant::now();
+        for policy in [POLICY, KEEP] {
+            let mut out = Vec::new();
+            scrub_line(&mut Truncate, &policy, line.as_bytes(), &mut out);
+            assert!(!show(&out).contains("Zq"));
+        }
+        // Generous: only a quadratic pass gets anywhere near this.
+        assert!(
+            start.elapsed().as_secs() < 20,
+            "{p:?} took {:?}",
+            start.elapsed()
+        );
+    }
+}
