@@ -359,7 +359,21 @@ impl<'a, R: AddrRewrite> Scrubber<'a, R> {
                 break;
             }
             match CLASS[usize::from(s[c.i])] {
-                PLAIN => c.i += 1,
+                PLAIN => {
+                    // Most bytes start no rule: run over them, but stop
+                    // where a removal ends or a request's cut begins.
+                    let mut limit = s.len();
+                    if let Some(m) = &c.mute {
+                        limit = limit.min(m.until);
+                    }
+                    if let Some(k) = c.pending.clone().next() {
+                        limit = limit.min(c.removals[k].start);
+                    }
+                    c.i += 1;
+                    while c.i < limit && CLASS[usize::from(s[c.i])] == PLAIN {
+                        c.i += 1;
+                    }
+                }
                 BLANK => {
                     c.slash = false;
                     c.i += 1;

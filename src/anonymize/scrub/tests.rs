@@ -1122,7 +1122,9 @@ fn host_parts_zero(out: &[u8]) -> Result<(), String> {
     Ok(())
 }
 
-fn planted_line() -> impl Strategy<Value = String> {
+/// A line of planted tokens, and whether it starts with a CLF lead (whose
+/// users only `scrub_line` removes).
+fn planted_line() -> impl Strategy<Value = (String, bool)> {
     (
         prop::option::of(clf_lead()),
         punctuation(),
@@ -1136,8 +1138,9 @@ fn planted_line() -> impl Strategy<Value = String> {
     )
         .prop_map(|(lead, p, parts)| {
             let mut line = String::new();
+            let led = lead.is_some();
             match lead {
-                Some((l, true)) => return l,
+                Some((l, true)) => return (l, true),
                 Some((l, false)) => line.push_str(&l),
                 None => line.push_str(&p),
             }
@@ -1145,14 +1148,14 @@ fn planted_line() -> impl Strategy<Value = String> {
                 line.push_str(t);
                 line.push_str(s);
             }
-            line
+            (line, led)
         })
 }
 
 proptest! {
     #[test]
     fn planted_secrets_never_survive(
-        line in planted_line(),
+        (line, led) in planted_line(),
         referrer in prop::sample::select(vec![
             ReferrerMode::Remove,
             ReferrerMode::Origin,
@@ -1175,6 +1178,9 @@ proptest! {
         scrub_field(&mut Truncate, &policy, line.as_bytes(), &mut field);
         if let Err(e) = host_parts_zero(&field) {
             prop_assert!(false, "{} in {:?} from {:?}", e, show(&field), line);
+        }
+        if !led {
+            prop_assert!(!show(&field).contains("Zq"), "field leaked {:?} from {:?}", show(&field), line);
         }
     }
 }
