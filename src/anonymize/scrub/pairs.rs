@@ -139,16 +139,15 @@ pub(super) fn name_before(s: &[u8], floor: usize, sep: usize) -> (usize, usize, 
         end -= 1;
     }
     let start = past_escape(s, run_start(s, floor, end, is_name_byte), end);
+    // In `x"token"=` the quotes do not open at the name, but the name is
+    // still `token`: reading it as no name at all would keep the value.
     let quoted = quote.is_some_and(|q| start > floor && s[start - 1] == q);
-    if quote.is_some() && !quoted {
-        // `x"token"=` is not a name in quotes: the name ends at a quote.
-        return (end + 1, end + 1, false);
-    }
     (start, end, quoted)
 }
 
-/// The value after a separator: `content` is what is replaced, `wrap` what
-/// the replacement is (`-`, `"-"` for a quoted string, `["-"]` and so on).
+/// The value after a separator: the bytes `content_start..content_end`
+/// are replaced by `replacement` (`-`; inside quotes, which stay, `-`;
+/// `["-"]` or `[-]` for an array; `"-"` or `-` for an object).
 pub(super) struct Value {
     pub content_start: usize,
     pub content_end: usize,
@@ -163,8 +162,8 @@ pub(super) struct Value {
 /// - A quoted value (`"…"`, `'…'`) runs to its matching unescaped quote
 ///   that is followed by the end or a byte that is no letter or digit (so
 ///   `'it's'` is one value); the quotes stay.
-/// - `[…]` runs to the first `]` outside quotes, `{…}` to its matching `}`
-///   (a JSON array or object under a secret name goes whole).
+/// - `[…]` and `{…}` run to their matching bracket, quoted strings
+///   skipped (a JSON array or object under a secret name goes whole).
 /// - A header value ([`Secret::Header`]) runs to the next closing quote or
 ///   the end.
 /// - Anything else runs to whitespace, a closer, `&`, `;` or `,`, or a

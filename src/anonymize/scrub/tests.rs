@@ -622,6 +622,11 @@ fn credential_pairs() {
             (b"(token=abc)", b"(token=-)", [0, 0, 0, 0, 1, 0]),
             (b"token=a)b", b"token=-", [0, 0, 0, 0, 1, 0]),
             (b"x;jsessionid=Zq1/y", b"x/y", [0; 6]),
+            (
+                br#"a"password"="Zq1""#,
+                br#"a"password"="-""#,
+                [0, 0, 0, 0, 1, 0],
+            ),
         ],
     );
 }
