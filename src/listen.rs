@@ -285,6 +285,10 @@ pub fn run(config: &Config, lc: &ListenConfig) -> Result<Stats, Error> {
     });
 
     let mut anonymizer = Anonymizer::new(&config.rules, config.rewriter());
+    // -f auto: datagrams have no "first lines" and arrive in batches of any
+    // size, so each line is judged on its own; the share of lines no
+    // format explains is still watched (warn_mismatch).
+    anonymizer.select_per_line();
     let mut stats = Stats::default();
     let mut out = Vec::new();
     let mut warned = false;
@@ -294,11 +298,6 @@ pub fn run(config: &Config, lc: &ListenConfig) -> Result<Stats, Error> {
                 continue;
             }
             out.clear();
-            // -f auto: datagrams have no "first lines", so each batch is
-            // judged on its own.
-            if !config.rules.candidates.is_empty() {
-                anonymizer.select(crate::pipeline::detect_format(lines, config));
-            }
             let _ = anonymizer.process_block(lines, &mut out, &mut stats);
             if !warned && stats.judged() >= crate::format::detect::SAMPLE_LINES as u64 {
                 warned = warn_mismatch(config, &sock_name, &stats);

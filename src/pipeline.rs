@@ -531,17 +531,6 @@ fn oversized(config: &Config, name: &str, line: u64) -> Error {
     }
 }
 
-/// With `-f auto`: the candidate that fits the first lines of `block`
-/// ([`detect::Sample::fit`]), or `None` when none does (every line then
-/// takes the fail-closed path).
-pub(crate) fn detect_format(block: &[u8], config: &Config) -> Option<usize> {
-    let candidates = &config.rules.candidates;
-    if candidates.is_empty() {
-        return None;
-    }
-    detect::detect(block, candidates, config.rules.max_unparsed)
-}
-
 /// Runs the configured job: the inputs, in order, to the output.
 ///
 /// Output is byte-identical for every thread count and block size.

@@ -47,6 +47,23 @@ const GOLDEN: &[(&str, &[&str], &str)] = &[
         "apache-error.out",
     ),
     ("json.log", &["-f", "auto"], "json.out"),
+    // The default, -f auto, on every sample.
+    ("main.log", &[], "main.out"),
+    ("vhost_combined.log", &[], "vhost_combined.out"),
+    ("common.log", &[], "common.out"),
+    ("json.log", &[], "json.out"),
+    ("nginx-error.log", &[], "nginx-error.out"),
+    ("apache-error.log", &[], "apache-error.out"),
+    ("combined-extra.log", &[], "combined-extra.out"),
+    ("combined-cookie.log", &[], "combined-cookie.out"),
+    ("json-keys.log", &[], "json-keys.out"),
+    // No access log: every line is scrubbed (status 1 without the option).
+    (
+        "truncated.log",
+        &["--max-unparsed", "100%"],
+        "truncated.out",
+    ),
+    ("app.log", &["--max-unparsed", "100%"], "app.out"),
     ("nginx-error.log", &["-f", "auto"], "nginx-error.out"),
     ("apache-error.log", &["-f", "auto"], "apache-error.out"),
 ];
@@ -632,7 +649,8 @@ fn nginx_variable_typos_are_errors_with_a_suggestion() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    assert_eq!(out.stdout, b"198.51.100.0 sid=abc;203.0.113.0\n");
+    // Unknown is not safe: the session id goes, the addresses are truncated.
+    assert_eq!(out.stdout, b"198.51.100.0 sid=-;203.0.113.0\n");
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
         err.contains("no rule, kept only if inert, else scrubbed: my_map\n"),
@@ -815,4 +833,106 @@ fn a_stream_says_so_once_after_its_first_thousand_lines() {
         (1000..5000).contains(&seen),
         "said after {seen} lines: {err}"
     );
+}
+
+/// The corpora of real-life shapes, with the default options: nothing
+/// personal survives, and the client's network stays visible in every line
+/// that has a client.
+#[test]
+fn corpora_keep_nothing_personal_and_the_network_visible() {
+    let corpora: &[(&str, Option<i32>, &[&str])] = &[
+        (
+            "main.log",
+            Some(0),
+            &["198.51.100.0", "2001:db8:1::", "192.0.2.0"],
+        ),
+        (
+            "combined-extra.log",
+            Some(0),
+            &[
+                "198.51.100.0",
+                "2001:db8:abcd::",
+                "192.0.2.0",
+                "203.0.113.0",
+                "198.51.100.0",
+            ],
+        ),
+        (
+            "combined-cookie.log",
+            Some(0),
+            &["198.51.100.0", "192.0.2.0", "2001:db8:abcd::"],
+        ),
+        (
+            "vhost_combined.log",
+            Some(0),
+            &["198.51.100.0", "2001:db8:aaaa::"],
+        ),
+        (
+            "json-keys.log",
+            Some(0),
+            &["198.51.100.0", "2001:db8:abcd::", "192.0.2.0"],
+        ),
+        (
+            "truncated.log",
+            Some(1),
+            &[
+                "198.51.100.0",
+                "192.0.2.0",
+                "2001:db8:abcd::",
+                "203.0.113.0",
+                "198.51.100.0",
+            ],
+        ),
+        (
+            "app.log",
+            Some(1),
+            &[
+                "198.51.100.0",
+                "2001:db8:abcd::",
+                "192.0.2.0",
+                "203.0.113.0",
+            ],
+        ),
+    ];
+    let never = [
+        "Zq",
+        "alice",
+        "bob",
+        "carol",
+        "dave",
+        "jane",
+        "www.example.org",
+        "ref.example",
+        "51234",
+        "40000",
+        "198.51.100.77",
+        "198.51.100.78",
+        "198.51.100.23",
+        "192.0.2.44",
+        "192.0.2.45",
+        "203.0.113.9",
+        "2001:db8:abcd:12::1",
+        "2001:db8:1:2::99",
+        "GA1.2",
+        "sid=7f3a",
+    ];
+    for &(file, status, networks) in corpora {
+        let path = samples().join(file);
+        let out = run(&["-q", path.to_str().unwrap()], b"");
+        assert_eq!(out.status.code(), status, "{file}");
+        let text = String::from_utf8(out.stdout).unwrap();
+        for s in never {
+            assert!(!text.contains(s), "{file}: {s:?} survived in\n{text}");
+        }
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), networks.len(), "{file}");
+        for (line, net) in lines.iter().zip(networks) {
+            assert!(line.contains(net), "{file}: {net} missing in {line}");
+        }
+        // A Chrome user agent is byte-identical.
+        let raw = fs::read_to_string(&path).unwrap();
+        if raw.contains("Chrome/120.0.0.0") {
+            assert!(text.contains("Chrome/120.0.0.0"), "{file}");
+        }
+    }
 }

@@ -759,7 +759,9 @@ fn listener_routes_tags_and_counts_datagrams() {
         &[
             ("datagrams", n),
             ("lines_read", n),
+            // -f auto judges each datagram on its own.
             ("scrubbed", 1),
+            ("parsed", 6),
             ("datagrams_truncated", 0),
         ],
     );

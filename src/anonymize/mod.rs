@@ -86,6 +86,8 @@ pub struct Anonymizer<'a, R> {
     scratch: Vec<u8>,
     /// Index into `rules.candidates` chosen for the current input.
     selected: Option<usize>,
+    /// Each line picks its own candidate ([`Anonymizer::select_per_line`]).
+    per_line: bool,
     /// JSON keys without a rule, for `--stats`.
     json_keys: crate::format::json::KeyNotes,
 }
@@ -99,6 +101,7 @@ impl<'a, R: LineRewrite> Anonymizer<'a, R> {
             fields: Fields::new(),
             scratch: Vec::new(),
             selected: None,
+            per_line: false,
             json_keys: Default::default(),
         }
     }
@@ -112,7 +115,16 @@ impl<'a, R: LineRewrite> Anonymizer<'a, R> {
     /// Uses candidate `i` of [`Rules::candidates`] (detected for the input
     /// the next blocks come from), or [`Rules::parser`] with `None`.
     pub fn select(&mut self, i: Option<usize>) {
+        self.per_line = false;
         self.selected = i.filter(|&i| i < self.rules.candidates.len());
+    }
+
+    /// With `-f auto`: parses each line with the first candidate that
+    /// accepts it. For the listener, whose datagrams are independent lines
+    /// that arrive in batches of any size: the outcome of a line never
+    /// depends on how the kernel batched it with others.
+    pub fn select_per_line(&mut self) {
+        self.per_line = !self.rules.candidates.is_empty();
     }
 
     /// The parser in use; `None` with `-f auto` when no candidate fits the
@@ -200,10 +212,15 @@ impl<'a, R: LineRewrite> Anonymizer<'a, R> {
             return Ok(());
         }
         let addresses_before = stats.addresses;
-        let parsed = match self.parser() {
-            Some(Parser::Json(j)) => j.parse_noting(line, &mut self.fields, &mut self.json_keys),
-            Some(p) => p.parse(line, &mut self.fields),
-            None => false,
+        let parsed = if self.per_line {
+            let (fields, notes) = (&mut self.fields, &mut self.json_keys);
+            self.rules
+                .candidates
+                .iter()
+                .any(|p| parse_with(p, line, fields, notes))
+        } else {
+            self.parser()
+                .is_some_and(|p| parse_with(p, line, &mut self.fields, &mut self.json_keys))
         };
         if parsed {
             stats.parsed += 1;
@@ -339,6 +356,10 @@ impl<'a, R: LineRewrite> Anonymizer<'a, R> {
                 stats.secrets += u64::from(v != b"-" && !v.is_empty());
             }
             FieldKind::Unknown => self.unknown(v, out, stats),
+            FieldKind::SecretScalar => {
+                out.extend_from_slice(b"null");
+                stats.secrets += 1;
+            }
             FieldKind::Time if is_clf_time(v) => out.extend_from_slice(v),
             FieldKind::Status | FieldKind::Bytes | FieldKind::Port => out.extend_from_slice(v),
             // Verbatim values are scrubbed all the same: with a custom format,
@@ -446,6 +467,20 @@ fn is_address_list(v: &[u8]) -> bool {
         let e = e.trim_ascii();
         !e.is_empty() && ip::is_addr_token(e)
     })
+}
+
+/// Parses `line` with `p`, noting JSON keys without a rule.
+#[inline]
+fn parse_with(
+    p: &Parser,
+    line: &[u8],
+    fields: &mut Fields,
+    notes: &mut crate::format::json::KeyNotes,
+) -> bool {
+    match p {
+        Parser::Json(j) => j.parse_noting(line, fields, notes),
+        p => p.parse(line, fields),
+    }
 }
 
 /// Moves the line's address count to the pseudonym counter when its

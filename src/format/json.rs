@@ -28,8 +28,9 @@
 //!   becomes `0.0.0.0`). nginx and Caddy never escape digits, dots or colons.
 //! - Rules apply to string values, and to each string element of an array
 //!   (Caddy logs headers as arrays of strings). A bare number under a
-//!   personal key (`"user_id":42`) is kept: replacing it by `-` would not be
-//!   JSON.
+//!   personal key (`"user_id":42`, `"client_port":51234`) becomes `null`
+//!   ([`FieldKind::SecretScalar`]): `-` would not be JSON. Other numbers,
+//!   `true`, `false` and `null` are kept.
 //! - Nesting deeper than 32 objects and arrays is not parsed.
 //!
 //! # Keys without a rule
@@ -445,6 +446,10 @@ impl Scanner<'_, '_> {
                     let kind = self.noted_kind(level + 1);
                     self.array(level + 1, nest + 1, kind)
                 }
+                Some(b'-' | b'0'..=b'9') => {
+                    let kind = self.kind(level + 1);
+                    self.number_of(kind)
+                }
                 _ => self.scalar(),
             };
             if !ok {
@@ -488,6 +493,7 @@ impl Scanner<'_, '_> {
                 },
                 Some(b'{') => self.object(level, nest + 1),
                 Some(b'[') => self.array(level, nest + 1, kind),
+                Some(b'-' | b'0'..=b'9') => self.number_of(kind),
                 _ => self.scalar(),
             };
             if !ok {
@@ -506,6 +512,23 @@ impl Scanner<'_, '_> {
                 _ => return false,
             }
         }
+    }
+
+    /// A number under a key of `kind`: a span that replaces it when the
+    /// kind names personal data, none otherwise.
+    fn number_of(&mut self, kind: FieldKind) -> bool {
+        let start = self.pos;
+        if !self.number() {
+            return false;
+        }
+        if matches!(kind, Secret | User | Ident | Client | ForwardedFor) {
+            self.fields.push(Span {
+                kind: SecretScalar,
+                start,
+                end: self.pos,
+            });
+        }
+        true
     }
 
     /// A number, `true`, `false` or `null`: nothing personal, no span.
@@ -1084,6 +1107,11 @@ mod tests {
                 // Traefik: `ip:port` client, non-address host.
                 br#"{"ClientAddr":"[2001:db8::1]:51234","ClientHost":"client.example","ClientUsername":"-","RequestPath":"/x;jsessionid=S?y","request_Referer":"","Overhead":0}"#,
                 br#"{"ClientAddr":"2001:db8::","ClientHost":"0.0.0.0","ClientUsername":"-","RequestPath":"/x","request_Referer":"-","Overhead":0}"#,
+            ),
+            (
+                // Numbers under personal keys become null; others stay.
+                br#"{"client_port":51234,"user_id":42,"ip":3325256815,"session":[1,-2.5e3],"status":200,"size":-3.5e2,"ok":true}"#,
+                br#"{"client_port":null,"user_id":null,"ip":null,"session":[null,null],"status":200,"size":-3.5e2,"ok":true}"#,
             ),
             (
                 // Client-chosen header names are scrubbed like text.

@@ -156,6 +156,10 @@ pub enum FieldKind {
     /// A value that cannot hold personal data (numbers, times, status,
     /// sizes, durations): kept byte for byte.
     Verbatim,
+    /// A JSON number under a key that names personal data (a client port,
+    /// a user id, an address as an integer): replaced by `null`, which
+    /// keeps the line valid JSON where `-` would not.
+    SecretScalar,
     /// A value anonlog does not understand (trailing fields after a known
     /// format, variables and JSON keys without a rule, error-log message
     /// text). Unknown is not safe: it is kept as is only when its shape
