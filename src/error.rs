@@ -108,20 +108,23 @@ impl std::fmt::Display for Mismatch {
     /// log content.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let pct = self.unparsed as f64 * 100.0 / self.lines.max(1) as f64;
-        let what = if self.format == "auto" {
-            "match no format".to_owned()
-        } else {
-            format!("do not parse as {}", self.format)
+        let one = self.unparsed == 1;
+        let what = match (self.format == "auto", one) {
+            (true, true) => "matches no format".to_owned(),
+            (true, false) => "match no format".to_owned(),
+            (false, true) => format!("does not parse as {}", self.format),
+            (false, false) => format!("do not parse as {}", self.format),
         };
         write!(
             f,
             "{}: {} of {} {} ({pct:.1}%, more than --max-unparsed {}) {what}; \
-             they were scrubbed, not written raw. ",
+             {} scrubbed, not written raw. ",
             self.name,
             self.unparsed,
             self.lines,
             if self.lines == 1 { "line" } else { "lines" },
             self.max,
+            if one { "it was" } else { "they were" },
         )?;
         match self.hint {
             Some(h) if h.format == self.format => {}
