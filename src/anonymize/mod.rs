@@ -381,7 +381,9 @@ impl<R: LineRewrite> Anonymizer<'_, R> {
     /// when it is a list of addresses, scrubbed like an unparsed line
     /// otherwise.
     fn unknown(&mut self, v: &[u8], out: &mut Vec<u8>, stats: &mut Stats) {
-        if is_inert(v) {
+        if v.is_empty() {
+            // The usual trailing field: none.
+        } else if is_inert(v) {
             out.extend_from_slice(v);
         } else if is_address_list(v) {
             add_forwarded_for(stats, forwarded_for(&mut self.rewriter, v, out));
