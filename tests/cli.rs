@@ -936,3 +936,13 @@ fn corpora_keep_nothing_personal_and_the_network_visible() {
         }
     }
 }
+
+#[test]
+fn origin_referrers_lose_session_ids_after_the_host() {
+    let line = "192.0.2.1 - - [22/Nov/2026:08:38:17 +0000] \"GET / HTTP/1.1\" 200 1 \"https://example.com;jsessionid=ABC123/x?y=1\" \"ua\"\n";
+    let out = run(&["-q", "--referrer", "origin"], line.as_bytes());
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("\"https://example.com/\""), "{text}");
+    assert!(!text.contains("ABC123"), "{text}");
+}

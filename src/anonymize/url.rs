@@ -369,6 +369,11 @@ pub fn referrer_origin(r: &[u8]) -> Option<Origin> {
     }
     let host_start =
         memrchr(b'@', &r[auth_start..auth_end]).map_or(auth_start, |i| auth_start + i + 1);
+    // A `;` ends the host: no host name has one, but a path parameter
+    // written right after the host (`https://h;jsessionid=S`) would
+    // otherwise pass for part of it.
+    let auth_end =
+        memchr::memchr(b';', &r[host_start..auth_end]).map_or(auth_end, |i| host_start + i);
     let host = &r[host_start..auth_end];
     if host.is_empty() || host[0] == b':' || host.iter().any(|&b| b <= b' ' || b == 0x7f) {
         return None;
@@ -775,6 +780,19 @@ mod tests {
     fn referrer_origin_table() {
         // (input, written origin or None)
         let cases: &[(&[u8], Option<&[u8]>)] = &[
+            (
+                b"https://example.com;jsessionid=ABC123/x?y=1",
+                Some(b"https://example.com/"),
+            ),
+            (
+                b"https://example.com:8443;jsessionid=ABC123",
+                Some(b"https://example.com:8443/"),
+            ),
+            (
+                b"https://u;x:p@example.com;s=1/",
+                Some(b"https://example.com/"),
+            ),
+            (b"https://;jsessionid=A/", None),
             (
                 b"https://user:pw@example.com:8443/p?q",
                 Some(b"https://example.com:8443/"),
