@@ -660,5 +660,12 @@ mod tests {
         );
         assert_eq!(shell_quote(Path::new("/a b")), "'/a b'");
         assert_eq!(shell_quote(Path::new("it's")), r"'it'\''s'");
+        // A control character never reaches the terminal raw, and the
+        // word still names the file in bash.
+        assert_eq!(
+            shell_quote(Path::new("k\nanonlog: it's ok\x1b")),
+            r"$'k\nanonlog: it\'s ok\x1b'"
+        );
+        assert_eq!(shell_quote(Path::new(r"a\b")), r"$'a\\b'");
     }
 }

@@ -7,7 +7,7 @@
 //! what it leaves alone.
 
 mod inplace;
-pub mod live;
+mod live;
 mod walk;
 
 use std::io::{self, IsTerminal};
