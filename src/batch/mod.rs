@@ -1,9 +1,9 @@
 //! In-place rewrites and batch jobs over many files.
 //!
-//! Each file is rewritten atomically (see [`inplace`]): a kill at any
+//! Each file is rewritten atomically (see `batch/inplace.rs`): a kill at any
 //! moment leaves either the original or the complete new file. A file that
-//! another process writes is refused (see [`live`]), since what it wrote
-//! after the rename would be lost. A directory walk (see [`walk`]) reports
+//! another process writes is refused (see `batch/live.rs`), since what it wrote
+//! after the rename would be lost. A directory walk (see `batch/walk.rs`) reports
 //! what it leaves alone.
 
 mod inplace;
