@@ -1,6 +1,7 @@
 //! The resolved, typed settings of a run. Built once from the command line;
 //! the pipeline sees only this.
 
+use std::os::fd::AsFd;
 use std::sync::Arc;
 
 use crate::anonymize::ip::Truncate;
@@ -114,6 +115,10 @@ impl Config {
         } else {
             cli.files.iter().cloned().map(Source::from_arg).collect()
         };
+        let output = cli.output.clone().map_or(Target::Stdout, Target::Append);
+        if listen.is_none() && !cli.in_place {
+            output_is_not_an_input(&inputs, &output)?;
+        }
         let mut json = crate::format::json::JsonFormat::new();
         for rule in &cli.json_key {
             anyhow::ensure!(
@@ -181,7 +186,7 @@ impl Config {
         );
         Ok(Config {
             inputs,
-            output: cli.output.map_or(Target::Stdout, Target::Append),
+            output,
             rules: Arc::new(rules),
             truncate: Truncate::new(cli.ipv4_prefix, cli.ipv6_prefix)?,
             threads: threads.min(256),
@@ -200,6 +205,48 @@ impl Config {
             keyed,
         })
     }
+}
+
+/// Refuses an output that is one of the inputs (same device and inode,
+/// whether named again, through a hard link or a symlink, or reached by a
+/// shell's `>>` on standard output): appending to it would put anonymized
+/// lines into the raw file, and reading them back could never end. Checked
+/// before anything is opened for writing. Inputs that cannot be examined
+/// are left to the run to report.
+fn output_is_not_an_input(inputs: &[Source], output: &Target) -> anyhow::Result<()> {
+    use std::os::unix::fs::MetadataExt;
+    let stdio = |fd: std::os::fd::BorrowedFd<'_>| {
+        fd.try_clone_to_owned()
+            .ok()
+            .and_then(|fd| std::fs::File::from(fd).metadata().ok())
+    };
+    let out = match output {
+        Target::Stdout => stdio(std::io::stdout().as_fd()),
+        Target::Append(p) => std::fs::metadata(p).ok(),
+    };
+    // Only a regular file can take raw lines in and keep them; the same
+    // pipe or device on both sides is something else.
+    let Some(out) = out.filter(|m| m.is_file()) else {
+        return Ok(());
+    };
+    for input in inputs {
+        let m = match input {
+            Source::Stdin => stdio(std::io::stdin().as_fd()),
+            Source::File(p) => std::fs::metadata(p).ok(),
+        };
+        if m.is_some_and(|m| m.dev() == out.dev() && m.ino() == out.ino()) {
+            let shown = match output {
+                Target::Stdout => "<stdout>".to_owned(),
+                Target::Append(p) => crate::error::show_path(p),
+            };
+            anyhow::bail!(
+                "the output {} is the input {}: appending would mix anonymized lines into the raw file; write to another file (or use --in-place)",
+                shown,
+                input.name()
+            );
+        }
+    }
+    Ok(())
 }
 
 /// A format compiled from `--nginx-format`, `--nginx-conf` or

@@ -1,7 +1,9 @@
 //! The library's error type. Messages name files and line numbers, never
-//! log content.
+//! log content; paths in them go through [`show_path`].
 
 use std::io;
+use std::os::unix::ffi::OsStrExt;
+use std::path::Path;
 
 /// Everything that can stop a run.
 #[derive(Debug, thiserror::Error)]
@@ -48,6 +50,16 @@ pub enum Error {
     /// was (rewriting it would scrub most of it, for good).
     #[error("{0}; the file was left unchanged")]
     Mismatch(Mismatch),
+    /// `--in-place`: another process writes the file, so rewriting it would
+    /// lose what that process writes; the file was left as it was.
+    #[error("{name} {why}")]
+    Live {
+        /// The file, as shown by [`show_path`].
+        name: String,
+        /// What was seen (open for writing, opened during the run, changed)
+        /// and what became of the file.
+        why: String,
+    },
     /// A worker thread died; the run cannot know what it had written.
     #[error("a worker thread panicked; output is incomplete")]
     WorkerPanic,
@@ -162,4 +174,65 @@ pub fn chain(e: &dyn std::error::Error) -> String {
         cause = c.source();
     }
     msg
+}
+
+/// A path for diagnostics: control characters, backslashes, bytes that are
+/// not UTF-8 and unprintable characters are escaped (`\\n`, `\\\\`,
+/// `\\x1b`, as `ls -b` does), so a file name can neither forge a line on
+/// stderr nor send escape sequences to a terminal. Every message that
+/// names a path uses it.
+pub fn show_path(p: &Path) -> String {
+    let b = p.as_os_str().as_bytes();
+    use std::fmt::Write;
+    let mut s = String::with_capacity(b.len());
+    for chunk in b.utf8_chunks() {
+        for c in chunk.valid().chars() {
+            match c {
+                '\\' => s.push_str("\\\\"),
+                '\n' => s.push_str("\\n"),
+                '\t' => s.push_str("\\t"),
+                '\r' => s.push_str("\\r"),
+                ' '..='~' => s.push(c),
+                // Bidi overrides, zero-width and other unprintable
+                // characters can disguise a name as well as a newline can.
+                _ if c.is_ascii() || c.escape_debug().next() == Some('\\') => {
+                    let mut buf = [0; 4];
+                    for byte in c.encode_utf8(&mut buf).bytes() {
+                        let _ = write!(s, "\\x{byte:02x}");
+                    }
+                }
+                _ => s.push(c),
+            }
+        }
+        for byte in chunk.invalid() {
+            let _ = write!(s, "\\x{byte:02x}");
+        }
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::ffi::OsStr;
+
+    #[test]
+    fn paths_are_shown_escaped() {
+        let show = |b: &[u8]| show_path(Path::new(OsStr::from_bytes(b)));
+        assert_eq!(
+            show(b"/var/log/nginx/access.log"),
+            "/var/log/nginx/access.log"
+        );
+        assert_eq!(show(b"caf\xc3\xa9 log"), "caf\u{e9} log");
+        assert_eq!(
+            show(b"evil\nanonlog: 0 files failed"),
+            r"evil\nanonlog: 0 files failed"
+        );
+        assert_eq!(show(b"a\x1b[31m\t\r\x7f\\"), r"a\x1b[31m\t\r\x7f\\");
+        assert_eq!(show(b"bad\xff\xfe"), r"bad\xff\xfe");
+        assert_eq!(
+            show("rtl\u{202e}gol.exe".as_bytes()),
+            r"rtl\xe2\x80\xaegol.exe"
+        );
+    }
 }

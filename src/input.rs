@@ -28,11 +28,12 @@ impl Source {
         }
     }
 
-    /// The name used in diagnostics.
+    /// The name used in diagnostics, escaped by
+    /// [`show_path`](crate::error::show_path) so it cannot forge lines.
     pub fn name(&self) -> String {
         match self {
             Source::Stdin => "<stdin>".to_owned(),
-            Source::File(p) => p.display().to_string(),
+            Source::File(p) => crate::error::show_path(p),
         }
     }
 }

@@ -150,7 +150,7 @@ fn keygen(cli: &KeygenCli) -> anyhow::Result<()> {
         eprintln!(
             "anonlog: wrote key {} to {} (mode 0600); keep it apart from the logs: it reveals every pseudonym made with it",
             key.id(),
-            cli.out.display()
+            crate::error::show_path(&cli.out)
         );
     }
     Ok(())

@@ -64,8 +64,8 @@ pub fn run(config: &Config) -> Result<Report, Error> {
                 input::Source::Stdin => None,
             })
             .collect();
-        let files = batch::collect(&paths, config.recursive)?;
-        Ok(Report::Batch(batch::run(config, &files)))
+        let collected = batch::collect(&paths, config.recursive)?;
+        Ok(Report::Batch(batch::run(config, &collected)))
     } else {
         pipeline::run(config).map(Report::Stream)
     }

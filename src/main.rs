@@ -41,11 +41,12 @@ fn main() -> ExitCode {
             report(&config, &Default::default(), &sum.stats, &[]);
             if !config.quiet {
                 eprintln!(
-                    "anonlog: {} files: {} rewritten, {} already anonymized, {} failed; {} lines, {} bytes read",
-                    sum.rewritten + sum.unchanged + sum.failed,
+                    "anonlog: {} files: {} rewritten, {} already anonymized, {} failed, {} skipped; {} lines, {} bytes read",
+                    sum.rewritten + sum.unchanged + sum.failed + sum.skipped,
                     sum.rewritten,
                     sum.unchanged,
                     sum.failed,
+                    sum.skipped,
                     sum.stats.lines_read,
                     sum.stats.bytes_read,
                 );

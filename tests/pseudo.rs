@@ -753,3 +753,112 @@ fn stats_show_the_key_id_never_the_key() {
     let plain = run(&["--stats=json"], input.as_bytes());
     assert!(!stderr(&plain).contains("key_id"));
 }
+
+/// True when the test may use root's powers (chown to another user).
+/// Without root it fails under CI and skips loudly elsewhere.
+fn have_root(test: &str) -> bool {
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    if unsafe { libc::geteuid() } == 0 {
+        return true;
+    }
+    assert!(std::env::var_os("CI").is_none(), "{test} needs root");
+    eprintln!("SKIPPED {test}: needs root");
+    false
+}
+
+/// Runs every way of reading a key file (`--key-file`, `$ANONLOG_KEY_FILE`,
+/// `reveal --key-file`) and returns their outputs.
+fn key_runs(path: &Path) -> Vec<Output> {
+    let input = line("198.51.100.77", "-", "22/Nov/2026:08:00:00 +0000");
+    let p = path.to_str().unwrap();
+    let via_env = Command::new(bin())
+        .args(["-q", "--pseudonymize", "pfx", "-"])
+        .env("ANONLOG_KEY_FILE", path)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    vec![
+        run(
+            &["-q", "--pseudonymize", "pfx", "--key-file", p],
+            input.as_bytes(),
+        ),
+        via_env,
+        run(&["reveal", "--key-file", p, "192.0.2.1"], b""),
+    ]
+}
+
+fn assert_refused(key: &Key, path: &Path, want: &str) {
+    for out in key_runs(path) {
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(2), "{want}: {err}");
+        assert!(err.contains(want), "want {want:?} in {err}");
+        assert!(!err.contains(&key.hex()), "the key is never echoed");
+        assert!(
+            out.stdout.is_empty(),
+            "nothing is written with a refused key"
+        );
+    }
+}
+
+fn assert_accepted(path: &Path) {
+    for out in key_runs(path) {
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    }
+}
+
+/// Anyone who can replace the key file can choose the key: a key in a
+/// directory that group or others can write to is refused, unless the
+/// directory is sticky (like /tmp) and the key file is ours.
+#[test]
+fn key_files_in_directories_others_can_write_are_refused() {
+    let key = Key::new();
+    let dir = key.path.parent().unwrap().join("keys");
+    fs::create_dir(&dir).unwrap();
+    let path = dir.join("anonlog.key");
+    fs::rename(&key.path, &path).unwrap();
+    let moved = Key {
+        _dir: tempfile::tempdir().unwrap(),
+        path: path.clone(),
+        id: key.id.clone(),
+    };
+    for (mode, want) in [
+        (0o777, "writable by others"),
+        (0o770, "writable by its group"),
+    ] {
+        fs::set_permissions(&dir, fs::Permissions::from_mode(mode)).unwrap();
+        assert_refused(&moved, &path, &format!("directory {}", dir.display()));
+        assert_refused(&moved, &path, want);
+    }
+    // A symlink in an open directory could be pointed elsewhere, too.
+    fs::set_permissions(&dir, fs::Permissions::from_mode(0o700)).unwrap();
+    let open = key.path.parent().unwrap().join("open");
+    fs::create_dir(&open).unwrap();
+    fs::set_permissions(&open, fs::Permissions::from_mode(0o777)).unwrap();
+    let link = open.join("anonlog.key");
+    std::os::unix::fs::symlink(&path, &link).unwrap();
+    assert_refused(&moved, &link, "writable by others");
+    // Sticky, like /tmp: only the owner of an entry can replace it.
+    fs::set_permissions(&dir, fs::Permissions::from_mode(0o1777)).unwrap();
+    assert_accepted(&path);
+    fs::set_permissions(&dir, fs::Permissions::from_mode(0o700)).unwrap();
+    assert_accepted(&path);
+}
+
+/// A key file owned by another user (not root) is refused: its owner can
+/// rewrite it and so choose the key.
+#[test]
+fn key_files_owned_by_another_user_are_refused() {
+    if !have_root("key_files_owned_by_another_user_are_refused") {
+        return;
+    }
+    let key = Key::new();
+    std::os::unix::fs::chown(&key.path, Some(65534), Some(65534)).unwrap();
+    assert_refused(&key, &key.path, "is owned by uid 65534");
+    // Even in a sticky directory: the entry is then not ours.
+    let dir = key.path.parent().unwrap();
+    fs::set_permissions(dir, fs::Permissions::from_mode(0o1777)).unwrap();
+    assert_refused(&key, &key.path, "is owned by uid 65534");
+    std::os::unix::fs::chown(&key.path, Some(0), Some(0)).unwrap();
+    fs::set_permissions(dir, fs::Permissions::from_mode(0o700)).unwrap();
+    assert_accepted(&key.path);
+}

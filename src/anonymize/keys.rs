@@ -12,6 +12,11 @@ use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
 use hkdf::Hkdf;
+
+use crate::error::show_path;
+
+mod access;
+use access::{check_directories, euid};
 use sha2::{Digest, Sha256};
 use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 
@@ -55,7 +60,7 @@ pub enum KeyError {
     /// The key file can be read or written by its group or by others.
     #[error(
         "key file {} is accessible by group or others (mode {mode:04o}); fix it with: chmod 600 {}",
-        .path.display(),
+        show_path(.path),
         shell_quote(.path)
     )]
     Permissions {
@@ -65,7 +70,7 @@ pub enum KeyError {
         mode: u32,
     },
     /// The key path is a directory, device, FIFO or socket.
-    #[error("key file {} is not a regular file", .path.display())]
+    #[error("key file {} is not a regular file", show_path(.path))]
     NotRegular {
         /// The key path.
         path: PathBuf,
@@ -73,14 +78,45 @@ pub enum KeyError {
     /// `write_key_file` never replaces an existing file.
     #[error(
         "key file {} already exists; refusing to overwrite it (move it away or choose another path)",
-        .path.display()
+        show_path(.path)
     )]
     Exists {
         /// The existing path.
         path: PathBuf,
     },
+    /// The key file belongs to another user, who could change the key.
+    #[error(
+        "key file {} is owned by uid {uid}, not by the user running anonlog (uid {me}) or root; its owner could choose the key. Fix it with: chown {me} {}",
+        show_path(.path),
+        shell_quote(.path)
+    )]
+    Owner {
+        /// The key file.
+        path: PathBuf,
+        /// Its owner.
+        uid: u32,
+        /// The effective uid of this process.
+        me: u32,
+    },
+    /// A directory on the way to the key file lets someone else replace
+    /// the file (or the symlink leading to it).
+    #[error(
+        "key file {}: directory {} {why}, so someone else could replace the key; {fix}",
+        show_path(.path),
+        show_path(.dir)
+    )]
+    Directory {
+        /// The key file as named.
+        path: PathBuf,
+        /// The directory.
+        dir: PathBuf,
+        /// What is wrong with it.
+        why: String,
+        /// How to fix it.
+        fix: String,
+    },
     /// Reading or writing the key file failed.
-    #[error("key file {}: {source}", .path.display())]
+    #[error("key file {}: {source}", show_path(.path))]
     Io {
         /// The key file.
         path: PathBuf,
@@ -201,11 +237,17 @@ impl fmt::Debug for DerivedKey {
 /// * anything but a regular file (directories, FIFOs, devices);
 /// * more than 512 bytes, or text that is not one hex key.
 ///
+/// * a file owned by anyone but the running user or root, who could write
+///   it despite its mode;
+/// * a file reached through a directory that another user could change:
+///   one owned by another user (not root), or writable by its group or by
+///   others, on the way to the name as given or to the file it resolves to
+///   (see `check_directories` in `keys/access.rs`).
+///
 /// Symlinks are followed (Kubernetes secrets and configuration managers
-/// install keys as symlinks); the checks apply to the file actually opened,
-/// read from the open descriptor, so the file cannot be swapped between the
-/// check and the read. The file's owner is not checked. The read buffer is
-/// zeroized.
+/// install keys as symlinks); the mode and owner checks apply to the file
+/// actually opened, read from the open descriptor, so the file cannot be
+/// swapped between the check and the read. The read buffer is zeroized.
 pub fn load_key_file(path: &Path) -> Result<MasterKey, KeyError> {
     let io_err = |source| KeyError::Io {
         path: path.to_path_buf(),
@@ -231,6 +273,15 @@ pub fn load_key_file(path: &Path) -> Result<MasterKey, KeyError> {
             mode,
         });
     }
+    let me = euid();
+    if meta.uid() != me && meta.uid() != 0 {
+        return Err(KeyError::Owner {
+            path: path.to_path_buf(),
+            uid: meta.uid(),
+            me,
+        });
+    }
+    check_directories(path)?;
     let mut buf = Zeroizing::new([0u8; MAX_KEY_FILE]);
     let mut len = 0;
     loop {
@@ -319,7 +370,7 @@ fn read_retrying(file: &mut File, buf: &mut [u8]) -> io::Result<usize> {
 }
 
 fn file_context(path: &Path) -> String {
-    format!("key file {}: ", path.display())
+    format!("key file {}: ", show_path(path))
 }
 
 fn parse_hex(s: &str, context: String) -> Result<MasterKey, KeyError> {
@@ -366,8 +417,14 @@ fn push_hex(s: &mut String, bytes: &[u8]) {
 }
 
 /// The path as a shell word, so the suggested `chmod` can be pasted even
-/// when the path has spaces or quotes.
+/// when the path has spaces or quotes; a path with control characters or
+/// bytes that are not UTF-8 becomes a bash `$'...'` word built from its
+/// escaped form, so the hint can never print them raw.
 fn shell_quote(path: &Path) -> String {
+    let shown = show_path(path);
+    if shown != path.to_string_lossy() || shown.contains('\\') {
+        return format!("$'{}'", shown.replace('\'', r"\'"));
+    }
     let s = path.to_string_lossy();
     let plain = !s.is_empty()
         && s.bytes()
@@ -603,5 +660,12 @@ mod tests {
         );
         assert_eq!(shell_quote(Path::new("/a b")), "'/a b'");
         assert_eq!(shell_quote(Path::new("it's")), r"'it'\''s'");
+        // A control character never reaches the terminal raw, and the
+        // word still names the file in bash.
+        assert_eq!(
+            shell_quote(Path::new("k\nanonlog: it's ok\x1b")),
+            r"$'k\nanonlog: it\'s ok\x1b'"
+        );
+        assert_eq!(shell_quote(Path::new(r"a\b")), r"$'a\\b'");
     }
 }

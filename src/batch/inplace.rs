@@ -1,0 +1,206 @@
+//! One file rewritten in place, atomically.
+//!
+//! The anonymized content goes to a temporary file in the same directory,
+//! which gets the original's owner, group, mode and times, is fsynced, and
+//! is renamed over the original; the directory is fsynced last. A kill at
+//! any moment therefore leaves either the original or the complete new
+//! file. The temporary file only ever holds anonymized bytes, and one left
+//! by a killed run is removed by the next run on the same file.
+//!
+//! From open to rename the file is watched ([`Watch`]): a file another
+//! process writes is refused up front, and a rewrite during which one
+//! starts writing is abandoned, the original untouched and the temporary
+//! file removed.
+
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, Read};
+use std::os::fd::AsRawFd;
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use indicatif::ProgressBar;
+
+use super::live::{OPENED, Watch};
+use super::{read_err, write_err};
+use crate::config::Config;
+use crate::error::{Error, show_path};
+use crate::output::Sink;
+use crate::pipeline::{self, StreamInput};
+use crate::stats::Stats;
+
+/// The outcome of one file.
+pub(super) enum FileResult {
+    Rewritten(Stats),
+    Unchanged(Stats),
+}
+
+const TEMP_MARK: &str = ".anonlog-";
+
+/// Counts bytes read from the file on disk (compressed or not) into the
+/// progress bar, so throughput and ETA are in on-disk bytes like the total,
+/// and stops the read once a writer has begun opening the file.
+struct Counted {
+    file: File,
+    bar: ProgressBar,
+    watch: Arc<Watch>,
+}
+
+impl Read for Counted {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        // One fcntl per read of a block, not per line.
+        self.watch.poll()?;
+        let n = self.file.read(buf)?;
+        self.bar.inc(n as u64);
+        Ok(n)
+    }
+}
+
+fn live(path: &Path, why: String) -> Error {
+    Error::Live {
+        name: show_path(path),
+        why,
+    }
+}
+
+pub(super) fn rewrite(
+    config: &Config,
+    path: &Path,
+    threads: usize,
+    bar: &ProgressBar,
+) -> Result<FileResult, Error> {
+    let file = OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
+        .open(path)
+        .map_err(|e| read_err(path, e))?;
+    let meta = file.metadata().map_err(|e| read_err(path, e))?;
+    if !meta.is_file() {
+        return Err(read_err(path, io::Error::other("not a regular file")));
+    }
+    if meta.nlink() > 1 {
+        // Renaming over one name would leave the raw data under the others.
+        return Err(read_err(
+            path,
+            io::Error::other(format!(
+                "has {} hard links; refusing to rewrite it",
+                meta.nlink()
+            )),
+        ));
+    }
+    lock(&file).map_err(|e| read_err(path, e))?;
+    let watch = Arc::new(Watch::start(&file, &meta, path).map_err(|why| live(path, why))?);
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let name = path
+        .file_name()
+        .ok_or_else(|| read_err(path, io::Error::other("has no file name")))?
+        .to_string_lossy()
+        .into_owned();
+    let prefix = format!(".{name}{TEMP_MARK}");
+    remove_stale_temps(&dir, &prefix);
+
+    let mut magic = [0u8; 2];
+    let is_gzip = std::os::unix::fs::FileExt::read_exact_at(&file, &mut magic, 0).is_ok()
+        && magic == [0x1f, 0x8b];
+    let mut cfg = config.clone();
+    cfg.gzip = is_gzip.then(|| config.gzip.unwrap_or_default());
+
+    let temp = tempfile::Builder::new()
+        .prefix(&prefix)
+        .permissions(std::os::unix::fs::PermissionsExt::from_mode(0o600))
+        .tempfile_in(&dir)
+        .map_err(|e| write_err(path, e))?;
+    let mut sink = Sink::from_file(temp.as_file().try_clone().map_err(|e| write_err(path, e))?);
+    let counted = Counted {
+        file,
+        bar: bar.clone(),
+        watch: watch.clone(),
+    };
+    let display = show_path(path);
+    let input = StreamInput::Reader {
+        name: display.clone(),
+        reader: Box::new(counted),
+    };
+    // On every early return the temporary file is dropped, and so removed.
+    let mut outcome = match pipeline::stream(&cfg, vec![input], &mut sink, &display, threads) {
+        Err(_) if watch.tripped() => return Err(live(path, OPENED.to_owned())),
+        r => r?,
+    };
+    // Checked here too, not only before the rename: a file that grew must
+    // not be reported as mismatched or unchanged when it was only live.
+    watch.check().map_err(|why| live(path, why))?;
+    if let Some(m) = outcome.mismatched.pop() {
+        // Rewriting would scrub most of the file for good; the raw file
+        // stays until the right format is given.
+        return Err(Error::Mismatch(m));
+    }
+    if !outcome.changed {
+        // Already anonymized: leave the original (inode, times) untouched.
+        return Ok(FileResult::Unchanged(outcome.stats));
+    }
+    let t = temp.as_file();
+    std::os::unix::fs::fchown(t, Some(meta.uid()), Some(meta.gid()))
+        .map_err(|e| write_err(path, e))?;
+    t.set_permissions(std::os::unix::fs::PermissionsExt::from_mode(
+        meta.mode() & 0o7777,
+    ))
+    .map_err(|e| write_err(path, e))?;
+    let times = fs::FileTimes::new()
+        .set_accessed(meta.accessed().map_err(|e| read_err(path, e))?)
+        .set_modified(meta.modified().map_err(|e| read_err(path, e))?);
+    t.set_times(times).map_err(|e| write_err(path, e))?;
+    t.sync_all().map_err(|e| write_err(path, e))?;
+    // Last look before the rename: a writer that opened the file since is
+    // still waiting on the lease, so nothing of it is lost yet.
+    watch.check().map_err(|why| live(path, why))?;
+    temp.persist(path).map_err(|e| write_err(path, e.error))?;
+    // A writer that began opening the file between that look and the
+    // rename holds the replaced inode once the lease ends: say so.
+    let late = watch.broken();
+    drop(watch);
+    File::open(&dir)
+        .and_then(|d| d.sync_all())
+        .map_err(|e| write_err(&dir, e))?;
+    if late {
+        return Err(live(
+            path,
+            "was replaced, but another process opened the old file for writing during the \
+             rename; what it writes there is not in the new file"
+                .to_owned(),
+        ));
+    }
+    Ok(FileResult::Rewritten(outcome.stats))
+}
+
+/// Takes an exclusive advisory lock, so two runs never rewrite one file.
+fn lock(file: &File) -> io::Result<()> {
+    // SAFETY: flock only reads the descriptor number.
+    let r = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) };
+    if r == 0 {
+        Ok(())
+    } else {
+        let e = io::Error::last_os_error();
+        if e.kind() == io::ErrorKind::WouldBlock {
+            Err(io::Error::other("another anonlog is rewriting it"))
+        } else {
+            Err(e)
+        }
+    }
+}
+
+/// Removes temporary files of earlier, killed runs on the same file. They
+/// hold anonymized bytes only, but they are litter. Runs under the lock, so
+/// a concurrent run's live temporary file is never removed.
+fn remove_stale_temps(dir: &Path, prefix: &str) {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
+    for e in entries.flatten() {
+        if e.file_name().to_string_lossy().starts_with(prefix) {
+            let _ = fs::remove_file(e.path());
+        }
+    }
+}
