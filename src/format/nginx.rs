@@ -270,7 +270,7 @@ fn no_such_variable(at: usize, var: &str, lower: &str, vars: &[String]) -> Forma
 #[derive(Debug, thiserror::Error)]
 pub enum ConfError {
     /// The main configuration file could not be read.
-    #[error("cannot read {}", .path.display())]
+    #[error("cannot read {}", crate::error::show_path(.path))]
     Read {
         /// The file.
         path: PathBuf,
@@ -279,7 +279,7 @@ pub enum ConfError {
         source: io::Error,
     },
     /// A file named by an `include` directive could not be read.
-    #[error("{}:{line}: cannot read included file {}", .from.display(), .path.display())]
+    #[error("{}:{line}: cannot read included file {}", crate::error::show_path(.from), crate::error::show_path(.path))]
     Include {
         /// The file holding the `include`.
         from: PathBuf,
@@ -292,7 +292,7 @@ pub enum ConfError {
         source: io::Error,
     },
     /// The configuration is malformed where it matters.
-    #[error("{}:{line}: {message}", .path.display())]
+    #[error("{}:{line}: {message}", crate::error::show_path(.path))]
     Syntax {
         /// The file.
         path: PathBuf,
@@ -302,7 +302,7 @@ pub enum ConfError {
         message: String,
     },
     /// No `log_format` of that name.
-    #[error("log_format {name} is not defined in {} or the files it includes", .path.display())]
+    #[error("log_format {name} is not defined in {} or the files it includes", crate::error::show_path(.path))]
     NotFound {
         /// The requested name.
         name: String,
@@ -312,7 +312,7 @@ pub enum ConfError {
     /// The same name is defined twice (nginx refuses such a config).
     #[error(
         "{}:{line}: log_format {name} is defined again (first at {}:{first_line})",
-        .path.display(), .first_path.display()
+        crate::error::show_path(.path), crate::error::show_path(.first_path)
     )]
     Duplicate {
         /// The name.
@@ -327,7 +327,7 @@ pub enum ConfError {
         first_line: usize,
     },
     /// `log_format combined` in the config (nginx refuses it).
-    #[error("{}:{line}: log_format combined is built into nginx and cannot be redefined", .path.display())]
+    #[error("{}:{line}: log_format combined is built into nginx and cannot be redefined", crate::error::show_path(.path))]
     Redefined {
         /// The file.
         path: PathBuf,
