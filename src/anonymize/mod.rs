@@ -3,6 +3,7 @@
 //! Pure functions of bytes: no I/O, no allocation per line (every buffer is
 //! owned by the per-worker [`Anonymizer`] and reused).
 
+mod field;
 pub mod ip;
 pub mod keyed;
 pub mod keys;
@@ -14,7 +15,7 @@ pub mod url;
 
 use crate::format::{FieldKind, Fields, Parser, Span};
 use crate::stats::Stats;
-use ip::TokenKind;
+
 use keyed::{LineKeying, LineRewrite};
 
 /// What to do with the Referer field.
@@ -251,7 +252,7 @@ impl<'a, R: LineRewrite> Anonymizer<'a, R> {
                 let policy = self.rules.scrub_policy();
                 let c = scrub::scrub_line(&mut self.rewriter, &policy, line, out);
                 stats.scrubbed += 1;
-                add_scrub_counts(stats, c);
+                field::add_scrub_counts(stats, c);
                 count_keying(keying, addresses_before, stats);
                 Ok(())
             }
@@ -262,139 +263,7 @@ impl<'a, R: LineRewrite> Anonymizer<'a, R> {
             OnUnparsed::Fail => Err(()),
         }
     }
-
-    fn field(&mut self, kind: FieldKind, v: &[u8], out: &mut Vec<u8>, stats: &mut Stats) {
-        let r = &mut self.rewriter;
-        match kind {
-            FieldKind::Client => match ip::rewrite_addr_only(r, v, out) {
-                (TokenKind::NotAddr, _) => {
-                    // Analyzers (GoAccess, Matomo, AWStats) need a valid IP here.
-                    out.extend_from_slice(b"0.0.0.0");
-                    stats.non_addresses += 1;
-                }
-                (_, port) => {
-                    stats.addresses += 1;
-                    stats.secrets += u64::from(port);
-                }
-            },
-            // Written apart from its address by the parser (Apache 2.4's
-            // unbracketed `[client 2001:db8::1:51234]`): the client's source
-            // port goes, as it does from a client field.
-            FieldKind::ClientPort => stats.secrets += u64::from(!v.is_empty()),
-            FieldKind::ForwardedFor => add_forwarded_for(stats, forwarded_for(r, v, out)),
-            FieldKind::Ident | FieldKind::User => {
-                if self.rules.keep_user {
-                    stats.addresses += u64::from(ip::scrub_text(r, v, out));
-                } else if v != b"-" && !v.is_empty() && r.user_token(v, out) {
-                    // `--user pseudonymize` with a key for this line.
-                    stats.users_pseudonymized += 1;
-                } else {
-                    out.push(b'-');
-                    stats.users += u64::from(v != b"-");
-                }
-            }
-            FieldKind::Request => {
-                let cut = url::cut_request(v, self.rules.keep_query);
-                stats.queries += u64::from(cut.query_removed);
-                stats.secrets += u64::from(cut.userinfo_removed);
-                for range in cut.ranges() {
-                    stats.addresses += u64::from(ip::scrub_text(r, &v[range.clone()], out));
-                }
-            }
-            FieldKind::Referer => match self.rules.referrer {
-                ReferrerMode::Remove => {
-                    out.push(b'-');
-                    stats.referrers += u64::from(v != b"-");
-                }
-                ReferrerMode::Origin => match url::referrer_origin(v) {
-                    Some(o) => {
-                        self.scratch.clear();
-                        url::write_origin(v, &o, &mut self.scratch);
-                        stats.referrers += u64::from(self.scratch.len() != v.len());
-                        stats.addresses += u64::from(ip::scrub_text(r, &self.scratch, out));
-                    }
-                    None => {
-                        out.push(b'-');
-                        stats.referrers += u64::from(v != b"-");
-                    }
-                },
-                // Credentials are not part of what `keep` keeps. The part
-                // before the cut ends with `://`, so no address spans it.
-                ReferrerMode::Keep => match url::userinfo_span(v) {
-                    Some(u) => {
-                        stats.secrets += 1;
-                        let n = ip::scrub_text(r, &v[..u.start], out)
-                            + ip::scrub_text(r, &v[u.end..], out);
-                        stats.addresses += u64::from(n);
-                    }
-                    None => stats.addresses += u64::from(ip::scrub_text(r, v, out)),
-                },
-            },
-            FieldKind::Target => {
-                let cut = url::cut_target(v, self.rules.keep_query);
-                stats.queries += u64::from(cut.query_removed);
-                stats.secrets += u64::from(cut.userinfo_removed);
-                for range in cut.ranges() {
-                    stats.addresses += u64::from(ip::scrub_text(r, &v[range.clone()], out));
-                }
-            }
-            FieldKind::Query => {
-                if self.rules.keep_query {
-                    stats.addresses += u64::from(ip::scrub_text(r, v, out));
-                } else if v.is_empty() || v == b"-" {
-                    out.extend_from_slice(v);
-                } else {
-                    // Apache %q is `?a=b` or empty; nginx $args is `a=b` or `-`.
-                    if v[0] != b'?' {
-                        out.push(b'-');
-                    }
-                    stats.queries += 1;
-                }
-            }
-            FieldKind::Secret => {
-                out.push(b'-');
-                stats.secrets += u64::from(v != b"-" && !v.is_empty());
-            }
-            FieldKind::Unknown => self.unknown(v, out, stats),
-            FieldKind::SecretScalar => {
-                out.extend_from_slice(b"null");
-                stats.secrets += 1;
-            }
-            FieldKind::Time if is_clf_time(v) => out.extend_from_slice(v),
-            FieldKind::Status | FieldKind::Bytes | FieldKind::Port => out.extend_from_slice(v),
-            // Verbatim values are scrubbed all the same: with a custom format,
-            // a client-controlled unquoted field holding a space shifts the
-            // fields after it, and an address could land in a Verbatim one.
-            // Numbers and times never look like addresses, so this is cheap.
-            FieldKind::UserAgent => {
-                stats.addresses += u64::from(ua::scrub_user_agent(r, v, out));
-            }
-            FieldKind::Time | FieldKind::Vhost | FieldKind::Text | FieldKind::Verbatim => {
-                stats.addresses += u64::from(ip::scrub_text(r, v, out));
-            }
-        }
-    }
 }
-
-impl<R: LineRewrite> Anonymizer<'_, R> {
-    /// A value without a rule: kept only when its shape is inert, truncated
-    /// when it is a list of addresses, scrubbed like an unparsed line
-    /// otherwise.
-    fn unknown(&mut self, v: &[u8], out: &mut Vec<u8>, stats: &mut Stats) {
-        if v.is_empty() {
-            // The usual trailing field: none.
-        } else if is_inert(v) {
-            out.extend_from_slice(v);
-        } else if is_address_list(v) {
-            add_forwarded_for(stats, forwarded_for(&mut self.rewriter, v, out));
-        } else {
-            let policy = self.rules.scrub_policy();
-            let c = scrub::scrub_field(&mut self.rewriter, &policy, v, out);
-            add_scrub_counts(stats, c);
-        }
-    }
-}
-
 impl Rules {
     /// The format's name for diagnostics: `auto` when it is chosen per
     /// input.
@@ -414,61 +283,6 @@ impl Rules {
             keep_user: self.keep_user,
         }
     }
-}
-
-fn add_scrub_counts(stats: &mut Stats, c: scrub::ScrubCounts) {
-    stats.addresses += u64::from(c.addresses);
-    stats.queries += u64::from(c.queries);
-    stats.users += u64::from(c.users);
-    stats.referrers += u64::from(c.referrers);
-    stats.secrets += u64::from(c.secrets);
-    stats.emails += u64::from(c.emails);
-}
-
-/// A value whose shape cannot hold personal data: `-`, empty, or a list of
-/// numbers and durations (`0.123`, `12ms`, `200`, `0.001, 0.002 : 0.003` as
-/// nginx writes upstream timings). Signs, a decimal fraction and a unit of
-/// time (`ns`, `us`, `µs`, `ms`, `s`, `m`, `h`) are allowed; a second dot is
-/// not, so no IPv4 address is ever inert.
-pub(crate) fn is_inert(v: &[u8]) -> bool {
-    v.split(|&b| matches!(b, b' ' | b',' | b':'))
-        .filter(|t| !t.is_empty())
-        .all(is_inert_token)
-}
-
-fn is_inert_token(t: &[u8]) -> bool {
-    if t == b"-" {
-        return true;
-    }
-    let t = t
-        .strip_prefix(b"-")
-        .or_else(|| t.strip_prefix(b"+"))
-        .unwrap_or(t);
-    let digits = t.iter().take_while(|b| b.is_ascii_digit()).count();
-    if digits == 0 {
-        return false;
-    }
-    let mut rest = &t[digits..];
-    if let Some(frac) = rest.strip_prefix(b".") {
-        let n = frac.iter().take_while(|b| b.is_ascii_digit()).count();
-        if n == 0 {
-            return false;
-        }
-        rest = &frac[n..];
-    }
-    matches!(
-        rest,
-        b"" | b"ns" | b"us" | b"\xc2\xb5s" | b"ms" | b"s" | b"m" | b"h"
-    )
-}
-
-/// A comma-separated list whose every entry is an address (with or without
-/// a port), as X-Forwarded-For and `$upstream_addr` write them.
-fn is_address_list(v: &[u8]) -> bool {
-    v.split(|&b| b == b',').all(|e| {
-        let e = e.trim_ascii();
-        !e.is_empty() && ip::is_addr_token(e)
-    })
 }
 
 /// Parses `line` with `p`, noting JSON keys without a rule.
@@ -499,70 +313,9 @@ fn count_keying(keying: LineKeying, addresses_before: u64, stats: &mut Stats) {
     }
 }
 
-fn add_forwarded_for(stats: &mut Stats, (addresses, ports): (u32, u32)) {
-    stats.addresses += u64::from(addresses);
-    stats.secrets += u64::from(ports);
-}
-
-/// Rewrites each comma-separated entry of an X-Forwarded-For list, keeping
-/// separators and spacing; entries that are not addresses become `-`, and
-/// addresses are written without port or brackets
-/// ([`ip::rewrite_addr_only`]: an entry's port is the client's, as in the
-/// client field). Returns the number of addresses rewritten and of ports
-/// removed.
-fn forwarded_for<R: ip::AddrRewrite>(r: &mut R, v: &[u8], out: &mut Vec<u8>) -> (u32, u32) {
-    if v == b"-" {
-        out.push(b'-');
-        return (0, 0);
-    }
-    let (mut n, mut ports) = (0, 0);
-    for (i, part) in v.split(|&b| b == b',').enumerate() {
-        if i > 0 {
-            out.push(b',');
-        }
-        let lead = part
-            .iter()
-            .take_while(|&&b| b == b' ' || b == b'\t')
-            .count();
-        let trail = part[lead..]
-            .iter()
-            .rev()
-            .take_while(|&&b| b == b' ' || b == b'\t')
-            .count();
-        let token = &part[lead..part.len() - trail];
-        out.extend_from_slice(&part[..lead]);
-        if !token.is_empty() {
-            match ip::rewrite_addr_only(r, token, out) {
-                (TokenKind::NotAddr, _) => out.push(b'-'),
-                (_, port) => {
-                    n += 1;
-                    ports += u32::from(port);
-                }
-            }
-        }
-        out.extend_from_slice(&part[part.len() - trail..]);
-    }
-    (n, ports)
-}
-
-/// `dd/Mon/yyyy:HH:MM:SS +zzzz`: a shape that cannot hold an address, so it
-/// is copied without scanning.
-fn is_clf_time(v: &[u8]) -> bool {
-    const DIGITS: [usize; 16] = [0, 1, 7, 8, 9, 10, 12, 13, 15, 16, 18, 19, 22, 23, 24, 25];
-    v.len() == 26
-        && v[2] == b'/'
-        && v[6] == b'/'
-        && v[11] == b':'
-        && v[14] == b':'
-        && v[17] == b':'
-        && v[20] == b' '
-        && (v[21] == b'+' || v[21] == b'-')
-        && v[3..6].iter().all(u8::is_ascii_alphabetic)
-        && DIGITS.iter().all(|&i| v[i].is_ascii_digit())
-}
-
 #[cfg(test)]
 mod tests {
+    use super::field::{is_address_list, is_inert};
     use super::ip::Truncate;
     use super::*;
     use crate::format::Predefined;
