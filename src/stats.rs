@@ -41,7 +41,9 @@ pub struct Stats {
     /// Listener: datagrams received.
     pub datagrams: u64,
     /// Listener: datagrams the kernel dropped because anonlog fell behind
-    /// (counted on UDP; on a unix socket the sender sees the failure).
+    /// (counted on UDP, read from the socket at drain and exit as well, so
+    /// drops with no datagram after them count too; on a unix socket the
+    /// sender sees the failure).
     pub datagrams_dropped: u64,
     /// Listener: datagrams longer than the receive buffer, cut to it.
     pub datagrams_truncated: u64,

@@ -1080,3 +1080,143 @@ fn udp_drops_during_a_stall_are_counted_at_exit() {
     );
     assert_eq!(lines_in(&log) as u64, received);
 }
+
+/// The arguments of the systemd recipe's `ExecStart=`, without the binary.
+fn recipe_args() -> Vec<String> {
+    let unit = fs::read_to_string(util::samples().join("systemd/anonlog-nginx.service")).unwrap();
+    let line = unit
+        .lines()
+        .find_map(|l| l.strip_prefix("ExecStart="))
+        .expect("ExecStart= in the recipe");
+    line.split_whitespace().skip(1).map(str::to_owned).collect()
+}
+
+#[test]
+fn readme_example_is_the_systemd_recipe() {
+    let readme = fs::read_to_string(util::samples().join("../README.md")).unwrap();
+    // The example: from `anonlog --format` to the end of its `\` lines.
+    let start = readme
+        .find("  anonlog --format combined --listen")
+        .expect("the listener example in the README");
+    let mut example = String::new();
+    for line in readme[start..].lines() {
+        let (text, more) = match line.trim().strip_suffix('\\') {
+            Some(t) => (t, true),
+            None => (line.trim(), false),
+        };
+        example.push_str(text);
+        example.push(' ');
+        if !more {
+            break;
+        }
+    }
+    let example: Vec<&str> = example.split_whitespace().skip(1).collect();
+    assert_eq!(example, recipe_args(), "README example vs ExecStart=");
+}
+
+#[test]
+fn systemd_recipe_lets_the_web_server_group_in() {
+    use std::os::unix::fs::MetadataExt;
+    if !root_or_skip("running the recipe as its own user") {
+        return;
+    }
+    // The recipe's Group= (nginx's packages create it; CI installs nginx).
+    let Ok(www) = anonlog::listen::parse_group("www-data") else {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI installs nginx, which creates the group www-data"
+        );
+        eprintln!("SKIPPED: no group www-data");
+        return;
+    };
+    // User=anonlog is played by nobody; the web server by another uid.
+    const ANONLOG: u32 = NOBODY;
+    const WEB: u32 = 12_345;
+    let dir = open_dir();
+    let d = dir.path();
+    let (run, logs) = (d.join("run"), d.join("log"));
+    for p in [&run, &logs] {
+        // RuntimeDirectory= and LogsDirectory=: User:Group, 0750.
+        fs::create_dir(p).unwrap();
+        std::os::unix::fs::chown(p, Some(ANONLOG), Some(www)).unwrap();
+        fs::set_permissions(p, fs::Permissions::from_mode(0o750)).unwrap();
+    }
+    let args: Vec<String> = recipe_args()
+        .iter()
+        .map(|a| {
+            a.replace("/run/anonlog", run.to_str().unwrap())
+                .replace("/var/log/anonlog", logs.to_str().unwrap())
+        })
+        .chain(["--stats=json".to_owned()])
+        .collect();
+    let stderr = d.join("err");
+    let child = Command::new(bin())
+        .args(&args)
+        .uid(ANONLOG)
+        .gid(www)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(fs::File::create(&stderr).unwrap())
+        .spawn()
+        .unwrap();
+    let mut anonlog = Anonlog {
+        child: Some(child),
+        stderr,
+    };
+    let sock = run.join("nginx.sock");
+    eventually("the recipe's socket", || sock.exists(), || anonlog.report());
+    let meta = fs::symlink_metadata(&sock).unwrap();
+    assert_eq!(
+        (meta.uid(), meta.gid(), meta.mode() & 0o7777),
+        (ANONLOG, www, 0o660),
+        "socket owner, group and mode"
+    );
+    let dg = combined_datagram("GET /from-nginx HTTP/1.1");
+    assert_eq!(
+        send_as(WEB, www, &sock, &dg),
+        0,
+        "the web server is refused"
+    );
+    assert_eq!(
+        send_as(WEB, WEB, &sock, b"FORGED"),
+        libc::EACCES,
+        "a user outside www-data got in"
+    );
+    anonlog.signal(libc::SIGTERM);
+    let status = anonlog.wait();
+    let err = anonlog.stderr_text();
+    assert!(status.success(), "anonlog: {status}; stderr: {err}");
+    assert_eq!(
+        read_text(&logs.join("access.log")),
+        "192.0.2.0 - - [22/Nov/2025:08:39:58 +0000] \"GET /from-nginx HTTP/1.1\" 200 5 \"-\" \"ua\"\n"
+    );
+    assert_stats(&err, &[("datagrams", 1)]);
+}
+
+#[test]
+fn socket_options_are_checked_before_listening() {
+    for (args, want) in [
+        (
+            &["--listen", "udp:127.0.0.1:9", "--socket-group", "0"][..],
+            "apply to a unix socket only",
+        ),
+        (
+            &[
+                "--listen",
+                "unix:/nonexistent/s.sock",
+                "--socket-group",
+                "no-such-group-anonlog",
+            ][..],
+            "no such group",
+        ),
+        (
+            &["--listen", "unix:/nonexistent/s.sock", "--socket-mode", "9"][..],
+            "expected octal",
+        ),
+    ] {
+        let out = util::run(args, b"");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.contains(want), "{args:?}: {err}");
+    }
+}
