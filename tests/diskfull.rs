@@ -383,3 +383,68 @@ fn listener_holds_lines_while_the_disk_is_full() {
     assert_eq!(stat(&err, "lines_read") as usize, HELD + LATER, "{err}");
     assert_eq!(stat(&err, "lines_written") as usize, held + LATER, "{err}");
 }
+
+#[test]
+fn listener_stopped_on_a_full_disk_says_what_it_lost() {
+    let Some(disk) = Tmpfs::mount() else { return };
+    let work = tempfile::tempdir().unwrap();
+    let sock = work.path().join("s.sock");
+    let out = disk.path().join("access.log");
+    let stderr = work.path().join("err");
+    let child = Command::new(bin())
+        .args(["-f", "combined", "--stats=json"])
+        .arg("--listen")
+        .arg(format!("unix:{}", sock.display()))
+        .arg("-o")
+        .arg(&out)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(fs::File::create(&stderr).unwrap())
+        .spawn()
+        .unwrap();
+    let mut anonlog = Listener {
+        child: Some(child),
+        stderr,
+    };
+    eventually("the socket", || sock.exists(), || anonlog.report());
+    let _filler = fill(disk.path());
+    let client = UnixDatagram::unbound().unwrap();
+    const N: usize = 20;
+    for i in 0..N {
+        let dg = format!("<190>Nov 22 08:39:58 nginx: {}", input_line(i));
+        client.send_to(dg.as_bytes(), &sock).unwrap();
+    }
+    eventually(
+        "the warning about the full disk",
+        || anonlog.stderr_text().contains("No space left"),
+        || anonlog.report(),
+    );
+    // Still full at SIGTERM: the held lines cannot be written.
+    let pid = anonlog.child.as_ref().unwrap().id() as libc::pid_t;
+    // SAFETY: kill(2) takes plain integers and touches no memory.
+    assert_eq!(unsafe { libc::kill(pid, libc::SIGTERM) }, 0);
+    let mut status = None;
+    eventually(
+        "anonlog to exit",
+        || {
+            status = anonlog.child.as_mut().unwrap().try_wait().unwrap();
+            status.is_some()
+        },
+        String::new,
+    );
+    let err = anonlog.stderr_text();
+    assert_eq!(status.unwrap().code(), Some(2), "{err}");
+    let name = out.display().to_string();
+    assert!(
+        err.contains(&format!("error: cannot write {name}: No space left")),
+        "the final error names the file and the cause: {err}"
+    );
+    assert!(
+        err.contains(&format!(
+            "{name}: still no room at exit; {N} held lines are lost"
+        )),
+        "the loss is said with its count: {err}"
+    );
+    assert!(!err.contains("MARK"), "log content in a diagnostic: {err}");
+    assert_eq!(fs::read(&out).unwrap(), b"");
+}
