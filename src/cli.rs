@@ -45,10 +45,19 @@ pub struct Cli {
     #[arg(long, value_name = "TAG=PATH", requires = "listen")]
     pub tag_output: Vec<String>,
 
-    /// With --listen on a unix socket: its permission bits, in octal. Keep
-    /// the socket's directory restricted to the web server's group.
-    #[arg(long, value_name = "OCTAL", default_value = "666", requires = "listen")]
-    pub socket_mode: String,
+    /// With --listen on a unix socket: give the socket this group (a name or
+    /// a GID; the web server's, e.g. www-data) and make it mode 0660, so
+    /// that only the owner and that group can write lines into the log.
+    /// No chown is needed (or made) when the socket already has the group,
+    /// as under systemd's `Group=`.
+    #[arg(long, value_name = "GROUP", requires = "listen")]
+    pub socket_group: Option<String>,
+
+    /// With --listen on a unix socket: its permission bits, in octal.
+    /// Default: 600 (owner only), or 660 with --socket-group. Whoever can
+    /// write to the socket can write lines into the anonymized log.
+    #[arg(long, value_name = "OCTAL", requires = "listen")]
+    pub socket_mode: Option<String>,
 
     /// Compress the output with gzip (stdout or -o FILE). Blocks are
     /// compressed in parallel as independent gzip members.

@@ -94,18 +94,32 @@ impl Config {
                         .ok_or_else(|| anyhow::anyhow!("--tag-output {r:?}: expected TAG=PATH"))?;
                     routes.push((tag.as_bytes().to_vec(), Target::Append(path.into())));
                 }
-                let socket_mode = u32::from_str_radix(&cli.socket_mode, 8)
-                    .ok()
-                    .filter(|m| *m <= 0o777)
-                    .ok_or_else(|| {
-                        anyhow::anyhow!(
-                            "--socket-mode {:?}: expected octal permission bits",
-                            cli.socket_mode
-                        )
-                    })?;
+                let unix = matches!(addr, crate::listen::ListenAddr::Unix(_));
+                anyhow::ensure!(
+                    unix || (cli.socket_group.is_none() && cli.socket_mode.is_none()),
+                    "--socket-group and --socket-mode apply to a unix socket only"
+                );
+                let socket_group = match &cli.socket_group {
+                    None => None,
+                    Some(g) => Some(
+                        crate::listen::parse_group(g)
+                            .map_err(|e| anyhow::anyhow!("--socket-group {e}"))?,
+                    ),
+                };
+                let socket_mode = match &cli.socket_mode {
+                    None if socket_group.is_some() => 0o660,
+                    None => 0o600,
+                    Some(m) => u32::from_str_radix(m, 8)
+                        .ok()
+                        .filter(|m| *m <= 0o777)
+                        .ok_or_else(|| {
+                            anyhow::anyhow!("--socket-mode {m:?}: expected octal permission bits")
+                        })?,
+                };
                 Some(crate::listen::ListenConfig {
                     addr,
                     socket_mode,
+                    socket_group,
                     routes,
                 })
             }

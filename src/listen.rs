@@ -5,15 +5,24 @@
 //! workers. A datagram socket never blocks nginx: when anonlog falls behind,
 //! the kernel drops datagrams instead (nginx notes it in its error log; on
 //! UDP anonlog counts them too). Raw lines never touch the disk.
+//!
+//! Who may write: a unix socket is owner-only (0600) unless a group is
+//! given (`--socket-group`, then 0660), since every line in it goes into
+//! the anonymized log, and its tag chooses the file. A datagram is always
+//! exactly one line: line breaks inside it are escaped
+//! ([`syslog::push_line`]). A full disk is waited out ([`backlog`]).
+
+mod backlog;
+mod socket;
 
 use std::collections::HashMap;
 use std::io;
-use std::net::{SocketAddr, UdpSocket};
-use std::os::fd::{AsRawFd, RawFd};
-use std::os::unix::fs::{FileTypeExt, PermissionsExt};
-use std::os::unix::net::UnixDatagram;
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::atomic::Ordering;
+use std::time::Instant;
+
+use crossbeam_channel::RecvTimeoutError;
 
 use crate::anonymize::Anonymizer;
 use crate::config::Config;
@@ -21,6 +30,9 @@ use crate::error::Error;
 use crate::format::syslog;
 use crate::output::{Sink, Target};
 use crate::stats::Stats;
+
+pub use backlog::{BACKLOG_BYTES, RETRY};
+pub use socket::parse_group;
 
 /// Where to listen.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -61,143 +73,21 @@ impl ListenAddr {
 pub struct ListenConfig {
     /// The socket.
     pub addr: ListenAddr,
-    /// Permission bits of a unix socket (the directory should restrict access).
+    /// Permission bits of a unix socket: 0600 by default, 0660 with a
+    /// group, or `--socket-mode`.
     pub socket_mode: u32,
+    /// The group a unix socket is given (`--socket-group`), if any.
+    pub socket_group: Option<u32>,
     /// Syslog tag -> output; lines with other tags go to the main output.
     pub routes: Vec<(Vec<u8>, Target)>,
 }
 
-enum Socket {
-    Unix(UnixDatagram, PathBuf),
-    Udp(UdpSocket),
-}
-
-impl Socket {
-    fn fd(&self) -> RawFd {
-        match self {
-            Socket::Unix(s, _) => s.as_raw_fd(),
-            Socket::Udp(s) => s.as_raw_fd(),
-        }
-    }
-}
-
-impl Drop for Socket {
-    fn drop(&mut self) {
-        if let Socket::Unix(_, p) = self {
-            let _ = std::fs::remove_file(p);
-        }
-    }
-}
-
-fn bind(cfg: &ListenConfig) -> io::Result<Socket> {
-    let sock = match &cfg.addr {
-        ListenAddr::Unix(p) => {
-            // A socket left by a killed run would make bind fail; anything
-            // that is not a socket is left alone.
-            if let Ok(m) = std::fs::symlink_metadata(p) {
-                if m.file_type().is_socket() {
-                    std::fs::remove_file(p)?;
-                }
-            }
-            let s = UnixDatagram::bind(p)?;
-            std::fs::set_permissions(p, std::fs::Permissions::from_mode(cfg.socket_mode))?;
-            Socket::Unix(s, p.clone())
-        }
-        ListenAddr::Udp(a) => Socket::Udp(UdpSocket::bind(a)?),
-    };
-    let fd = sock.fd();
-    // A large UDP receive buffer absorbs bursts (the kernel caps it at
-    // net.core.rmem_max unless we may force it). A unix datagram queue is
-    // limited by message count instead (net.unix.max_dgram_qlen, see the
-    // systemd recipe), which the receiver thread keeps short.
-    let size: libc::c_int = 8 << 20;
-    for opt in [libc::SO_RCVBUFFORCE, libc::SO_RCVBUF] {
-        // SAFETY: `size` outlives the call and its length is passed.
-        let r = unsafe {
-            libc::setsockopt(
-                fd,
-                libc::SOL_SOCKET,
-                opt,
-                (&size as *const libc::c_int).cast(),
-                size_of::<libc::c_int>() as u32,
-            )
-        };
-        if r == 0 {
-            break;
-        }
-    }
-    let one: libc::c_int = 1;
-    // SAFETY: as above. Failure only loses the drop counter.
-    unsafe {
-        libc::setsockopt(
-            fd,
-            libc::SOL_SOCKET,
-            libc::SO_RXQ_OVFL,
-            (&one as *const libc::c_int).cast(),
-            size_of::<libc::c_int>() as u32,
-        );
-    }
-    Ok(sock)
-}
-
-/// One received datagram: its length (possibly larger than the buffer) and
-/// the kernel's cumulative drop counter, if it sent one.
-fn recv(fd: RawFd, buf: &mut [u8], wait: bool) -> io::Result<Option<(usize, Option<u32>)>> {
-    let mut iov = libc::iovec {
-        iov_base: buf.as_mut_ptr().cast(),
-        iov_len: buf.len(),
-    };
-    let mut control = [0u64; 8];
-    // SAFETY: a zeroed msghdr is a valid empty header.
-    let mut msg: libc::msghdr = unsafe { std::mem::zeroed() };
-    msg.msg_iov = &mut iov;
-    msg.msg_iovlen = 1;
-    msg.msg_control = control.as_mut_ptr().cast();
-    msg.msg_controllen = size_of_val(&control) as _;
-    let flags = libc::MSG_TRUNC | if wait { 0 } else { libc::MSG_DONTWAIT };
-    // SAFETY: every pointer in `msg` is valid for the lengths it states.
-    let n = unsafe { libc::recvmsg(fd, &mut msg, flags) };
-    if n < 0 {
-        let e = io::Error::last_os_error();
-        return match e.kind() {
-            io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted => Ok(None),
-            _ => Err(e),
-        };
-    }
-    let mut drops = None;
-    // SAFETY: the CMSG macros walk the control buffer the kernel filled.
-    unsafe {
-        let mut c = libc::CMSG_FIRSTHDR(&msg);
-        while !c.is_null() {
-            if (*c).cmsg_level == libc::SOL_SOCKET && (*c).cmsg_type == libc::SO_RXQ_OVFL {
-                drops = Some(std::ptr::read_unaligned(libc::CMSG_DATA(c).cast::<u32>()));
-            }
-            c = libc::CMSG_NXTHDR(&msg, c);
-        }
-    }
-    Ok(Some((n as usize, drops)))
-}
-
-/// True when `fd` has a datagram within `ms` milliseconds.
-fn ready(fd: RawFd, ms: i32) -> bool {
-    let mut p = libc::pollfd {
-        fd,
-        events: libc::POLLIN,
-        revents: 0,
-    };
-    // SAFETY: one valid pollfd.
-    unsafe { libc::poll(&mut p, 1, ms) > 0 }
-}
-
-/// A route's output.
-struct Route {
-    name: String,
-    sink: Sink,
-}
-
 /// Runs the listener until SIGTERM or SIGINT, then drains, writes, removes
 /// the socket and returns. Lines are written within about 100 ms of their
-/// arrival, in whole lines, one `write` per route and batch.
+/// arrival, in whole lines, one `write` per route and batch; while a disk
+/// is full they wait in memory (bounded, [`BACKLOG_BYTES`]) and are retried
+/// every [`RETRY`], and lines beyond the bound are counted, never lost
+/// silently. Ends with `Error::Write` if lines are still held at exit.
 pub fn run(config: &Config, lc: &ListenConfig) -> Result<Stats, Error> {
     let sock_name = lc.addr.name();
     let stop = crate::signals::stop_on_term_or_int().map_err(|e| read_err(&sock_name, e))?;
@@ -209,7 +99,7 @@ pub fn run(config: &Config, lc: &ListenConfig) -> Result<Stats, Error> {
             name: name.clone(),
             source: e,
         })?;
-        routes.push(Route { name, sink });
+        routes.push(backlog::Output::new(name, sink));
     }
     for (i, (tag, _)) in lc.routes.iter().enumerate() {
         by_tag.insert(tag.clone(), i + 1);
@@ -221,7 +111,7 @@ pub fn run(config: &Config, lc: &ListenConfig) -> Result<Stats, Error> {
             .collect(),
     )
     .map_err(|e| read_err(&sock_name, e))?;
-    let sock = bind(lc).map_err(|e| read_err(&sock_name, e))?;
+    let sock = socket::bind(lc).map_err(|e| read_err(&sock_name, e))?;
 
     // The receiver thread does nothing but move datagrams out of the kernel
     // queue: a unix datagram socket holds only net.unix.max_dgram_qlen
@@ -235,30 +125,27 @@ pub fn run(config: &Config, lc: &ListenConfig) -> Result<Stats, Error> {
         let fd = sock.fd();
         let mut stats = Stats::default();
         let mut buf = vec![0u8; 256 << 10];
-        let mut first_drops: Option<u32> = None;
         let mut stop_budget: Option<u64> = None;
         loop {
             if stop_budget.is_none() && stop_rx.load(Ordering::Relaxed) {
+                note_drops(&mut stats, socket::kernel_drops(fd));
                 // Drain what has arrived by now, then stop, even if senders
                 // keep sending: at most a full queue's worth more.
                 stop_budget = Some(stats.datagrams + 100_000);
             }
-            if stop_budget.is_none() && !ready(fd, 100) {
+            if stop_budget.is_none() && !socket::ready(fd, 100) {
                 continue;
             }
             let mut batch: Vec<Vec<u8>> = vec![Vec::new(); route_count];
             let mut pending = 0;
             let mut got = 0;
             while pending < block_size {
-                let Some((n, drops)) = recv(fd, &mut buf, false)? else {
+                let Some((n, drops)) = socket::recv(fd, &mut buf, false)? else {
                     break;
                 };
                 got += 1;
                 stats.datagrams += 1;
-                if let Some(d) = drops {
-                    let base = *first_drops.get_or_insert(0);
-                    stats.datagrams_dropped = u64::from(d.wrapping_sub(base));
-                }
+                note_drops(&mut stats, drops);
                 let n = if n > buf.len() {
                     stats.datagrams_truncated += 1;
                     buf.len()
@@ -267,8 +154,7 @@ pub fn run(config: &Config, lc: &ListenConfig) -> Result<Stats, Error> {
                 };
                 let msg = syslog::split(&buf[..n]);
                 let route = msg.tag.and_then(|t| by_tag.get(t).copied()).unwrap_or(0);
-                batch[route].extend_from_slice(msg.line);
-                batch[route].push(b'\n');
+                syslog::push_line(&mut batch[route], msg.line);
                 pending += n;
             }
             if got > 0 && tx.send(batch).is_err() {
@@ -280,6 +166,8 @@ pub fn run(config: &Config, lc: &ListenConfig) -> Result<Stats, Error> {
                 }
             }
         }
+        // Drops after the last datagram received travel with no datagram.
+        note_drops(&mut stats, socket::kernel_drops(fd));
         drop(sock);
         Ok(stats)
     });
@@ -292,8 +180,20 @@ pub fn run(config: &Config, lc: &ListenConfig) -> Result<Stats, Error> {
     let mut stats = Stats::default();
     let mut out = Vec::new();
     let mut warned = false;
-    for batch in rx {
-        for (r, lines) in routes.iter().zip(&batch) {
+    let mut budget = backlog::Budget::new();
+    loop {
+        // Wait for lines, or until a full disk is due for another try.
+        let due = routes.iter().filter_map(backlog::Output::next_try).min();
+        let batch = match due {
+            None => rx.recv().ok(),
+            Some(t) => match rx.recv_timeout(t.saturating_duration_since(Instant::now())) {
+                Ok(b) => Some(b),
+                Err(RecvTimeoutError::Timeout) => Some(Vec::new()),
+                Err(RecvTimeoutError::Disconnected) => None,
+            },
+        };
+        let Some(batch) = batch else { break };
+        for (r, lines) in routes.iter_mut().zip(&batch) {
             if lines.is_empty() {
                 continue;
             }
@@ -302,12 +202,20 @@ pub fn run(config: &Config, lc: &ListenConfig) -> Result<Stats, Error> {
             if !warned && stats.judged() >= crate::format::detect::SAMPLE_LINES as u64 {
                 warned = warn_mismatch(config, &sock_name, &stats);
             }
-            r.sink.write_block(&out).map_err(|e| Error::Write {
-                name: r.name.clone(),
-                source: e,
-            })?;
+            r.write(&out, &mut budget, &mut stats)?;
+        }
+        let now = Instant::now();
+        for r in &mut routes {
+            r.retry(Some(now), &mut budget)?;
         }
     }
+    let mut result = Ok(());
+    for r in &mut routes {
+        if let Err(e) = r.finish(&mut budget, &mut stats) {
+            result = result.and(Err(e));
+        }
+    }
+    result?;
     let received = receiver
         .join()
         .map_err(|_| Error::WorkerPanic)?
@@ -338,6 +246,15 @@ fn warn_mismatch(config: &Config, name: &str, stats: &Stats) -> bool {
     let msg = format!("anonlog: warning: {m}\n");
     let _ = std::io::Write::write_all(&mut std::io::stderr().lock(), msg.as_bytes());
     true
+}
+
+/// Records the kernel's cumulative drop count. The counter only grows (it
+/// is read at different moments: with a datagram, at drain, at exit), so
+/// the largest reading is the latest.
+fn note_drops(stats: &mut Stats, drops: Option<u32>) {
+    if let Some(d) = drops {
+        stats.datagrams_dropped = stats.datagrams_dropped.max(u64::from(d));
+    }
 }
 
 fn read_err(name: &str, e: io::Error) -> Error {

@@ -1,6 +1,14 @@
 //! The output sink: standard output or a file opened for appending, written
 //! with one `write_all` per block straight to the descriptor.
 //!
+//! A block is written whole or not at all where the kernel lets us take
+//! bytes back: on a regular file (`-o FILE`, stdout redirected to a file), a
+//! block whose write fails part-way (a full disk) is cut off again with
+//! `ftruncate`, so the file holds only whole blocks: whole lines, and with
+//! gzip whole members, i.e. a valid gzip stream. On a pipe, socket or
+//! terminal written bytes cannot be recalled: a failed block may leave a
+//! partial last line there, recognisable by its missing newline.
+//!
 //! There is no userspace buffer: blocks are already large, and nothing can
 //! sit in a buffer while the input is quiet, so output is visible as soon
 //! as a block is done. A sink is a shared handle, so a signal thread can
@@ -8,7 +16,7 @@
 //! lost or written twice across a reopen.
 
 use std::fs::{File, OpenOptions};
-use std::io::{self, Write};
+use std::io::{self, Seek, SeekFrom, Write};
 use std::os::fd::{AsFd, AsRawFd};
 use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
 use std::path::PathBuf;
@@ -39,6 +47,67 @@ struct Inner {
     file: File,
     /// Set for files that can be reopened by name.
     path: Option<PathBuf>,
+    kind: Kind,
+}
+
+/// How a failed write can be undone.
+#[derive(Clone, Copy)]
+enum Kind {
+    /// A regular file opened `O_APPEND`: blocks start at its end.
+    Append,
+    /// A regular file written at its offset (stdout redirected with `>`,
+    /// the temporary file of an in-place rewrite).
+    Positioned,
+    /// A pipe, socket, terminal or device: written bytes are gone.
+    Stream,
+}
+
+impl Kind {
+    fn of(file: &File) -> io::Result<Kind> {
+        let meta = file.metadata()?;
+        if !meta.file_type().is_file() {
+            return Ok(Kind::Stream);
+        }
+        // SAFETY: F_GETFL on a descriptor we own reads its flags only.
+        let flags = unsafe { libc::fcntl(file.as_raw_fd(), libc::F_GETFL) };
+        Ok(if flags >= 0 && flags & libc::O_APPEND != 0 {
+            Kind::Append
+        } else {
+            Kind::Positioned
+        })
+    }
+}
+
+impl Inner {
+    fn new(file: File, path: Option<PathBuf>) -> io::Result<Inner> {
+        let kind = Kind::of(&file)?;
+        Ok(Inner { file, path, kind })
+    }
+
+    /// Where the next block will start, if a failed write can be undone.
+    fn start(&mut self) -> Option<u64> {
+        match self.kind {
+            Kind::Append => self.file.metadata().ok().map(|m| m.len()),
+            Kind::Positioned => self.file.stream_position().ok(),
+            Kind::Stream => None,
+        }
+    }
+
+    /// Cuts the file back to `start` after `written` bytes of a block went
+    /// in, unless someone else has appended meanwhile (an old Apache piped
+    /// logger still writing): their lines are not ours to remove.
+    fn undo(&mut self, start: Option<u64>, written: usize) {
+        let Some(start) = start else { return };
+        if written == 0 {
+            return;
+        }
+        let end = start + written as u64;
+        if self.file.metadata().is_ok_and(|m| m.len() == end) && self.file.set_len(start).is_ok() {
+            if let Kind::Positioned = self.kind {
+                let _ = self.file.seek(SeekFrom::Start(start));
+            }
+        }
+    }
 }
 
 /// An open output; clones share the same descriptor.
@@ -67,15 +136,22 @@ impl Sink {
             grow_pipe(file.as_raw_fd());
         }
         Ok(Sink {
-            inner: Arc::new(Mutex::new(Inner { file, path })),
+            inner: Arc::new(Mutex::new(Inner::new(file, path)?)),
         })
     }
 
     /// Wraps a file the caller created (the temporary file of an in-place
     /// rewrite); it is never reopened.
     pub fn from_file(file: File) -> Sink {
+        // A descriptor fstat cannot describe is treated as a stream: its
+        // failed writes are reported, just not undone.
+        let kind = Kind::of(&file).unwrap_or(Kind::Stream);
         Sink {
-            inner: Arc::new(Mutex::new(Inner { file, path: None })),
+            inner: Arc::new(Mutex::new(Inner {
+                file,
+                path: None,
+                kind,
+            })),
         }
     }
 
@@ -85,12 +161,33 @@ impl Sink {
         self.inner.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Writes a block of whole lines with one `write_all`.
+    /// Writes a block of whole lines (or whole gzip members), all of it or,
+    /// on a regular file, none of it: when a write fails part-way (a full
+    /// disk), the file is cut back to its length before the block, so it
+    /// never ends in a partial line or member. On a pipe, socket or terminal
+    /// the bytes already written stay; the error is returned either way.
     pub fn write_block(&self, data: &[u8]) -> io::Result<()> {
         if data.is_empty() {
             return Ok(());
         }
-        self.lock().file.write_all(data)
+        let mut inner = self.lock();
+        let start = inner.start();
+        let mut written = 0;
+        while written < data.len() {
+            match inner.file.write(&data[written..]) {
+                Ok(0) => {
+                    inner.undo(start, written);
+                    return Err(io::ErrorKind::WriteZero.into());
+                }
+                Ok(n) => written += n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => {
+                    inner.undo(start, written);
+                    return Err(e);
+                }
+            }
+        }
+        Ok(())
     }
 
     /// Reopens a file output by name (after logrotate renamed it); a no-op
@@ -98,7 +195,9 @@ impl Sink {
     pub fn reopen(&self) -> io::Result<()> {
         let mut inner = self.lock();
         if let Some(p) = inner.path.clone() {
-            inner.file = append(&p)?;
+            let file = append(&p)?;
+            inner.kind = Kind::of(&file)?;
+            inner.file = file;
         }
         Ok(())
     }

@@ -41,10 +41,16 @@ pub struct Stats {
     /// Listener: datagrams received.
     pub datagrams: u64,
     /// Listener: datagrams the kernel dropped because anonlog fell behind
-    /// (counted on UDP; on a unix socket the sender sees the failure).
+    /// (counted on UDP, read from the socket at drain and exit as well, so
+    /// drops with no datagram after them count too; on a unix socket the
+    /// sender sees the failure).
     pub datagrams_dropped: u64,
     /// Listener: datagrams longer than the receive buffer, cut to it.
     pub datagrams_truncated: u64,
+    /// Listener: lines lost because their output's disk was full for longer
+    /// than the in-memory backlog could hold them (each episode is also
+    /// said on stderr). They are not counted in `lines_written`.
+    pub lines_lost_disk_full: u64,
     /// Addresses replaced by keyed pseudonyms (`--pseudonymize`).
     pub pseudonymized: u64,
     /// Remote users and identd lognames replaced by keyed tokens.
@@ -74,6 +80,7 @@ impl AddAssign for Stats {
         self.datagrams += o.datagrams;
         self.datagrams_dropped += o.datagrams_dropped;
         self.datagrams_truncated += o.datagrams_truncated;
+        self.lines_lost_disk_full += o.lines_lost_disk_full;
         self.pseudonymized += o.pseudonymized;
         self.users_pseudonymized += o.users_pseudonymized;
         self.undated += o.undated;
@@ -140,7 +147,7 @@ impl Stats {
         self.scrubbed + self.dropped
     }
 
-    fn fields(&self) -> [(&'static str, u64); 21] {
+    fn fields(&self) -> [(&'static str, u64); 22] {
         [
             ("lines_read", self.lines_read),
             ("lines_written", self.lines_written),
@@ -160,6 +167,7 @@ impl Stats {
             ("datagrams", self.datagrams),
             ("datagrams_dropped", self.datagrams_dropped),
             ("datagrams_truncated", self.datagrams_truncated),
+            ("lines_lost_disk_full", self.lines_lost_disk_full),
             ("addresses_pseudonymized", self.pseudonymized),
             ("users_pseudonymized", self.users_pseudonymized),
             ("undated_truncated", self.undated),
@@ -338,6 +346,7 @@ mod tests {
             datagrams_dropped: 15,
             datagrams_truncated: 16,
             pseudonymized: 17,
+            lines_lost_disk_full: 20,
             users_pseudonymized: 18,
             undated: 19,
         };

@@ -33,6 +33,22 @@ pub fn split(datagram: &[u8]) -> Message<'_> {
     }
 }
 
+/// Appends `line` and a newline to `out`, with every line break inside it
+/// (LF and CR) written as nginx writes unprintable bytes, `\x0A` and `\x0D`:
+/// a datagram is one line of output, whatever it holds, so a sender cannot
+/// forge a second line (or split one across two). The escape is not undone:
+/// a line that already held the text `\x0A` reads the same.
+pub fn push_line(out: &mut Vec<u8>, line: &[u8]) {
+    let mut rest = line;
+    while let Some(i) = memchr::memchr2(b'\n', b'\r', rest) {
+        out.extend_from_slice(&rest[..i]);
+        out.extend_from_slice(if rest[i] == b'\n' { b"\\x0A" } else { b"\\x0D" });
+        rest = &rest[i + 1..];
+    }
+    out.extend_from_slice(rest);
+    out.push(b'\n');
+}
+
 /// `<0>`..`<191>`.
 fn strip_pri(d: &[u8]) -> Option<&[u8]> {
     let body = d.strip_prefix(b"<")?;
@@ -73,6 +89,32 @@ fn header(r: &[u8]) -> Option<(&[u8], &[u8])> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn line_breaks_inside_a_datagram_are_escaped() {
+        let cases: &[(&[u8], &[u8])] = &[
+            (b"plain", b"plain\n"),
+            (b"", b"\n"),
+            (b"a\nb", b"a\\x0Ab\n"),
+            (b"a\r\nb\n\n", b"a\\x0D\\x0Ab\\x0A\\x0A\n"),
+            (b"\rx", b"\\x0Dx\n"),
+        ];
+        let mut out = b"kept\n".to_vec();
+        let mut want = out.clone();
+        for &(line, escaped) in cases {
+            push_line(&mut out, line);
+            want.extend_from_slice(escaped);
+        }
+        assert_eq!(out, want);
+        // One line per datagram, however it was cut: the trailing newline
+        // nginx may send is the envelope's, the others are content.
+        let mut out = Vec::new();
+        push_line(
+            &mut out,
+            split(b"<190>Nov 22 08:39:58 nginx: a\nFORGED\r\n").line,
+        );
+        assert_eq!(out, b"a\\x0AFORGED\n");
+    }
 
     #[test]
     fn nginx_datagrams() {
