@@ -62,7 +62,7 @@ impl ListenAddr {
 
     fn name(&self) -> String {
         match self {
-            ListenAddr::Unix(p) => format!("unix:{}", p.display()),
+            ListenAddr::Unix(p) => format!("unix:{}", crate::error::show_path(p)),
             ListenAddr::Udp(a) => format!("udp:{a}"),
         }
     }

@@ -38,7 +38,7 @@ impl Target {
     pub fn name(&self) -> String {
         match self {
             Target::Stdout => "<stdout>".to_owned(),
-            Target::Append(p) => p.display().to_string(),
+            Target::Append(p) => crate::error::show_path(p),
         }
     }
 }
