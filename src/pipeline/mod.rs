@@ -1,0 +1,348 @@
+//! The pipeline: input -> chunker -> workers -> ordered writer -> output.
+//!
+//! The chunker cuts inputs into blocks of whole lines (ripgrep's line-buffer
+//! idea: only complete lines leave it, the partial tail is carried). With one
+//! thread, blocks are anonymized and written inline. With more, blocks go to
+//! a pool of workers over a bounded queue, and for every block the reader
+//! first queues a one-shot reply slot on a second bounded queue (gzp's
+//! design), so the writer receives results strictly in input order. Both
+//! queues are bounded and buffers are recycled, so memory is
+//! O(threads x block size) whatever the input size.
+
+use std::io::{self, IsTerminal, Read, Write};
+use std::sync::Arc;
+
+use crossbeam_channel::Sender;
+use flate2::Compression;
+use flate2::write::GzEncoder;
+
+use crate::anonymize::keyed::{Keyed, LineRewrite};
+use crate::anonymize::{Anonymizer, Unparsed};
+use crate::config::Config;
+use crate::error::{Error, Mismatch};
+use crate::format::detect;
+use crate::input::{self, Input, Source};
+use crate::output::Sink;
+use crate::stats::Stats;
+
+mod chunk;
+mod ledger;
+mod parallel;
+
+use chunk::{Chunk, Chunker};
+use ledger::{BlockInfo, Detector, Ledger};
+use parallel::stream_parallel;
+
+/// One input of a stream: where its bytes come from and its name in
+/// diagnostics.
+pub enum StreamInput {
+    /// A source named on the command line, opened when its turn comes.
+    Source(Source),
+    /// A byte stream opened (and checked, and locked) by the caller.
+    Reader {
+        /// Display name.
+        name: String,
+        /// The bytes, from their start.
+        reader: Box<dyn Read + Send>,
+    },
+}
+
+impl StreamInput {
+    fn name(&self) -> String {
+        match self {
+            StreamInput::Source(s) => s.name(),
+            StreamInput::Reader { name, .. } => name.clone(),
+        }
+    }
+
+    fn open(self) -> io::Result<Input> {
+        match self {
+            StreamInput::Source(s) => input::open(&s),
+            StreamInput::Reader { reader, .. } => input::open_reader(reader),
+        }
+    }
+}
+
+/// What one stream produced.
+#[derive(Clone, Debug, Default)]
+pub struct Outcome {
+    /// With `-f auto`: the format chosen for each input, as (input, format).
+    pub detected: Vec<(String, String)>,
+    /// Counters, summed over all blocks.
+    pub stats: Stats,
+    /// JSON keys without a rule, merged over all blocks.
+    pub unknown_names: crate::stats::UnknownNames,
+    /// Some output block differs from its input block. False means the
+    /// input was already anonymized: rewriting it in place would change
+    /// nothing.
+    pub changed: bool,
+    /// Inputs on which more lines than `--max-unparsed` allows did not
+    /// parse. Every line was still written; the run's status is 1.
+    pub mismatched: Vec<Mismatch>,
+}
+
+/// Buffers that travel with a block and come back to the reader for reuse.
+#[derive(Default)]
+struct Slot {
+    data: Vec<u8>,
+    out: Vec<u8>,
+    gz: Vec<u8>,
+}
+
+/// One unit of work for a worker.
+struct Job {
+    input: usize,
+    info: BlockInfo,
+    slot: Slot,
+    reply: Sender<Done>,
+}
+
+/// A worker's answer for one block.
+struct Done {
+    input: usize,
+    info: BlockInfo,
+    slot: Slot,
+    report: BlockReport,
+}
+
+/// What anonymizing one block did.
+struct BlockReport {
+    stats: Stats,
+    unknown_names: crate::stats::UnknownNames,
+    result: Result<(), Unparsed>,
+    changed: bool,
+}
+
+/// Anonymizes `slot.data` into `slot.out` and, when compressing, into a
+/// gzip member in `slot.gz`; returns the bytes to write via [`Slot::output`].
+fn work<R: LineRewrite>(
+    anonymizer: &mut Anonymizer<'_, R>,
+    slot: &mut Slot,
+    gzip: Option<Compression>,
+) -> BlockReport {
+    slot.out.clear();
+    let mut stats = Stats::default();
+    let result = anonymizer.process_block(&slot.data, &mut slot.out, &mut stats);
+    let changed = slot.out != slot.data;
+    slot.gz.clear();
+    if let Some(level) = gzip {
+        if !slot.out.is_empty() {
+            gzip_member(&slot.out, level, &mut slot.gz);
+        }
+    }
+    BlockReport {
+        stats,
+        unknown_names: anonymizer.take_unknown_names(),
+        result,
+        changed,
+    }
+}
+
+impl Slot {
+    fn output(&self, gzip: bool) -> &[u8] {
+        if gzip { &self.gz } else { &self.out }
+    }
+}
+
+/// Compresses `data` as one complete gzip member (pigz-style: members
+/// concatenate into a valid multi-member file that `gzip -t` and `zcat`
+/// accept). The header carries no name and mtime 0, so equal input gives
+/// equal bytes.
+fn gzip_member(data: &[u8], level: Compression, dst: &mut Vec<u8>) {
+    let mut enc = GzEncoder::new(std::mem::take(dst), level);
+    enc.write_all(data).expect("writing to a Vec cannot fail");
+    *dst = enc.finish().expect("writing to a Vec cannot fail");
+}
+
+fn read_error(name: &str) -> impl FnOnce(io::Error) -> Error + '_ {
+    move |e| Error::Read {
+        name: name.to_owned(),
+        source: e,
+    }
+}
+
+fn write_error(name: &str) -> impl FnOnce(io::Error) -> Error + '_ {
+    move |e| Error::Write {
+        name: name.to_owned(),
+        source: e,
+    }
+}
+
+fn oversized(config: &Config, name: &str, line: u64) -> Error {
+    Error::Oversized {
+        name: name.to_owned(),
+        line,
+        limit: config.max_line_bytes,
+    }
+}
+
+/// Runs the configured job: the inputs, in order, to the output.
+///
+/// Output is byte-identical for every thread count and block size.
+pub fn run(config: &Config) -> Result<Outcome, Error> {
+    let name = config.output.name();
+    if config.gzip.is_some()
+        && config.output == crate::output::Target::Stdout
+        && io::stdout().is_terminal()
+    {
+        // As gzip does: compressed bytes on a terminal help nobody.
+        return Err(write_error(&name)(io::Error::other(
+            "refusing to write gzip data to a terminal",
+        )));
+    }
+    let mut sink = Sink::open(&config.output).map_err(write_error(&name))?;
+    // SIGTERM drains to end of input (Apache piped logs); SIGHUP reopens.
+    crate::signals::drain_on_term().map_err(write_error(&name))?;
+    // Installed for stdout too (where it is a no-op), so a stray SIGHUP
+    // never kills a filter mid-stream.
+    crate::signals::reopen_on_hup(vec![(name.clone(), sink.clone())])
+        .map_err(write_error(&name))?;
+    let inputs = config
+        .inputs
+        .iter()
+        .cloned()
+        .map(StreamInput::Source)
+        .collect();
+    stream(config, inputs, &mut sink, &name, config.threads)
+}
+
+/// Anonymizes `inputs`, in order, into `sink` with `threads` workers.
+///
+/// Guarantees: output bytes do not depend on `threads` or the block size;
+/// with gzip output the result is a valid (multi-member) gzip stream, also
+/// when there are no lines at all; on error, everything before the failing
+/// block has been written.
+pub fn stream(
+    config: &Config,
+    inputs: Vec<StreamInput>,
+    sink: &mut Sink,
+    sink_name: &str,
+    threads: usize,
+) -> Result<Outcome, Error> {
+    let names: Vec<String> = inputs.iter().map(StreamInput::name).collect();
+    let mut ledger = Ledger::new(config, &names);
+    let wrote = if threads <= 1 {
+        stream_inline(config, inputs, sink, sink_name, &mut ledger)?
+    } else {
+        stream_parallel(config, inputs, sink, sink_name, threads, &mut ledger)?
+    };
+    if let (Some(level), false) = (config.gzip, wrote) {
+        // An empty gzip file is not valid gzip; an empty member is.
+        let mut gz = Vec::new();
+        gzip_member(b"", level, &mut gz);
+        sink.write_block(&gz).map_err(write_error(sink_name))?;
+    }
+    Ok(ledger.finish())
+}
+
+fn stream_inline(
+    config: &Config,
+    inputs: Vec<StreamInput>,
+    sink: &mut Sink,
+    sink_name: &str,
+    ledger: &mut Ledger<'_>,
+) -> Result<bool, Error> {
+    // One instance per rewriter type: truncation keeps its own code path.
+    match &config.keyed {
+        None => {
+            let anonymizer = Anonymizer::new(&config.rules, config.truncate);
+            inline_with(anonymizer, config, inputs, sink, sink_name, ledger)
+        }
+        Some(k) => {
+            let anonymizer =
+                Anonymizer::new(&config.rules, Keyed::new(Arc::clone(k), config.truncate));
+            inline_with(anonymizer, config, inputs, sink, sink_name, ledger)
+        }
+    }
+}
+
+fn inline_with<R: LineRewrite>(
+    mut anonymizer: Anonymizer<'_, R>,
+    config: &Config,
+    inputs: Vec<StreamInput>,
+    sink: &mut Sink,
+    sink_name: &str,
+    ledger: &mut Ledger<'_>,
+) -> Result<bool, Error> {
+    // One slot goes round: taken by the reader, given back after writing.
+    let spare = std::cell::RefCell::new(Slot::default());
+    let mut wrote = false;
+    let oversized = read_blocks(
+        config,
+        inputs,
+        || spare.take(),
+        |i, info, mut slot| {
+            anonymizer.select(info.parser);
+            let report = work(&mut anonymizer, &mut slot, config.gzip);
+            let bytes = slot.output(config.gzip.is_some());
+            sink.write_block(bytes).map_err(write_error(sink_name))?;
+            wrote |= !bytes.is_empty();
+            ledger.account(i, info, report)?;
+            spare.replace(slot);
+            Ok(true)
+        },
+    )?;
+    ledger.outcome.stats.oversized += oversized;
+    Ok(wrote)
+}
+
+/// Cuts every input, in order, into blocks and hands each to `emit` with
+/// its input index and what the [`Detector`] says of it (`-f auto` chooses
+/// from an input's first lines). `fresh` supplies buffers; `emit` returns
+/// `false` to stop early. Returns the number of over-long lines the chunker
+/// replaced.
+fn read_blocks(
+    config: &Config,
+    inputs: Vec<StreamInput>,
+    mut fresh: impl FnMut() -> Slot,
+    mut emit: impl FnMut(usize, BlockInfo, Slot) -> Result<bool, Error>,
+) -> Result<u64, Error> {
+    let last = inputs.len().saturating_sub(1);
+    let mut oversized_total = 0;
+    // The predefined formats, for the advice when `-f` does not fit.
+    let builtins = if config.rules.candidates.is_empty() {
+        detect::builtin_candidates()
+    } else {
+        Vec::new()
+    };
+    for (i, source) in inputs.into_iter().enumerate() {
+        let name = source.name();
+        let input = source.open().map_err(read_error(&name))?;
+        let live = input.live_fd.is_some();
+        let mut chunker = Chunker::new(input, config, i != last);
+        let mut detector = Detector::new(config, &builtins);
+        loop {
+            let mut slot = fresh();
+            slot.data = match chunker
+                .next(std::mem::take(&mut slot.data))
+                .map_err(read_error(&name))?
+            {
+                Ok(Chunk::Block(b)) => b,
+                Ok(Chunk::End) => break,
+                Err(line) => return Err(oversized(config, &name, line)),
+            };
+            let info = detector.next(&slot.data, live);
+            if !emit(i, info, slot)? {
+                return Ok(oversized_total);
+            }
+        }
+        oversized_total += chunker.oversized;
+    }
+    Ok(oversized_total)
+}
+
+/// Fault injection for the integration tests, compiled into debug builds
+/// only: a release binary has no way to be made to panic on purpose.
+#[cfg(debug_assertions)]
+mod test_hooks {
+    /// Panics when `ANONLOG_TEST_PANIC` is set and the block holds the
+    /// marker line, so tests can check that a dying worker ends the run with
+    /// an error instead of a hang.
+    pub fn maybe_panic(block: &[u8]) {
+        if std::env::var_os("ANONLOG_TEST_PANIC").is_some()
+            && memchr::memmem::find(block, b"ANONLOG-TEST-PANIC").is_some()
+        {
+            panic!("injected worker panic");
+        }
+    }
+}

@@ -1,0 +1,107 @@
+//! The parallel path: a pool of workers over a bounded queue, and for every
+//! block a one-shot reply slot queued before its job (gzp's design), so the
+//! writer receives results strictly in input order.
+
+use std::sync::Arc;
+use std::thread;
+
+use crossbeam_channel::{Receiver, bounded};
+use flate2::Compression;
+
+use super::{Done, Job, Ledger, Slot, StreamInput, read_blocks, work, write_error};
+use crate::anonymize::Anonymizer;
+use crate::anonymize::keyed::{Keyed, LineRewrite};
+use crate::config::Config;
+use crate::error::Error;
+use crate::output::Sink;
+
+pub(super) fn stream_parallel(
+    config: &Config,
+    inputs: Vec<StreamInput>,
+    sink: &mut Sink,
+    sink_name: &str,
+    threads: usize,
+    ledger: &mut Ledger<'_>,
+) -> Result<bool, Error> {
+    let (work_tx, work_rx) = bounded::<Job>(threads);
+    let (order_tx, order_rx) = bounded::<Receiver<Done>>(2 * threads);
+    let (recycle_tx, recycle_rx) = bounded::<Slot>(2 * threads + 4);
+
+    let mut workers = Vec::with_capacity(threads);
+    for _ in 0..threads {
+        let rx = work_rx.clone();
+        let rules = Arc::clone(&config.rules);
+        let (truncate, keyed) = (config.truncate, config.keyed.clone());
+        let gzip = config.gzip;
+        workers.push(thread::spawn(move || match keyed {
+            None => worker(Anonymizer::new(&rules, truncate), rx, gzip),
+            Some(k) => worker(Anonymizer::new(&rules, Keyed::new(k, truncate)), rx, gzip),
+        }));
+    }
+    drop(work_rx);
+
+    // The reader is not joined on a write error: it may be blocked reading a
+    // quiet pipe, and the process exits without it.
+    let reader_config = config.clone();
+    let reader = thread::spawn(move || -> Result<u64, Error> {
+        read_blocks(
+            &reader_config,
+            inputs,
+            || recycle_rx.try_recv().unwrap_or_default(),
+            |input, info, slot| {
+                let (reply, result) = bounded(1);
+                // Queue the reply slot before the job, so the writer only
+                // ever waits for a job that is already queued. A closed
+                // queue means the writer stopped: stop reading.
+                Ok(order_tx.send(result).is_ok()
+                    && work_tx
+                        .send(Job {
+                            input,
+                            info,
+                            slot,
+                            reply,
+                        })
+                        .is_ok())
+            },
+        )
+    });
+
+    let gzip = config.gzip.is_some();
+    let mut wrote = false;
+    for result in order_rx.iter() {
+        let done = result.recv().map_err(|_| Error::WorkerPanic)?;
+        let bytes = done.slot.output(gzip);
+        sink.write_block(bytes).map_err(write_error(sink_name))?;
+        wrote |= !bytes.is_empty();
+        ledger.account(done.input, done.info, done.report)?;
+        let _ = recycle_tx.try_send(done.slot);
+    }
+    let oversized_total = reader.join().map_err(|_| Error::WorkerPanic)??;
+    ledger.outcome.stats.oversized += oversized_total;
+    drop(recycle_tx);
+    for w in workers {
+        w.join().map_err(|_| Error::WorkerPanic)?;
+    }
+    Ok(wrote)
+}
+
+/// A worker thread: anonymizes the blocks it receives until the queue closes.
+fn worker<R: LineRewrite>(
+    mut anonymizer: Anonymizer<'_, R>,
+    rx: Receiver<Job>,
+    gzip: Option<Compression>,
+) {
+    for mut job in rx {
+        #[cfg(debug_assertions)]
+        super::test_hooks::maybe_panic(&job.slot.data);
+        anonymizer.select(job.info.parser);
+        let report = work(&mut anonymizer, &mut job.slot, gzip);
+        // The writer may be gone (error or closed pipe): nothing to do.
+        let _ = job.reply.send(Done {
+            input: job.input,
+            info: job.info,
+            slot: job.slot,
+            report,
+        });
+    }
+}
