@@ -16,6 +16,7 @@
 
 pub mod anonymize;
 pub mod batch;
+mod bytes;
 pub mod cli;
 pub mod config;
 pub mod error;

@@ -4,6 +4,8 @@
 //! Nothing here allocates per call beyond pushing onto the caller's output
 //! buffer, and nothing here does I/O.
 
+use crate::bytes::{byte_masks, sep_block};
+
 /// An IP address held as a plain integer (network byte order semantics: the
 /// most significant bit is the first bit of the address).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -238,85 +240,6 @@ static DOT_DEC: [u64; 256] = {
 #[inline]
 fn class(b: u8) -> u8 {
     CLASS[usize::from(b)]
-}
-
-// ---------------------------------------------------------------------------
-// Byte masks
-// ---------------------------------------------------------------------------
-
-/// Which of 16 bytes are '.', ':' and ASCII digits: bit k of each mask
-/// stands for byte k.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-struct ByteMasks {
-    dot: u32,
-    colon: u32,
-    digit: u32,
-}
-
-/// [`ByteMasks`] of the 16 bytes of `lo` then `hi` (each little-endian:
-/// byte k of `lo` is byte k, byte k of `hi` is byte 8 + k).
-#[inline(always)]
-fn byte_masks(lo: u64, hi: u64) -> ByteMasks {
-    #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
-    {
-        byte_masks_sse2(lo, hi)
-    }
-    #[cfg(not(all(target_arch = "x86_64", target_feature = "sse2")))]
-    {
-        byte_masks_swar(lo, hi)
-    }
-}
-
-/// [`byte_masks`] with SSE2, which every x86_64 processor has.
-#[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
-#[inline(always)]
-fn byte_masks_sse2(lo: u64, hi: u64) -> ByteMasks {
-    use std::arch::x86_64::{
-        _mm_cmpeq_epi8, _mm_min_epu8, _mm_movemask_epi8, _mm_set_epi64x, _mm_set1_epi8,
-        _mm_sub_epi8,
-    };
-    // SAFETY: these intrinsics take and return plain values (no pointers),
-    // and the one thing they require, SSE2, is enabled (see the cfg).
-    unsafe {
-        let v = _mm_set_epi64x(hi as i64, lo as i64);
-        let dot = _mm_cmpeq_epi8(v, _mm_set1_epi8(b'.' as i8));
-        let colon = _mm_cmpeq_epi8(v, _mm_set1_epi8(b':' as i8));
-        // Digits are the bytes that are at most 9 after subtracting '0'
-        // (wrapping, compared unsigned).
-        let d = _mm_sub_epi8(v, _mm_set1_epi8(b'0' as i8));
-        let digit = _mm_cmpeq_epi8(_mm_min_epu8(d, _mm_set1_epi8(9)), d);
-        ByteMasks {
-            dot: _mm_movemask_epi8(dot) as u32,
-            colon: _mm_movemask_epi8(colon) as u32,
-            digit: _mm_movemask_epi8(digit) as u32,
-        }
-    }
-}
-
-/// Portable [`byte_masks`], eight bytes at a time in a `u64`.
-#[cfg_attr(all(target_arch = "x86_64", target_feature = "sse2"), allow(dead_code))]
-#[inline(always)]
-fn byte_masks_swar(lo: u64, hi: u64) -> ByteMasks {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const LOW7: u64 = ONES * 0x7f;
-    const HIGH: u64 = ONES * 0x80;
-    // The top bit of each byte of `w` that is zero: adding 0x7f to the low
-    // seven bits sets it for a non-zero byte (without carrying into the next
-    // byte), and so does the byte's own top bit.
-    let zero = |w: u64| !(((w & LOW7) + LOW7) | w) & HIGH;
-    // The top bit of each byte of `w` that is below 10: adding 0x76 to the
-    // low seven bits reaches 0x80 exactly when they are 10 or more.
-    let below10 = |w: u64| !(((w & LOW7) + ONES * 0x76) | w) & HIGH;
-    // Gathers the top bits of the eight bytes into bits 0..8: the partial
-    // products of the multiplication are distinct powers of two, so nothing
-    // carries, and byte k's bit lands on bit 56 + k.
-    let gather = |m: u64| ((m >> 7).wrapping_mul(0x0102_0408_1020_4080) >> 56) as u32;
-    let both = |f: &dyn Fn(u64) -> u64| gather(f(lo)) | gather(f(hi)) << 8;
-    ByteMasks {
-        dot: both(&|w| zero(w ^ (ONES * u64::from(b'.')))),
-        colon: both(&|w| zero(w ^ (ONES * u64::from(b':')))),
-        digit: both(&|w| below10(w ^ (ONES * u64::from(b'0')))),
-    }
 }
 
 // ---------------------------------------------------------------------------
@@ -1237,40 +1160,6 @@ fn dotted_chain(text: &[u8], dot: usize) -> Result<(), usize> {
         }
         i += 1;
     }
-}
-
-/// The '.' and ':' bytes of `text[at..at + 16]` (or of what is left of it):
-/// returns `(block, mask)` where bit k of `mask` stands for `text[block +
-/// k]`, `block <= at`, and no bit stands for a byte before `at` or past the
-/// end. Requires `at < text.len()`.
-#[inline(always)]
-fn sep_block(text: &[u8], at: usize) -> (usize, u32) {
-    let n = text.len();
-    let word = |i: usize| u64::from_le_bytes(text[i..i + 8].try_into().unwrap());
-    let seps = |lo: u64, hi: u64| {
-        let m = byte_masks(lo, hi);
-        m.dot | m.colon
-    };
-    if at + 16 <= n {
-        return (at, seps(word(at), word(at + 8)));
-    }
-    if n >= 16 {
-        // The last 16 bytes, without those before `at`.
-        let block = n - 16;
-        let m = seps(word(block), word(block + 8));
-        return (block, m & (u32::MAX << (at - block)));
-    }
-    if n >= 8 {
-        // Two overlapping words cover the text.
-        let m = seps(word(0), word(n - 8));
-        let m = (m & 0xff) | (m >> 8) << (n - 8);
-        return (0, m & (u32::MAX << at));
-    }
-    let mut m = 0u32;
-    for (k, &b) in text.iter().enumerate().skip(at) {
-        m |= u32::from(b == b'.' || b == b':') << k;
-    }
-    (0, m)
 }
 
 #[cfg(test)]
@@ -2481,41 +2370,6 @@ mod tests {
         ], 0..18)) {
             prop_assert_eq!(parse_v4(&s), parse_v4_inner::<false>(&s));
             prop_assert_eq!(parse_v4_strict(&s), parse_v4_inner::<true>(&s));
-        }
-
-        #[test]
-        fn prop_byte_masks(bytes in prop::array::uniform16(prop_oneof![
-            4 => prop::sample::select(b"0123456789.:/9".to_vec()),
-            1 => any::<u8>(),
-        ])) {
-            let mut want = ByteMasks { dot: 0, colon: 0, digit: 0 };
-            for (k, &b) in bytes.iter().enumerate() {
-                want.dot |= u32::from(b == b'.') << k;
-                want.colon |= u32::from(b == b':') << k;
-                want.digit |= u32::from(b.is_ascii_digit()) << k;
-            }
-            let lo = u64::from_le_bytes(bytes[..8].try_into().unwrap());
-            let hi = u64::from_le_bytes(bytes[8..].try_into().unwrap());
-            prop_assert_eq!(byte_masks(lo, hi), want);
-            prop_assert_eq!(byte_masks_swar(lo, hi), want);
-        }
-
-        #[test]
-        fn prop_sep_block(
-            text in prop::collection::vec(prop_oneof![
-                4 => prop::sample::select(b"ab.:1".to_vec()),
-                1 => any::<u8>(),
-            ], 1..40),
-            at in any::<prop::sample::Index>(),
-        ) {
-            let at = at.index(text.len());
-            let (block, m) = sep_block(&text, at);
-            prop_assert!(block <= at);
-            for k in 0..32 {
-                let p = block + k;
-                let want = k < 16 && p >= at && p < text.len() && matches!(text[p], b'.' | b':');
-                prop_assert_eq!(m >> k & 1 == 1, want, "bit {}", k);
-            }
         }
 
         #[test]

@@ -10,6 +10,8 @@ use std::ops::Range;
 
 use memchr::{memchr, memchr3, memrchr};
 
+use crate::bytes::{find_either, rfind_byte};
+
 /// Up to four byte ranges of a request line to keep, in order. Everything not covered is
 /// removed.
 ///
@@ -73,7 +75,7 @@ pub fn cut_request(req: &[u8], keep_query: bool) -> RequestCut {
     // Request lines are short (a method, a path, `HTTP/1.1`): the searches
     // below are inlined loops over 16 or 8 bytes at a time, as `memchr`'s
     // per-call dispatch costs more than the scan at these lengths.
-    let Some(sp) = find_first(req, b' ', b' ') else {
+    let Some(sp) = find_either(req, 0, b' ', b' ') else {
         cut.push(0..req.len());
         return cut;
     };
@@ -81,7 +83,7 @@ pub fn cut_request(req: &[u8], keep_query: bool) -> RequestCut {
     // Searching for the protocol from the end tolerates targets with raw
     // spaces in them; without a protocol (truncated or HTTP/0.9 lines) the
     // target is the rest of the line, so a trailing query is still cut.
-    let end = match find_last(req, b' ') {
+    let end = match rfind_byte(req, b' ') {
         Some(last) if last > sp && req[last + 1..].starts_with(b"HTTP/") => last,
         _ => req.len(),
     };
@@ -98,7 +100,7 @@ pub fn cut_request(req: &[u8], keep_query: bool) -> RequestCut {
     let target = &req[path..end];
     // One scan for the first `?` or `;`: almost no target has a `;`, and
     // then the query starts at the first `?` and no session id precedes it.
-    let (query, session) = match find_first(target, b'?', b';') {
+    let (query, session) = match find_either(target, 0, b'?', b';') {
         None => (None, None),
         Some(i) if target[i] == b'?' => (Some(path + i), None),
         Some(i) => {
@@ -120,108 +122,6 @@ pub fn cut_request(req: &[u8], keep_query: bool) -> RequestCut {
     }
     cut.push(pos..req.len());
     cut
-}
-
-const LO: u64 = u64::from_ne_bytes([0x01; 8]);
-const HI: u64 = u64::from_ne_bytes([0x80; 8]);
-const LOW7: u64 = u64::from_ne_bytes([0x7f; 8]);
-
-/// The eight bytes of `hay` at `at`, little-endian, if there are eight.
-#[inline(always)]
-fn word(hay: &[u8], at: usize) -> Option<u64> {
-    hay.get(at..)?
-        .first_chunk::<8>()
-        .map(|w| u64::from_le_bytes(*w))
-}
-
-/// The top bit of every byte of `w` equal to `a` or `b`, exactly (no
-/// carry crosses bytes, so unlike the classic has-zero trick this also
-/// serves for the last match).
-#[inline(always)]
-fn eq_mask(w: u64, a: u8, b: u8) -> u64 {
-    let zero = |x: u64| !(((x & LOW7) + LOW7) | x) & HI;
-    zero(w ^ (LO * u64::from(a))) | zero(w ^ (LO * u64::from(b)))
-}
-
-/// Index of the first byte of `hay` equal to `a` or `b`: 16 bytes at a time
-/// with SSE2 (part of x86-64), else 8 at a time in a `u64`.
-#[inline(always)]
-fn find_first(hay: &[u8], a: u8, b: u8) -> Option<usize> {
-    #[cfg(target_arch = "x86_64")]
-    if let Some(last) = hay.len().checked_sub(16) {
-        use std::arch::x86_64::{
-            _mm_cmpeq_epi8, _mm_loadu_si128, _mm_movemask_epi8, _mm_or_si128, _mm_set1_epi8,
-        };
-        // SAFETY (all blocks): SSE2 is part of x86-64, and every load reads
-        // `hay[at..at + 16]` with `at <= last == hay.len() - 16`, unaligned.
-        let (pa, pb) = unsafe { (_mm_set1_epi8(a as i8), _mm_set1_epi8(b as i8)) };
-        let mask = |at: usize| unsafe {
-            let v = _mm_loadu_si128(hay.as_ptr().add(at).cast());
-            _mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(v, pa), _mm_cmpeq_epi8(v, pb))) as u32
-        };
-        let mut i = 0;
-        while i <= last {
-            let m = mask(i);
-            if m != 0 {
-                return Some(i + m.trailing_zeros() as usize);
-            }
-            i += 16;
-        }
-        if i >= hay.len() {
-            return None;
-        }
-        // Fewer than 16 bytes left: look at the last 16 of `hay` and drop
-        // those before `i`, already searched (`last < i < last + 16`).
-        let m = mask(last) >> (i - last);
-        return (m != 0).then(|| i + m.trailing_zeros() as usize);
-    }
-    let mut i = 0;
-    while let Some(w) = word(hay, i) {
-        let m = eq_mask(w, a, b);
-        if m != 0 {
-            return Some(i + (m.trailing_zeros() / 8) as usize);
-        }
-        i += 8;
-    }
-    if i >= hay.len() {
-        return None;
-    }
-    match hay.len().checked_sub(8) {
-        // Fewer than eight bytes left: look at the last eight of `hay`
-        // and drop those before `i`, already searched (`tail < i`).
-        Some(tail) => {
-            let m = eq_mask(word(hay, tail)?, a, b) >> (8 * (i - tail));
-            (m != 0).then(|| i + (m.trailing_zeros() / 8) as usize)
-        }
-        None => hay.iter().position(|&c| c == a || c == b),
-    }
-}
-
-/// Index of the last byte of `hay` equal to `b`, 8 bytes at a time: the
-/// protocol is at the end, so this usually takes two words (SSE2 measured
-/// no faster here).
-#[inline(always)]
-fn find_last(hay: &[u8], b: u8) -> Option<usize> {
-    let mut end = hay.len();
-    while let Some(at) = end.checked_sub(8) {
-        let m = eq_mask(word(hay, at)?, b, b);
-        if m != 0 {
-            return Some(at + 7 - (m.leading_zeros() / 8) as usize);
-        }
-        end = at;
-    }
-    if end == 0 {
-        return None;
-    }
-    match word(hay, 0) {
-        // Fewer than eight bytes left: look at the first eight of `hay`
-        // and drop those from `end` on, already searched (`end < 8`).
-        Some(w) => {
-            let m = eq_mask(w, b, b) & (u64::MAX >> (64 - 8 * end));
-            (m != 0).then(|| 7 - (m.leading_zeros() / 8) as usize)
-        }
-        None => hay.iter().rposition(|&c| c == b),
-    }
 }
 
 /// What to keep of a bare request target or URI (`$request_uri`, `%U%q`,
@@ -1023,16 +923,6 @@ mod tests {
         #[test]
         fn cut_request_agrees_with_reference(req in request(), keep in any::<bool>()) {
             prop_assert_eq!(cut_request(&req, keep), cut_request_reference(&req, keep));
-        }
-
-        #[test]
-        fn find_first_and_last_agree_with_iterators(
-            hay in proptest::collection::vec(prop::sample::select(&b"ab ?;!>:"[..]), 0..70),
-            a in prop::sample::select(&b"ab ?;"[..]),
-            b in prop::sample::select(&b"ab ?;"[..]),
-        ) {
-            prop_assert_eq!(find_first(&hay, a, b), hay.iter().position(|&c| c == a || c == b));
-            prop_assert_eq!(find_last(&hay, a), hay.iter().rposition(|&c| c == a));
         }
     }
 }

@@ -71,6 +71,7 @@ mod keys;
 
 use super::FieldKind::{self, *};
 use super::{Fields, Span};
+use crate::bytes::find_quote_or_backslash;
 pub use keys::KeyNotes;
 use keys::family;
 
@@ -332,31 +333,6 @@ impl JsonFormat {
     }
 }
 
-/// The first `"` or `\\` at or after `from`. Eight bytes at a time: keys
-/// and most values are too short for memchr's setup to pay off.
-#[inline]
-fn quote_or_backslash(line: &[u8], from: usize) -> Option<usize> {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGH: u64 = 0x8080_8080_8080_8080;
-    let mut i = from;
-    while let Some(chunk) = line.get(i..i + 8) {
-        let w = u64::from_le_bytes(chunk.try_into().expect("8 bytes"));
-        let q = w ^ (ONES * u64::from(b'"'));
-        let b = w ^ (ONES * u64::from(b'\\'));
-        // A zero byte of q or b is a match; the lowest flagged byte is
-        // always a true one.
-        let hit = (q.wrapping_sub(ONES) & !q | b.wrapping_sub(ONES) & !b) & HIGH;
-        if hit != 0 {
-            return Some(i + (hit.trailing_zeros() / 8) as usize);
-        }
-        i += 8;
-    }
-    let tail = line.get(i..)?;
-    tail.iter()
-        .position(|&c| c == b'"' || c == b'\\')
-        .map(|p| i + p)
-}
-
 struct Scanner<'a, 'f> {
     line: &'a [u8],
     pos: usize,
@@ -394,7 +370,7 @@ impl Scanner<'_, '_> {
         let start = self.pos + 1;
         let mut i = start;
         loop {
-            i = quote_or_backslash(line, i)?;
+            i = find_quote_or_backslash(line, i)?;
             if line[i] == b'"' {
                 self.pos = i + 1;
                 return Some((start, i));
@@ -1010,36 +986,6 @@ mod tests {
             );
         }
         assert!(f.parse(nested(16).as_bytes(), &mut Fields::new()));
-    }
-
-    #[test]
-    fn quote_or_backslash_matches_a_plain_search() {
-        let fill = [b'a', 0x21, 0x23, 0xA2, 0xDC, 0x5B, 0x5D, 0x00, 0xFF, 0x01];
-        for len in 0..40 {
-            for &f in &fill {
-                let mut v = vec![f; len];
-                for from in 0..=len {
-                    assert_eq!(quote_or_backslash(&v, from), None);
-                }
-                for at in 0..len {
-                    for needle in [b'"', b'\\'] {
-                        v[at] = needle;
-                        if at + 3 < len {
-                            v[at + 3] = b'"';
-                        }
-                        for from in 0..=len {
-                            let want = v[from..]
-                                .iter()
-                                .position(|&c| c == b'"' || c == b'\\')
-                                .map(|p| from + p);
-                            assert_eq!(quote_or_backslash(&v, from), want);
-                        }
-                        v.fill(f);
-                    }
-                }
-            }
-        }
-        assert_eq!(quote_or_backslash(b"ab", 3), None);
     }
 
     /// Every prefix and every one-byte corruption of a sample parses without

@@ -2,6 +2,7 @@
 //! without backtracking, recording spans instead of copying.
 
 use super::FieldKind;
+use crate::bytes::{all_digits8, find_byte};
 
 /// One element of a format definition.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -423,76 +424,6 @@ fn has_prefix(hay: &[u8], lit: &[u8]) -> bool {
     hay.len() >= lit.len() && hay.iter().zip(lit).all(|(a, b)| a == b)
 }
 
-/// First `b` at or after `from`.
-///
-/// Template fields are short (addresses, times, request lines): `memchr`'s
-/// per-call dispatch and setup cost more than the scan itself at these
-/// lengths, so this is an inlined loop without any call.
-#[inline(always)]
-fn find_byte(hay: &[u8], from: usize, b: u8) -> Option<usize> {
-    #[cfg(target_arch = "x86_64")]
-    {
-        find_byte_sse2(hay, from, b)
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    {
-        find_byte_swar(hay, from, b)
-    }
-}
-
-/// [`find_byte`] sixteen bytes at a time with SSE2, which every x86-64 CPU
-/// has.
-#[cfg(target_arch = "x86_64")]
-#[inline(always)]
-fn find_byte_sse2(hay: &[u8], from: usize, b: u8) -> Option<usize> {
-    use std::arch::x86_64::{_mm_cmpeq_epi8, _mm_loadu_si128, _mm_movemask_epi8, _mm_set1_epi8};
-    let Some(last) = hay.len().checked_sub(16) else {
-        return find_byte_swar(hay, from, b);
-    };
-    // SAFETY (all blocks): SSE2 is part of x86-64, and every load reads
-    // `hay[at..at + 16]` with `at <= last == hay.len() - 16`, unaligned.
-    let pat = unsafe { _mm_set1_epi8(b as i8) };
-    let mask = |at: usize| unsafe {
-        let v = _mm_loadu_si128(hay.as_ptr().add(at).cast());
-        _mm_movemask_epi8(_mm_cmpeq_epi8(v, pat)) as u32
-    };
-    let mut i = from;
-    while i <= last {
-        let m = mask(i);
-        if m != 0 {
-            return Some(i + m.trailing_zeros() as usize);
-        }
-        i += 16;
-    }
-    if i >= hay.len() {
-        return None;
-    }
-    // Fewer than 16 bytes left: look at the last 16 of `hay` and ignore
-    // those before `i`, which were already searched (`last < i < last + 16`).
-    let m = mask(last) >> (i - last);
-    (m != 0).then(|| i + m.trailing_zeros() as usize)
-}
-
-/// [`find_byte`] eight bytes at a time in a `u64`, then byte by byte.
-#[inline(always)]
-fn find_byte_swar(hay: &[u8], from: usize, b: u8) -> Option<usize> {
-    const LO: u64 = u64::from_ne_bytes([0x01; 8]);
-    const HI: u64 = u64::from_ne_bytes([0x80; 8]);
-    let pat = LO * u64::from(b);
-    let mut i = from;
-    while let Some(w) = hay.get(i..).and_then(<[u8]>::first_chunk::<8>) {
-        let x = u64::from_le_bytes(*w) ^ pat;
-        // The lowest bit of the classic has-zero mask is exact: borrows
-        // only travel upwards, past the first zero byte.
-        let z = x.wrapping_sub(LO) & !x & HI;
-        if z != 0 {
-            return Some(i + (z.trailing_zeros() / 8) as usize);
-        }
-        i += 8;
-    }
-    hay.get(i..)?.iter().position(|&c| c == b).map(|k| i + k)
-}
-
 /// End of a digits field (digits or, if `dash`, a lone `-`) at `from`: the
 /// first `end` at or after `from`, if the field before it is valid.
 ///
@@ -506,15 +437,7 @@ fn find_digits_end(line: &[u8], from: usize, end: u8, dash: bool) -> Option<usiz
     let digits = match line.get(from..).and_then(<[u8]>::first_chunk::<8>) {
         // Up to eight bytes (counts below 100 MB) are checked in one word,
         // without a loop whose exit depends on the count's length.
-        Some(w) if (1..=8).contains(&n) => {
-            // Digits become 0..=9 and nothing else does; a byte is then bad
-            // if its top bit is set or adding 0x76 to its low seven bits
-            // sets it (no carry crosses bytes: 0x7f + 0x76 < 0x100).
-            let x = u64::from_le_bytes(*w) ^ 0x3030_3030_3030_3030;
-            let bad = ((x & 0x7f7f_7f7f_7f7f_7f7f).wrapping_add(0x7676_7676_7676_7676) | x)
-                & 0x8080_8080_8080_8080;
-            bad & (u64::MAX >> (64 - 8 * n)) == 0
-        }
+        Some(w) if (1..=8).contains(&n) => all_digits8(w, n),
         _ => Check::Digits.ok(&line[from..at]),
     };
     (digits || (dash && n == 1 && line[from] == b'-')).then_some(at)
@@ -988,14 +911,10 @@ mod tests {
         }
 
         #[test]
-        fn find_byte_finds_the_first(
+        fn find_quote_matches_reference(
             hay in prop::collection::vec(prop::sample::select(&b"ab \"\\"[..]), 0..100),
             from in 0usize..104,
-            b in prop::sample::select(&b"ab \"\\"[..]),
         ) {
-            let want = hay.get(from..).and_then(|h| h.iter().position(|&c| c == b)).map(|i| from + i);
-            prop_assert_eq!(find_byte(&hay, from, b), want);
-            prop_assert_eq!(find_byte_swar(&hay, from, b), want);
             if from <= hay.len() {
                 prop_assert_eq!(find_quote(&hay, from), reference_quote(&hay, from));
             }
