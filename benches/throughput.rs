@@ -6,7 +6,7 @@ mod corpus;
 
 use std::hint::black_box;
 
-use anonlog::anonymize::ip::Truncate;
+use anonlog::addr::Truncate;
 use anonlog::anonymize::{Anonymizer, OnUnparsed, ReferrerMode, Rules};
 use anonlog::cli::Cli;
 use anonlog::format::{Fields, Parser, Predefined};

@@ -4,7 +4,7 @@
 use std::os::fd::AsFd;
 use std::sync::Arc;
 
-use crate::anonymize::ip::Truncate;
+use crate::addr::Truncate;
 use crate::anonymize::{OnUnparsed, ReferrerMode, Rules};
 use crate::cli::{Cli, FormatArg, OnUnparsedArg, ReferrerArg, StatsArg};
 use crate::format::Predefined;

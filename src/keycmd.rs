@@ -19,7 +19,7 @@ use anyhow::{Context, anyhow, bail, ensure};
 use clap::Parser;
 use zeroize::Zeroizing;
 
-use crate::anonymize::ip::{Addr, AddrRewrite, TokenKind, rewrite_addr_token};
+use crate::addr::{Addr, AddrRewrite, TokenKind, rewrite_addr_token};
 use crate::anonymize::keyed::{KeyedConfig, mode_key};
 use crate::anonymize::keys::{MasterKey, load_key_file, write_key_file};
 use crate::anonymize::period::{Period, Rotation, arg_date};

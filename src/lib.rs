@@ -5,8 +5,11 @@
 //! ```
 //!
 //! * [`format`](mod@format) turns a line into field spans (byte offsets), no I/O.
-//! * [`anonymize`] rewrites fields: IP truncation, query, referrer and user
-//!   rules, and the fail-closed scrubber for lines that do not parse.
+//! * [`anonymize`] rewrites fields: query, referrer and user rules, keyed
+//!   pseudonyms, and the fail-closed scrubber for lines that do not parse.
+//! * [`addr`] is IP addresses on raw bytes (parse, truncate, write, token
+//!   forms, the free-text scrubber of literals), used by both of the above;
+//!   under it, `bytes` holds every SIMD/SWAR byte search and its `unsafe`.
 //! * [`pipeline`], [`input`], [`output`] move blocks of whole lines through
 //!   worker threads and back out in input order.
 //!
@@ -14,6 +17,7 @@
 //! rewritten fields are unchanged (CRLF, invalid UTF-8, NUL bytes, a final
 //! line without newline); a line that does not parse is never written raw.
 
+pub mod addr;
 pub mod anonymize;
 pub mod batch;
 mod bytes;

@@ -1,11 +1,12 @@
 //! How one field of a parsed line is rewritten, by its kind, and the shapes
 //! of values that decide it (inert values, address lists, CLF times).
 
-use super::{Anonymizer, ReferrerMode, ip, scrub, ua, url};
+use super::{Anonymizer, ReferrerMode, scrub, ua, url};
+use crate::addr;
 use crate::anonymize::keyed::LineRewrite;
 use crate::format::FieldKind;
 use crate::stats::Stats;
-use ip::TokenKind;
+use addr::TokenKind;
 
 impl<R: LineRewrite> Anonymizer<'_, R> {
     pub(super) fn field(
@@ -17,7 +18,7 @@ impl<R: LineRewrite> Anonymizer<'_, R> {
     ) {
         let r = &mut self.rewriter;
         match kind {
-            FieldKind::Client => match ip::rewrite_addr_only(r, v, out) {
+            FieldKind::Client => match addr::rewrite_addr_only(r, v, out) {
                 (TokenKind::NotAddr, _) => {
                     // Analyzers (GoAccess, Matomo, AWStats) need a valid IP here.
                     out.extend_from_slice(b"0.0.0.0");
@@ -35,7 +36,7 @@ impl<R: LineRewrite> Anonymizer<'_, R> {
             FieldKind::ForwardedFor => add_forwarded_for(stats, forwarded_for(r, v, out)),
             FieldKind::Ident | FieldKind::User => {
                 if self.rules.keep_user {
-                    stats.addresses += u64::from(ip::scrub_text(r, v, out));
+                    stats.addresses += u64::from(addr::scrub_text(r, v, out));
                 } else if v != b"-" && !v.is_empty() && r.user_token(v, out) {
                     // `--user pseudonymize` with a key for this line.
                     stats.users_pseudonymized += 1;
@@ -49,7 +50,7 @@ impl<R: LineRewrite> Anonymizer<'_, R> {
                 stats.queries += u64::from(cut.query_removed);
                 stats.secrets += u64::from(cut.userinfo_removed);
                 for range in cut.ranges() {
-                    stats.addresses += u64::from(ip::scrub_text(r, &v[range.clone()], out));
+                    stats.addresses += u64::from(addr::scrub_text(r, &v[range.clone()], out));
                 }
             }
             FieldKind::Referer => match self.rules.referrer {
@@ -62,7 +63,7 @@ impl<R: LineRewrite> Anonymizer<'_, R> {
                         self.scratch.clear();
                         url::write_origin(v, &o, &mut self.scratch);
                         stats.referrers += u64::from(self.scratch.len() != v.len());
-                        stats.addresses += u64::from(ip::scrub_text(r, &self.scratch, out));
+                        stats.addresses += u64::from(addr::scrub_text(r, &self.scratch, out));
                     }
                     None => {
                         out.push(b'-');
@@ -74,11 +75,11 @@ impl<R: LineRewrite> Anonymizer<'_, R> {
                 ReferrerMode::Keep => match url::userinfo_span(v) {
                     Some(u) => {
                         stats.secrets += 1;
-                        let n = ip::scrub_text(r, &v[..u.start], out)
-                            + ip::scrub_text(r, &v[u.end..], out);
+                        let n = addr::scrub_text(r, &v[..u.start], out)
+                            + addr::scrub_text(r, &v[u.end..], out);
                         stats.addresses += u64::from(n);
                     }
-                    None => stats.addresses += u64::from(ip::scrub_text(r, v, out)),
+                    None => stats.addresses += u64::from(addr::scrub_text(r, v, out)),
                 },
             },
             FieldKind::Target => {
@@ -86,12 +87,12 @@ impl<R: LineRewrite> Anonymizer<'_, R> {
                 stats.queries += u64::from(cut.query_removed);
                 stats.secrets += u64::from(cut.userinfo_removed);
                 for range in cut.ranges() {
-                    stats.addresses += u64::from(ip::scrub_text(r, &v[range.clone()], out));
+                    stats.addresses += u64::from(addr::scrub_text(r, &v[range.clone()], out));
                 }
             }
             FieldKind::Query => {
                 if self.rules.keep_query {
-                    stats.addresses += u64::from(ip::scrub_text(r, v, out));
+                    stats.addresses += u64::from(addr::scrub_text(r, v, out));
                 } else if v.is_empty() || v == b"-" {
                     out.extend_from_slice(v);
                 } else {
@@ -121,7 +122,7 @@ impl<R: LineRewrite> Anonymizer<'_, R> {
                 stats.addresses += u64::from(ua::scrub_user_agent(r, v, out));
             }
             FieldKind::Time | FieldKind::Vhost | FieldKind::Text | FieldKind::Verbatim => {
-                stats.addresses += u64::from(ip::scrub_text(r, v, out));
+                stats.addresses += u64::from(addr::scrub_text(r, v, out));
             }
         }
     }
@@ -194,7 +195,7 @@ fn is_inert_token(t: &[u8]) -> bool {
 pub(super) fn is_address_list(v: &[u8]) -> bool {
     v.split(|&b| b == b',').all(|e| {
         let e = e.trim_ascii();
-        !e.is_empty() && ip::is_addr_token(e)
+        !e.is_empty() && addr::is_addr_token(e)
     })
 }
 
@@ -206,10 +207,10 @@ fn add_forwarded_for(stats: &mut Stats, (addresses, ports): (u32, u32)) {
 /// Rewrites each comma-separated entry of an X-Forwarded-For list, keeping
 /// separators and spacing; entries that are not addresses become `-`, and
 /// addresses are written without port or brackets
-/// ([`ip::rewrite_addr_only`]: an entry's port is the client's, as in the
+/// ([`addr::rewrite_addr_only`]: an entry's port is the client's, as in the
 /// client field). Returns the number of addresses rewritten and of ports
 /// removed.
-fn forwarded_for<R: ip::AddrRewrite>(r: &mut R, v: &[u8], out: &mut Vec<u8>) -> (u32, u32) {
+fn forwarded_for<R: addr::AddrRewrite>(r: &mut R, v: &[u8], out: &mut Vec<u8>) -> (u32, u32) {
     if v == b"-" {
         out.push(b'-');
         return (0, 0);
@@ -231,7 +232,7 @@ fn forwarded_for<R: ip::AddrRewrite>(r: &mut R, v: &[u8], out: &mut Vec<u8>) -> 
         let token = &part[lead..part.len() - trail];
         out.extend_from_slice(&part[..lead]);
         if !token.is_empty() {
-            match ip::rewrite_addr_only(r, token, out) {
+            match addr::rewrite_addr_only(r, token, out) {
                 (TokenKind::NotAddr, _) => out.push(b'-'),
                 (_, port) => {
                     n += 1;

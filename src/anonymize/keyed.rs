@@ -21,7 +21,7 @@
 use std::fmt;
 use std::sync::Arc;
 
-use crate::anonymize::ip::{Addr, AddrRewrite, Truncate};
+use crate::addr::{Addr, AddrRewrite, Truncate};
 use crate::anonymize::keys::{DerivedKey, KeyError, MasterKey};
 use crate::anonymize::period::{Date, DateReader, Period, Rotation};
 use crate::anonymize::pseudo::{Mode, Pseudonymizer, USER_TOKEN_LABEL, user_token};

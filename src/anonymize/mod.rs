@@ -4,7 +4,6 @@
 //! owned by the per-worker [`Anonymizer`] and reused).
 
 mod field;
-pub mod ip;
 pub mod keyed;
 pub mod keys;
 pub mod period;
@@ -316,8 +315,8 @@ fn count_keying(keying: LineKeying, addresses_before: u64, stats: &mut Stats) {
 #[cfg(test)]
 mod tests {
     use super::field::{is_address_list, is_inert};
-    use super::ip::Truncate;
     use super::*;
+    use crate::addr::Truncate;
     use crate::format::Predefined;
 
     fn rules(format: Predefined) -> Rules {

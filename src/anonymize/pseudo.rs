@@ -24,7 +24,7 @@ use hmac::{Hmac, Mac};
 use sha2::Sha256;
 use zeroize::Zeroize;
 
-use crate::anonymize::ip::{Addr, AddrRewrite};
+use crate::addr::{Addr, AddrRewrite};
 use crate::anonymize::keys::{DerivedKey, KeyError};
 
 type Block = aes::Block;

@@ -9,11 +9,11 @@
 //! address literal in the user agent is rewritten as in any text field.
 //!
 //! No allocation and no pass of its own: the rule is asked only about the
-//! runs of address characters that [`ip::scrub_text`] stops at.
+//! runs of address characters that [`addr::scrub_text`] stops at.
 
-use crate::anonymize::ip::{self, AddrRewrite};
+use crate::addr::{self, AddrRewrite};
 
-/// Copies a User-Agent value to `out` as [`ip::scrub_text`] does (every IP
+/// Copies a User-Agent value to `out` as [`addr::scrub_text`] does (every IP
 /// literal rewritten through `r`, the number rewritten returned), except
 /// that a product version is kept as written and not counted, in every
 /// mode.
@@ -35,7 +35,7 @@ use crate::anonymize::ip::{self, AddrRewrite};
 /// address written as a product version (`Device/192.0.2.7`): there it
 /// cannot be told from `Firefox/2.0.0.4`.
 pub fn scrub_user_agent<R: AddrRewrite>(r: &mut R, ua: &[u8], out: &mut Vec<u8>) -> u32 {
-    ip::scrub_text_keeping(r, ua, out, is_version)
+    addr::scrub_text_keeping(r, ua, out, is_version)
 }
 
 /// Whether the maximal run of address characters `text[start..end]` is a
@@ -108,7 +108,7 @@ fn is_tchar(b: u8) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::anonymize::ip::Truncate;
+    use crate::addr::Truncate;
     use crate::anonymize::keyed::mode_key;
     use crate::anonymize::keys::MasterKey;
     use crate::anonymize::pseudo::{Mode, Pseudonymizer};
@@ -133,7 +133,7 @@ mod tests {
 
     struct Dyn<'a>(&'a mut dyn AddrRewrite);
     impl AddrRewrite for Dyn<'_> {
-        fn rewrite(&mut self, addr: ip::Addr) -> ip::Addr {
+        fn rewrite(&mut self, addr: addr::Addr) -> addr::Addr {
             self.0.rewrite(addr)
         }
     }
@@ -220,7 +220,7 @@ mod tests {
         // The rule is the user agent's: elsewhere a dotted quad is an address.
         let mut out = Vec::new();
         let mut r = rewriters().remove(1).1;
-        ip::scrub_text(&mut Dyn(r.as_mut()), b"Chrome/120.0.0.0", &mut out);
+        addr::scrub_text(&mut Dyn(r.as_mut()), b"Chrome/120.0.0.0", &mut out);
         assert_ne!(out, b"Chrome/120.0.0.0");
     }
 }

@@ -714,7 +714,7 @@ fn conditional_time(d: &Directive) -> FormatError {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::anonymize::ip::Truncate;
+    use crate::addr::Truncate;
     use crate::anonymize::{Anonymizer, OnUnparsed, ReferrerMode, Rules};
     use crate::format::{Fields, Parser, Predefined};
     use crate::stats::Stats;

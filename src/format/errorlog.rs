@@ -15,7 +15,7 @@ use memchr::{memchr, memmem, memrchr};
 
 use super::FieldKind::{self, *};
 use super::{Fields, Span};
-use crate::anonymize::ip::{parse_v4, parse_v6};
+use crate::addr::{parse_v4, parse_v6};
 
 /// Pushes a span; empty text spans are skipped (they would copy nothing).
 #[inline]
@@ -406,7 +406,7 @@ pub fn parse_apache_error(line: &[u8], fields: &mut Fields) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::anonymize::ip::Truncate;
+    use crate::addr::Truncate;
     use crate::anonymize::{Anonymizer, OnUnparsed, ReferrerMode, Rules};
     use crate::format::Parser;
     use crate::stats::Stats;

@@ -621,7 +621,7 @@ impl Scanner<'_, '_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::anonymize::ip::Truncate;
+    use crate::addr::Truncate;
     use crate::anonymize::{Anonymizer, OnUnparsed, ReferrerMode, Rules};
     use crate::format::Parser;
     use crate::stats::Stats;

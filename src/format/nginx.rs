@@ -1480,7 +1480,8 @@ include snippets/extra.conf;
 
     #[test]
     fn compiled_kinds_anonymize_end_to_end() {
-        use crate::anonymize::{Anonymizer, OnUnparsed, ReferrerMode, Rules, ip::Truncate};
+        use crate::addr::Truncate;
+        use crate::anonymize::{Anonymizer, OnUnparsed, ReferrerMode, Rules};
         use crate::format::Parser;
         let spec = "$remote_addr:$remote_port \"$http_cookie\" $arg_q $request_time \
                     \"$http_x_real_ip\" \"$upstream_addr\" $server_port \"$http_x_thing\"";

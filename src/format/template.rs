@@ -134,7 +134,7 @@ impl Check {
             Check::NonEmpty => !v.is_empty(),
             Check::Digits => !v.is_empty() && v.iter().all(u8::is_ascii_digit),
             Check::DigitsOrDash => v == b"-" || (!v.is_empty() && v.iter().all(u8::is_ascii_digit)),
-            Check::NotAddress => v == b"-" || !crate::anonymize::ip::is_addr_token(v),
+            Check::NotAddress => v == b"-" || !crate::addr::is_addr_token(v),
         }
     }
 }

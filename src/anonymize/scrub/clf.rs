@@ -6,7 +6,7 @@
 use std::ops::Range;
 
 use super::Scrubber;
-use crate::anonymize::ip::{AddrRewrite, TokenKind, is_addr_token, rewrite_addr_only};
+use crate::addr::{AddrRewrite, TokenKind, is_addr_token, rewrite_addr_only};
 
 /// The first tokens of a CLF-like line.
 #[derive(Clone, Debug, PartialEq, Eq)]

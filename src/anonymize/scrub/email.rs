@@ -4,7 +4,7 @@
 use super::encoded::encoded_sep;
 use super::text::{past_escape, run_start};
 use super::{Cursor, Scrubber};
-use crate::anonymize::ip::AddrRewrite;
+use crate::addr::AddrRewrite;
 
 /// What an e-mail address is replaced by: valid in a URL path and in a
 /// header, and not itself an address, so a second pass leaves it alone.

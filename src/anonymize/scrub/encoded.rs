@@ -3,7 +3,7 @@
 //! escapes of nginx and JSON writers.
 
 use super::{Cursor, Scrubber};
-use crate::anonymize::ip::{AddrRewrite, scrub_text};
+use crate::addr::{AddrRewrite, scrub_text};
 
 /// Longest decoded run parsed as text. An address with brackets, zone and
 /// port is under 64 bytes; a longer run of address characters is not one

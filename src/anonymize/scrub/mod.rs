@@ -120,13 +120,15 @@ mod tests;
 
 use std::ops::Range;
 
-use crate::anonymize::ip::AddrRewrite;
+use crate::addr::AddrRewrite;
 // Named by the documentation only.
 #[cfg(doc)]
-use crate::anonymize::{
-    ReferrerMode,
-    ip::scrub_text,
-    url::{cut_request, referrer_origin},
+use crate::{
+    addr::scrub_text,
+    anonymize::{
+        ReferrerMode,
+        url::{cut_request, referrer_origin},
+    },
 };
 use encoded::encoded_sep;
 use text::{END_PLAIN, Ends, escape_len, no_stop, scrub_piece, value_end};
@@ -229,11 +231,11 @@ fn port_after_address(s: &[u8], floor: usize, colon: usize) -> Option<usize> {
     }
     let addr = if colon > floor && s[colon - 1] == b']' {
         let open = memchr::memrchr(b'[', &s[floor..colon - 1])? + floor;
-        crate::anonymize::ip::parse_v6(&s[open + 1..colon - 1])
+        crate::addr::parse_v6(&s[open + 1..colon - 1])
             .map(|_| ())
             .or_else(|| {
                 // A zone (`fe80::1%eth0`) is allowed inside brackets.
-                crate::anonymize::ip::is_addr_token(&s[open..colon]).then_some(())
+                crate::addr::is_addr_token(&s[open..colon]).then_some(())
             })
     } else {
         let start = text::run_start(s, floor, colon, |b| b.is_ascii_digit() || b == b'.');
@@ -242,7 +244,7 @@ fn port_after_address(s: &[u8], floor: usize, colon: usize) -> Option<usize> {
             b.is_ascii_hexdigit() || b == b':'
         };
         (!glued)
-            .then(|| crate::anonymize::ip::parse_v4(&s[start..colon]))
+            .then(|| crate::addr::parse_v4(&s[start..colon]))
             .flatten()
             .map(|_| ())
     };

@@ -6,7 +6,7 @@ use super::text::{
     past_escape, run_start, value_end,
 };
 use super::{Cursor, Scrubber};
-use crate::anonymize::ip::AddrRewrite;
+use crate::addr::AddrRewrite;
 
 /// Matched anywhere in a name, ASCII case-insensitively: these words are
 /// long or specific enough that a name containing them names a secret

@@ -2,8 +2,8 @@
 
 use super::text::escape_len;
 use super::*;
+use crate::addr::{Addr, scrub_text};
 use crate::anonymize::ReferrerMode;
-use crate::anonymize::ip::{Addr, scrub_text};
 use proptest::prelude::*;
 
 /// Zeroes the host part: /24 for IPv4, /48 for IPv6.

@@ -3,7 +3,7 @@
 
 use memchr::memchr;
 
-use crate::anonymize::ip::{AddrRewrite, scrub_text};
+use crate::addr::{AddrRewrite, scrub_text};
 
 /// ASCII whitespace as it separates tokens in a log line.
 #[inline]

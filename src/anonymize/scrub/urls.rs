@@ -4,8 +4,8 @@ use memchr::memrchr;
 
 use super::text::{END_PLAIN, END_SESSION, closing_quote, is_ws, no_stop, run_start, value_end};
 use super::{Cursor, Scrubber};
+use crate::addr::AddrRewrite;
 use crate::anonymize::ReferrerMode;
-use crate::anonymize::ip::AddrRewrite;
 use crate::anonymize::url::{cut_request, referrer_origin};
 
 /// HTTP and WebDAV methods. A fixed list rather than any upper-case word,
