@@ -48,10 +48,10 @@ fn eq_mask(w: u64, a: u8, b: u8) -> u64 {
 /// The first byte of `hay` at or after `from` equal to one of `pats`,
 /// sixteen bytes at a time; requires `last == hay.len() - 16`.
 ///
-/// The tail (fewer than 16 bytes left) is one load of the last 16 bytes of
-/// `hay`, with the bits of the bytes already searched shifted out: those
-/// bytes may lie before `from`, which is what makes this load safe on a
-/// short tail.
+/// The tail (fewer than 16 bytes left) is one more load, of the last 16
+/// bytes of `hay`, with the bits of the bytes already searched shifted out:
+/// re-reading bytes (even some before `from`) keeps the load inside `hay`
+/// without a byte-by-byte loop.
 #[cfg(target_arch = "x86_64")]
 #[inline(always)]
 fn find_sse2<const N: usize>(hay: &[u8], from: usize, last: usize, pats: [u8; N]) -> Option<usize> {
