@@ -7,7 +7,7 @@ mod corpus;
 use std::hint::black_box;
 
 use anonlog::addr::Truncate;
-use anonlog::anonymize::{Anonymizer, OnUnparsed, ReferrerMode, Rules};
+use anonlog::anonymize::{Anonymizer, Rules};
 use anonlog::cli::Cli;
 use anonlog::format::{Fields, Parser, Predefined};
 use anonlog::{Config, Stats};
@@ -17,16 +17,7 @@ use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 const BLOCK: u64 = 1 << 20;
 
 fn rules() -> Rules {
-    Rules {
-        parser: Parser::Template(Predefined::Combined.template()),
-        keep_query: false,
-        referrer: ReferrerMode::Remove,
-        keep_user: false,
-        on_unparsed: OnUnparsed::Scrub,
-        max_line: 1 << 26,
-        candidates: Vec::new(),
-        max_unparsed: anonlog::stats::Share::ONE_PERCENT,
-    }
+    Rules::new(Parser::Template(Predefined::Combined.template()))
 }
 
 fn parse(c: &mut Criterion) {

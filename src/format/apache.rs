@@ -715,7 +715,7 @@ fn conditional_time(d: &Directive) -> FormatError {
 mod tests {
     use super::*;
     use crate::addr::Truncate;
-    use crate::anonymize::{Anonymizer, OnUnparsed, ReferrerMode, Rules};
+    use crate::anonymize::{Anonymizer, ReferrerMode, Rules};
     use crate::format::{Fields, Parser, Predefined};
     use crate::stats::Stats;
 
@@ -1233,14 +1233,10 @@ mod tests {
 
     fn rules(parser: Template, referrer: ReferrerMode, keep: bool) -> Rules {
         Rules {
-            parser: Parser::Template(parser),
             keep_query: keep,
             referrer,
             keep_user: keep,
-            on_unparsed: OnUnparsed::Scrub,
-            max_line: 1 << 20,
-            candidates: Vec::new(),
-            max_unparsed: crate::stats::Share::ONE_PERCENT,
+            ..Rules::new(Parser::Template(parser))
         }
     }
 

@@ -622,7 +622,7 @@ impl Scanner<'_, '_> {
 mod tests {
     use super::*;
     use crate::addr::Truncate;
-    use crate::anonymize::{Anonymizer, OnUnparsed, ReferrerMode, Rules};
+    use crate::anonymize::{Anonymizer, OnUnparsed, Rules};
     use crate::format::Parser;
     use crate::stats::Stats;
 
@@ -1020,14 +1020,8 @@ mod tests {
 
     fn anon(parser: Parser, input: &[u8]) -> Vec<u8> {
         let rules = Rules {
-            parser,
-            keep_query: false,
-            referrer: ReferrerMode::Remove,
-            keep_user: false,
             on_unparsed: OnUnparsed::Fail,
-            max_line: 1 << 20,
-            candidates: Vec::new(),
-            max_unparsed: crate::stats::Share::ONE_PERCENT,
+            ..Rules::new(parser)
         };
         let mut a = Anonymizer::new(&rules, Truncate::new(24, 48).unwrap());
         let mut out = Vec::new();

@@ -1481,22 +1481,13 @@ include snippets/extra.conf;
     #[test]
     fn compiled_kinds_anonymize_end_to_end() {
         use crate::addr::Truncate;
-        use crate::anonymize::{Anonymizer, OnUnparsed, ReferrerMode, Rules};
+        use crate::anonymize::{Anonymizer, Rules};
         use crate::format::Parser;
         let spec = "$remote_addr:$remote_port \"$http_cookie\" $arg_q $request_time \
                     \"$http_x_real_ip\" \"$upstream_addr\" $server_port \"$http_x_thing\"";
         let c = compile("custom", spec).unwrap();
         assert_eq!(c.unknown, ["http_x_thing"]);
-        let rules = Rules {
-            parser: Parser::Template(c.template),
-            keep_query: false,
-            referrer: ReferrerMode::Remove,
-            keep_user: false,
-            on_unparsed: OnUnparsed::Scrub,
-            max_line: 1 << 20,
-            candidates: Vec::new(),
-            max_unparsed: crate::stats::Share::ONE_PERCENT,
-        };
+        let rules = Rules::new(Parser::Template(c.template));
         let mut a = Anonymizer::new(&rules, Truncate::new(24, 48).unwrap());
         let line = b"198.51.100.7:51234 \"sid=abc\" jane%40example.com 0.001 \"-\" \"192.0.2.9:8080\" 443 \"id 203.0.113.5\"\n";
         let (mut out, mut stats) = (Vec::new(), crate::Stats::default());
