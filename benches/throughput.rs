@@ -6,11 +6,11 @@ mod corpus;
 
 use std::hint::black_box;
 
+use anonlog::Stats;
 use anonlog::anonymize::ip::Truncate;
 use anonlog::anonymize::{Anonymizer, OnUnparsed, ReferrerMode, Rules};
-use anonlog::cli::Cli;
+use anonlog::app::cli::Cli;
 use anonlog::format::{Fields, Parser, Predefined};
-use anonlog::{Config, Stats};
 use clap::Parser as _;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 
@@ -94,7 +94,7 @@ fn pipeline(c: &mut Criterion) {
             "/dev/null",
             path.to_str().unwrap(),
         ]);
-        let config = Config::from_cli(cli).unwrap();
+        let config = anonlog::app::resolve::config(cli).unwrap();
         let anonlog::Report::Stream(anonlog::pipeline::Outcome { stats, .. }) =
             anonlog::run(&config).unwrap()
         else {

@@ -5,38 +5,10 @@ use std::fs::File;
 use std::io::{self, Read};
 use std::os::fd::{AsFd, AsRawFd, RawFd};
 use std::os::unix::fs::FileTypeExt;
-use std::path::PathBuf;
 
 use flate2::bufread::MultiGzDecoder;
 
-/// One input named on the command line.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Source {
-    /// Standard input (`-` or no file at all).
-    Stdin,
-    /// A file path.
-    File(PathBuf),
-}
-
-impl Source {
-    /// `-` means stdin, as for every Unix filter.
-    pub fn from_arg(p: PathBuf) -> Source {
-        if p.as_os_str() == "-" {
-            Source::Stdin
-        } else {
-            Source::File(p)
-        }
-    }
-
-    /// The name used in diagnostics, escaped by
-    /// [`show_path`](crate::error::show_path) so it cannot forge lines.
-    pub fn name(&self) -> String {
-        match self {
-            Source::Stdin => "<stdin>".to_owned(),
-            Source::File(p) => crate::error::show_path(p),
-        }
-    }
-}
+use crate::config::Source;
 
 /// An opened input: a byte stream plus, for plain non-regular inputs
 /// (pipes, sockets, terminals), the descriptor to probe for pending data.

@@ -24,7 +24,7 @@ use crate::anonymize::keyed::{KeyedConfig, mode_key};
 use crate::anonymize::keys::{MasterKey, load_key_file, write_key_file};
 use crate::anonymize::period::{Period, Rotation, arg_date};
 use crate::anonymize::pseudo::{Mode, Pseudonymizer};
-use crate::cli::{Cli, KeygenCli, PseudoArg, RevealCli, RotationArg, UserArg};
+use crate::app::cli::{Cli, KeygenCli, PseudoArg, RevealCli, RotationArg, UserArg};
 
 /// The environment variable naming the key file when `--key-file` is not
 /// given.

@@ -15,8 +15,8 @@
 //! line without newline); a line that does not parse is never written raw.
 
 pub mod anonymize;
+pub mod app;
 pub mod batch;
-pub mod cli;
 pub mod config;
 pub mod error;
 pub mod format;
@@ -47,26 +47,19 @@ pub enum Report {
 /// the run: it is reported on stderr (name and cause, never content) and
 /// counted in the summary.
 pub fn run(config: &Config) -> Result<Report, Error> {
-    if let Some(lc) = &config.listen {
-        return listen::run(config, lc).map(|stats| {
+    match &config.mode {
+        config::Mode::Listen(lc) => listen::run(config, lc).map(|stats| {
             Report::Stream(pipeline::Outcome {
                 stats,
                 ..Default::default()
             })
-        });
-    }
-    if config.in_place {
-        let paths: Vec<std::path::PathBuf> = config
-            .inputs
-            .iter()
-            .filter_map(|s| match s {
-                input::Source::File(p) => Some(p.clone()),
-                input::Source::Stdin => None,
-            })
-            .collect();
-        let collected = batch::collect(&paths, config.recursive)?;
-        Ok(Report::Batch(batch::run(config, &collected)))
-    } else {
-        pipeline::run(config).map(Report::Stream)
+        }),
+        config::Mode::InPlace { paths, recursive } => {
+            let collected = batch::collect(paths, *recursive)?;
+            Ok(Report::Batch(batch::run(config, &collected)))
+        }
+        config::Mode::Stream { inputs, output } => {
+            pipeline::run(pipeline::Plan::of(config), inputs, output).map(Report::Stream)
+        }
     }
 }

@@ -3,7 +3,7 @@
 use std::io::Write;
 use std::process::ExitCode;
 
-use anonlog::cli::Cli;
+use anonlog::app::cli::Cli;
 use anonlog::config::StatsFormat;
 use anonlog::error::chain;
 use anonlog::stats::UnknownNames;
@@ -15,7 +15,7 @@ fn main() -> ExitCode {
     if let Some(status) = anonlog::keycmd::dispatch(&args) {
         return status;
     }
-    let config = match Config::from_cli(Cli::parse_from(args)) {
+    let config = match anonlog::app::resolve::config(Cli::parse_from(args)) {
         Ok(c) => c,
         Err(e) => {
             eprintln!("anonlog: error: {e:#}");
@@ -39,7 +39,7 @@ fn main() -> ExitCode {
         }
         Ok(Report::Batch(sum)) => {
             report(&config, &Default::default(), &sum.stats, &[]);
-            if !config.quiet {
+            if !config.report.quiet {
                 eprintln!(
                     "anonlog: {} files: {} rewritten, {} already anonymized, {} failed, {} skipped; {} lines, {} bytes read",
                     sum.rewritten + sum.unchanged + sum.failed + sum.skipped,
@@ -76,16 +76,17 @@ fn report(
     let format = config.rules.format_name();
     let keys: &UnknownNames = &outcome.unknown_names;
     let unknown: Vec<&str> = config
+        .report
         .unknown_fields
         .iter()
         .map(String::as_str)
         .chain(keys.shown().iter().map(String::as_str))
         .collect();
     let mut err = std::io::stderr().lock();
-    match config.stats {
+    match config.report.stats {
         Some(StatsFormat::Text) => {
             let _ = err.write_all(stats.to_text(format).as_bytes());
-            if let Some(k) = &config.keyed {
+            if let Some(k) = &config.rewrite.keyed {
                 let _ = err.write_all(k.stats_text().as_bytes());
             }
             for (input, format) in detected {
@@ -119,7 +120,7 @@ fn report(
                     )
                 })
                 .collect();
-            let keyed = config.keyed.as_ref().map(|k| k.stats_json());
+            let keyed = config.rewrite.keyed.as_ref().map(|k| k.stats_json());
             let _ = writeln!(
                 err,
                 "{json},\"unknown_fields\":[{}],\"unknown_fields_more\":{},\"detected\":[{}]{}}}",
@@ -129,7 +130,7 @@ fn report(
                 keyed.unwrap_or_default()
             );
         }
-        None if !config.quiet
+        None if !config.report.quiet
             && outcome.mismatched.is_empty()
             && stats.scrubbed + stats.dropped + stats.oversized > 0 =>
         {
@@ -153,7 +154,7 @@ fn report(
         }
         None => {}
     }
-    if config.stats.is_none() && !config.quiet && stats.undated > 0 {
+    if config.report.stats.is_none() && !config.report.quiet && stats.undated > 0 {
         let _ = writeln!(
             err,
             "anonlog: warning: {} lines had no readable timestamp for --key-rotation and were truncated instead of pseudonymized",

@@ -22,26 +22,8 @@ use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard};
 
+use crate::config::Destination;
 use crate::input::grow_pipe;
-
-/// Where output goes.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Target {
-    /// Standard output.
-    Stdout,
-    /// A file, created with mode 0640 if missing, appended to otherwise.
-    Append(PathBuf),
-}
-
-impl Target {
-    /// The name used in diagnostics.
-    pub fn name(&self) -> String {
-        match self {
-            Target::Stdout => "<stdout>".to_owned(),
-            Target::Append(p) => crate::error::show_path(p),
-        }
-    }
-}
 
 struct Inner {
     file: File,
@@ -127,10 +109,10 @@ fn append(p: &PathBuf) -> io::Result<File> {
 impl Sink {
     /// Opens the target. A file is opened `O_APPEND`, so concurrent writers
     /// (an old and a new Apache piped logger) never overwrite each other.
-    pub fn open(target: &Target) -> io::Result<Sink> {
+    pub fn open(target: &Destination) -> io::Result<Sink> {
         let (file, path) = match target {
-            Target::Stdout => (File::from(io::stdout().as_fd().try_clone_to_owned()?), None),
-            Target::Append(p) => (append(p)?, Some(p.clone())),
+            Destination::Stdout => (File::from(io::stdout().as_fd().try_clone_to_owned()?), None),
+            Destination::Append(p) => (append(p)?, Some(p.clone())),
         };
         if file.metadata()?.file_type().is_fifo() {
             grow_pipe(file.as_raw_fd());

@@ -23,10 +23,10 @@ use indicatif::ProgressBar;
 
 use super::live::{OPENED, Watch};
 use super::{read_err, write_err};
-use crate::config::Config;
+use crate::config::{Config, EngineOpts};
 use crate::error::{Error, show_path};
 use crate::output::Sink;
-use crate::pipeline::{self, StreamInput};
+use crate::pipeline::{self, Plan, StreamInput};
 use crate::stats::Stats;
 
 /// The outcome of one file.
@@ -105,8 +105,16 @@ pub(super) fn rewrite(
     let mut magic = [0u8; 2];
     let is_gzip = std::os::unix::fs::FileExt::read_exact_at(&file, &mut magic, 0).is_ok()
         && magic == [0x1f, 0x8b];
-    let mut cfg = config.clone();
-    cfg.gzip = is_gzip.then(|| config.gzip.unwrap_or_default());
+    // gzip stays gzip (at the level asked for, or the default), plain stays
+    // plain; one big file gets every thread, many files one each.
+    let plan = Plan {
+        engine: EngineOpts {
+            gzip: is_gzip.then(|| config.engine.gzip.unwrap_or_default()),
+            threads,
+            ..config.engine
+        },
+        ..Plan::of(config)
+    };
 
     let temp = tempfile::Builder::new()
         .prefix(&prefix)
@@ -125,7 +133,7 @@ pub(super) fn rewrite(
         reader: Box::new(counted),
     };
     // On every early return the temporary file is dropped, and so removed.
-    let mut outcome = match pipeline::stream(&cfg, vec![input], &mut sink, &display, threads) {
+    let mut outcome = match pipeline::stream(plan, vec![input], &mut sink, &display) {
         Err(_) if watch.tripped() => return Err(live(path, OPENED.to_owned())),
         r => r?,
     };

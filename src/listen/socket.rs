@@ -8,7 +8,7 @@ use std::os::unix::fs::{FileTypeExt, MetadataExt, PermissionsExt};
 use std::os::unix::net::UnixDatagram;
 use std::path::PathBuf;
 
-use super::{ListenAddr, ListenConfig};
+use crate::config::{ListenAddr, ListenConfig};
 
 /// A bound socket; a unix socket's file is removed when it is dropped.
 pub(super) enum Socket {

@@ -4,7 +4,7 @@
 use std::io::{self, Read};
 
 use crate::anonymize::OnUnparsed;
-use crate::config::Config;
+use crate::config::EngineOpts;
 use crate::input::{self, Input};
 
 /// Reads one input as blocks of complete lines.
@@ -37,12 +37,17 @@ pub(super) enum Chunk {
 }
 
 impl Chunker {
-    pub(super) fn new(input: Input, config: &Config, terminate_last: bool) -> Chunker {
+    pub(super) fn new(
+        input: Input,
+        engine: &EngineOpts,
+        on_unparsed: OnUnparsed,
+        terminate_last: bool,
+    ) -> Chunker {
         Chunker {
             input,
-            block_size: config.block_size,
-            max_line: config.max_line_bytes,
-            on_unparsed: config.rules.on_unparsed,
+            block_size: engine.block_size,
+            max_line: engine.max_line_bytes,
+            on_unparsed,
             carry: Vec::new(),
             eof: false,
             skipping: false,

@@ -17,11 +17,11 @@ use flate2::Compression;
 use flate2::write::GzEncoder;
 
 use crate::anonymize::keyed::{Keyed, LineRewrite};
-use crate::anonymize::{Anonymizer, Unparsed};
-use crate::config::Config;
+use crate::anonymize::{Anonymizer, Rules, Unparsed};
+use crate::config::{Destination, EngineOpts, Rewrite, Source};
 use crate::error::{Error, Mismatch};
 use crate::format::detect;
-use crate::input::{self, Input, Source};
+use crate::input::{self, Input};
 use crate::output::Sink;
 use crate::stats::Stats;
 
@@ -168,65 +168,81 @@ fn write_error(name: &str) -> impl FnOnce(io::Error) -> Error + '_ {
     }
 }
 
-fn oversized(config: &Config, name: &str, line: u64) -> Error {
+fn oversized(engine: &EngineOpts, name: &str, line: u64) -> Error {
     Error::Oversized {
         name: name.to_owned(),
         line,
-        limit: config.max_line_bytes,
+        limit: engine.max_line_bytes,
     }
 }
 
-/// Runs the configured job: the inputs, in order, to the output.
+/// What a stream needs of the configuration: the rules and rewriter the
+/// workers share, and the engine options for this stream (which a caller
+/// may adjust, as an in-place rewrite does for each file's compression).
+#[derive(Clone, Copy)]
+pub struct Plan<'a> {
+    /// The anonymization policy.
+    pub rules: &'a Arc<Rules>,
+    /// How addresses are rewritten.
+    pub rewrite: &'a Rewrite,
+    /// Threads, block size, line limit, gzip.
+    pub engine: EngineOpts,
+}
+
+impl<'a> Plan<'a> {
+    /// The plan of a configuration, as configured.
+    pub fn of(config: &'a crate::config::Config) -> Plan<'a> {
+        Plan {
+            rules: &config.rules,
+            rewrite: &config.rewrite,
+            engine: config.engine,
+        }
+    }
+}
+
+/// Runs a stream: the inputs, in order, to the output.
 ///
 /// Output is byte-identical for every thread count and block size.
-pub fn run(config: &Config) -> Result<Outcome, Error> {
-    let name = config.output.name();
-    if config.gzip.is_some()
-        && config.output == crate::output::Target::Stdout
-        && io::stdout().is_terminal()
-    {
+pub fn run(plan: Plan<'_>, inputs: &[Source], output: &Destination) -> Result<Outcome, Error> {
+    let name = output.name();
+    if plan.engine.gzip.is_some() && *output == Destination::Stdout && io::stdout().is_terminal() {
         // As gzip does: compressed bytes on a terminal help nobody.
         return Err(write_error(&name)(io::Error::other(
             "refusing to write gzip data to a terminal",
         )));
     }
-    let mut sink = Sink::open(&config.output).map_err(write_error(&name))?;
+    let mut sink = Sink::open(output).map_err(write_error(&name))?;
     // SIGTERM drains to end of input (Apache piped logs); SIGHUP reopens.
     crate::signals::drain_on_term().map_err(write_error(&name))?;
     // Installed for stdout too (where it is a no-op), so a stray SIGHUP
     // never kills a filter mid-stream.
     crate::signals::reopen_on_hup(vec![(name.clone(), sink.clone())])
         .map_err(write_error(&name))?;
-    let inputs = config
-        .inputs
-        .iter()
-        .cloned()
-        .map(StreamInput::Source)
-        .collect();
-    stream(config, inputs, &mut sink, &name, config.threads)
+    let inputs = inputs.iter().cloned().map(StreamInput::Source).collect();
+    stream(plan, inputs, &mut sink, &name)
 }
 
-/// Anonymizes `inputs`, in order, into `sink` with `threads` workers.
+/// Anonymizes `inputs`, in order, into `sink` with `plan.engine.threads`
+/// workers.
 ///
-/// Guarantees: output bytes do not depend on `threads` or the block size;
+/// Guarantees: output bytes do not depend on the thread count or the block size;
 /// with gzip output the result is a valid (multi-member) gzip stream, also
 /// when there are no lines at all; on error, everything before the failing
 /// block has been written.
 pub fn stream(
-    config: &Config,
+    plan: Plan<'_>,
     inputs: Vec<StreamInput>,
     sink: &mut Sink,
     sink_name: &str,
-    threads: usize,
 ) -> Result<Outcome, Error> {
     let names: Vec<String> = inputs.iter().map(StreamInput::name).collect();
-    let mut ledger = Ledger::new(config, &names);
-    let wrote = if threads <= 1 {
-        stream_inline(config, inputs, sink, sink_name, &mut ledger)?
+    let mut ledger = Ledger::new(plan.rules, plan.engine, &names);
+    let wrote = if plan.engine.threads <= 1 {
+        stream_inline(plan, inputs, sink, sink_name, &mut ledger)?
     } else {
-        stream_parallel(config, inputs, sink, sink_name, threads, &mut ledger)?
+        stream_parallel(plan, inputs, sink, sink_name, &mut ledger)?
     };
-    if let (Some(level), false) = (config.gzip, wrote) {
+    if let (Some(level), false) = (plan.engine.gzip, wrote) {
         // An empty gzip file is not valid gzip; an empty member is.
         let mut gz = Vec::new();
         gzip_member(b"", level, &mut gz);
@@ -236,29 +252,29 @@ pub fn stream(
 }
 
 fn stream_inline(
-    config: &Config,
+    plan: Plan<'_>,
     inputs: Vec<StreamInput>,
     sink: &mut Sink,
     sink_name: &str,
     ledger: &mut Ledger<'_>,
 ) -> Result<bool, Error> {
     // One instance per rewriter type: truncation keeps its own code path.
-    match &config.keyed {
+    let truncate = plan.rewrite.truncate;
+    match &plan.rewrite.keyed {
         None => {
-            let anonymizer = Anonymizer::new(&config.rules, config.truncate);
-            inline_with(anonymizer, config, inputs, sink, sink_name, ledger)
+            let anonymizer = Anonymizer::new(plan.rules, truncate);
+            inline_with(anonymizer, plan, inputs, sink, sink_name, ledger)
         }
         Some(k) => {
-            let anonymizer =
-                Anonymizer::new(&config.rules, Keyed::new(Arc::clone(k), config.truncate));
-            inline_with(anonymizer, config, inputs, sink, sink_name, ledger)
+            let anonymizer = Anonymizer::new(plan.rules, Keyed::new(Arc::clone(k), truncate));
+            inline_with(anonymizer, plan, inputs, sink, sink_name, ledger)
         }
     }
 }
 
 fn inline_with<R: LineRewrite>(
     mut anonymizer: Anonymizer<'_, R>,
-    config: &Config,
+    plan: Plan<'_>,
     inputs: Vec<StreamInput>,
     sink: &mut Sink,
     sink_name: &str,
@@ -267,14 +283,16 @@ fn inline_with<R: LineRewrite>(
     // One slot goes round: taken by the reader, given back after writing.
     let spare = std::cell::RefCell::new(Slot::default());
     let mut wrote = false;
+    let gzip = plan.engine.gzip;
     let oversized = read_blocks(
-        config,
+        plan.rules,
+        &plan.engine,
         inputs,
         || spare.take(),
         |i, info, mut slot| {
             anonymizer.select(info.parser);
-            let report = work(&mut anonymizer, &mut slot, config.gzip);
-            let bytes = slot.output(config.gzip.is_some());
+            let report = work(&mut anonymizer, &mut slot, gzip);
+            let bytes = slot.output(gzip.is_some());
             sink.write_block(bytes).map_err(write_error(sink_name))?;
             wrote |= !bytes.is_empty();
             ledger.account(i, info, report)?;
@@ -292,7 +310,8 @@ fn inline_with<R: LineRewrite>(
 /// `false` to stop early. Returns the number of over-long lines the chunker
 /// replaced.
 fn read_blocks(
-    config: &Config,
+    rules: &Rules,
+    engine: &EngineOpts,
     inputs: Vec<StreamInput>,
     mut fresh: impl FnMut() -> Slot,
     mut emit: impl FnMut(usize, BlockInfo, Slot) -> Result<bool, Error>,
@@ -300,7 +319,7 @@ fn read_blocks(
     let last = inputs.len().saturating_sub(1);
     let mut oversized_total = 0;
     // The predefined formats, for the advice when `-f` does not fit.
-    let builtins = if config.rules.candidates.is_empty() {
+    let builtins = if rules.candidates.is_empty() {
         detect::builtin_candidates()
     } else {
         Vec::new()
@@ -309,8 +328,8 @@ fn read_blocks(
         let name = source.name();
         let input = source.open().map_err(read_error(&name))?;
         let live = input.live_fd.is_some();
-        let mut chunker = Chunker::new(input, config, i != last);
-        let mut detector = Detector::new(config, &builtins);
+        let mut chunker = Chunker::new(input, engine, rules.on_unparsed, i != last);
+        let mut detector = Detector::new(rules, &builtins);
         loop {
             let mut slot = fresh();
             slot.data = match chunker
@@ -319,7 +338,7 @@ fn read_blocks(
             {
                 Ok(Chunk::Block(b)) => b,
                 Ok(Chunk::End) => break,
-                Err(line) => return Err(oversized(config, &name, line)),
+                Err(line) => return Err(oversized(engine, &name, line)),
             };
             let info = detector.next(&slot.data, live);
             if !emit(i, info, slot)? {
