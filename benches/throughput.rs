@@ -95,7 +95,7 @@ fn pipeline(c: &mut Criterion) {
             path.to_str().unwrap(),
         ]);
         let config = anonlog::app::resolve::config(cli).unwrap();
-        let anonlog::Report::Stream(anonlog::pipeline::Outcome { stats, .. }) =
+        let anonlog::Report::Stream(anonlog::engine::stream::Outcome { stats, .. }) =
             anonlog::run(&config).unwrap()
         else {
             unreachable!("a stream run reports stream stats")

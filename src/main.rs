@@ -69,7 +69,7 @@ fn main() -> ExitCode {
 /// sanitized by [`UnknownNames`]).
 fn report(
     config: &Config,
-    outcome: &anonlog::pipeline::Outcome,
+    outcome: &anonlog::engine::stream::Outcome,
     stats: &Stats,
     detected: &[(String, String)],
 ) {

@@ -94,7 +94,9 @@ fn listen_config(cli: &Cli, addr: &str, output: Destination) -> anyhow::Result<L
     );
     let socket_group = match &cli.socket_group {
         None => None,
-        Some(g) => Some(crate::listen::parse_group(g).map_err(|e| anyhow!("--socket-group {e}"))?),
+        Some(g) => {
+            Some(crate::engine::listen::parse_group(g).map_err(|e| anyhow!("--socket-group {e}"))?)
+        }
     };
     let socket_mode = socket_mode(cli.socket_mode.as_deref(), socket_group.is_some())?;
     Ok(ListenConfig {

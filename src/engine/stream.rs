@@ -1,4 +1,4 @@
-//! The pipeline: input -> chunker -> workers -> ordered writer -> output.
+//! One stream: input -> chunker -> workers -> ordered writer -> output.
 //!
 //! The chunker cuts inputs into blocks of whole lines (ripgrep's line-buffer
 //! idea: only complete lines leave it, the partial tail is carried). With one
@@ -19,19 +19,15 @@ use flate2::write::GzEncoder;
 use crate::anonymize::keyed::{Keyed, LineRewrite};
 use crate::anonymize::{Anonymizer, Rules, Unparsed};
 use crate::config::{Destination, EngineOpts, Rewrite, Source};
+use crate::engine::input::{self, Input};
+use crate::engine::output::Sink;
 use crate::error::{Error, Mismatch};
 use crate::format::detect;
-use crate::input::{self, Input};
-use crate::output::Sink;
 use crate::stats::Stats;
 
-mod chunk;
-mod ledger;
-mod parallel;
-
-use chunk::{Chunk, Chunker};
-use ledger::{BlockInfo, Detector, Ledger};
-use parallel::stream_parallel;
+use super::chunk::{Chunk, Chunker};
+use super::ledger::{BlockInfo, Detector, Ledger};
+use super::parallel::stream_parallel;
 
 /// One input of a stream: where its bytes come from and its name in
 /// diagnostics.
@@ -83,39 +79,39 @@ pub struct Outcome {
 
 /// Buffers that travel with a block and come back to the reader for reuse.
 #[derive(Default)]
-struct Slot {
-    data: Vec<u8>,
-    out: Vec<u8>,
-    gz: Vec<u8>,
+pub(super) struct Slot {
+    pub(super) data: Vec<u8>,
+    pub(super) out: Vec<u8>,
+    pub(super) gz: Vec<u8>,
 }
 
 /// One unit of work for a worker.
-struct Job {
-    input: usize,
-    info: BlockInfo,
-    slot: Slot,
-    reply: Sender<Done>,
+pub(super) struct Job {
+    pub(super) input: usize,
+    pub(super) info: BlockInfo,
+    pub(super) slot: Slot,
+    pub(super) reply: Sender<Done>,
 }
 
 /// A worker's answer for one block.
-struct Done {
-    input: usize,
-    info: BlockInfo,
-    slot: Slot,
-    report: BlockReport,
+pub(super) struct Done {
+    pub(super) input: usize,
+    pub(super) info: BlockInfo,
+    pub(super) slot: Slot,
+    pub(super) report: BlockReport,
 }
 
 /// What anonymizing one block did.
-struct BlockReport {
-    stats: Stats,
-    unknown_names: crate::stats::UnknownNames,
-    result: Result<(), Unparsed>,
-    changed: bool,
+pub(super) struct BlockReport {
+    pub(super) stats: Stats,
+    pub(super) unknown_names: crate::stats::UnknownNames,
+    pub(super) result: Result<(), Unparsed>,
+    pub(super) changed: bool,
 }
 
 /// Anonymizes `slot.data` into `slot.out` and, when compressing, into a
 /// gzip member in `slot.gz`; returns the bytes to write via [`Slot::output`].
-fn work<R: LineRewrite>(
+pub(super) fn work<R: LineRewrite>(
     anonymizer: &mut Anonymizer<'_, R>,
     slot: &mut Slot,
     gzip: Option<Compression>,
@@ -139,7 +135,7 @@ fn work<R: LineRewrite>(
 }
 
 impl Slot {
-    fn output(&self, gzip: bool) -> &[u8] {
+    pub(super) fn output(&self, gzip: bool) -> &[u8] {
         if gzip { &self.gz } else { &self.out }
     }
 }
@@ -154,21 +150,21 @@ fn gzip_member(data: &[u8], level: Compression, dst: &mut Vec<u8>) {
     *dst = enc.finish().expect("writing to a Vec cannot fail");
 }
 
-fn read_error(name: &str) -> impl FnOnce(io::Error) -> Error + '_ {
+pub(super) fn read_error(name: &str) -> impl FnOnce(io::Error) -> Error + '_ {
     move |e| Error::Read {
         name: name.to_owned(),
         source: e,
     }
 }
 
-fn write_error(name: &str) -> impl FnOnce(io::Error) -> Error + '_ {
+pub(super) fn write_error(name: &str) -> impl FnOnce(io::Error) -> Error + '_ {
     move |e| Error::Write {
         name: name.to_owned(),
         source: e,
     }
 }
 
-fn oversized(engine: &EngineOpts, name: &str, line: u64) -> Error {
+pub(super) fn oversized(engine: &EngineOpts, name: &str, line: u64) -> Error {
     Error::Oversized {
         name: name.to_owned(),
         line,
@@ -213,10 +209,10 @@ pub fn run(plan: Plan<'_>, inputs: &[Source], output: &Destination) -> Result<Ou
     }
     let mut sink = Sink::open(output).map_err(write_error(&name))?;
     // SIGTERM drains to end of input (Apache piped logs); SIGHUP reopens.
-    crate::signals::drain_on_term().map_err(write_error(&name))?;
+    crate::engine::signals::drain_on_term().map_err(write_error(&name))?;
     // Installed for stdout too (where it is a no-op), so a stray SIGHUP
     // never kills a filter mid-stream.
-    crate::signals::reopen_on_hup(vec![(name.clone(), sink.clone())])
+    crate::engine::signals::reopen_on_hup(vec![(name.clone(), sink.clone())])
         .map_err(write_error(&name))?;
     let inputs = inputs.iter().cloned().map(StreamInput::Source).collect();
     stream(plan, inputs, &mut sink, &name)
@@ -309,7 +305,7 @@ fn inline_with<R: LineRewrite>(
 /// from an input's first lines). `fresh` supplies buffers; `emit` returns
 /// `false` to stop early. Returns the number of over-long lines the chunker
 /// replaced.
-fn read_blocks(
+pub(super) fn read_blocks(
     rules: &Rules,
     engine: &EngineOpts,
     inputs: Vec<StreamInput>,
@@ -353,7 +349,7 @@ fn read_blocks(
 /// Fault injection for the integration tests, compiled into debug builds
 /// only: a release binary has no way to be made to panic on purpose.
 #[cfg(debug_assertions)]
-mod test_hooks {
+pub(super) mod test_hooks {
     /// Panics when `ANONLOG_TEST_PANIC` is set and the block holds the
     /// marker line, so tests can check that a dying worker ends the run with
     /// an error instead of a hang.

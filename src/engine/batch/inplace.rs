@@ -24,9 +24,9 @@ use indicatif::ProgressBar;
 use super::live::{OPENED, Watch};
 use super::{read_err, write_err};
 use crate::config::{Config, EngineOpts};
+use crate::engine::output::Sink;
+use crate::engine::stream::{self, Plan, StreamInput};
 use crate::error::{Error, show_path};
-use crate::output::Sink;
-use crate::pipeline::{self, Plan, StreamInput};
 use crate::stats::Stats;
 
 /// The outcome of one file.
@@ -133,7 +133,7 @@ pub(super) fn rewrite(
         reader: Box::new(counted),
     };
     // On every early return the temporary file is dropped, and so removed.
-    let mut outcome = match pipeline::stream(plan, vec![input], &mut sink, &display) {
+    let mut outcome = match stream::stream(plan, vec![input], &mut sink, &display) {
         Err(_) if watch.tripped() => return Err(live(path, OPENED.to_owned())),
         r => r?,
     };
@@ -185,18 +185,13 @@ pub(super) fn rewrite(
 
 /// Takes an exclusive advisory lock, so two runs never rewrite one file.
 fn lock(file: &File) -> io::Result<()> {
-    // SAFETY: flock only reads the descriptor number.
-    let r = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) };
-    if r == 0 {
-        Ok(())
-    } else {
-        let e = io::Error::last_os_error();
+    crate::engine::sys::lock_exclusive(file.as_raw_fd()).map_err(|e| {
         if e.kind() == io::ErrorKind::WouldBlock {
-            Err(io::Error::other("another anonlog is rewriting it"))
+            io::Error::other("another anonlog is rewriting it")
         } else {
-            Err(e)
+            e
         }
-    }
+    })
 }
 
 /// Removes temporary files of earlier, killed runs on the same file. They

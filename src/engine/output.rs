@@ -23,7 +23,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use crate::config::Destination;
-use crate::input::grow_pipe;
+use crate::engine::input::grow_pipe;
 
 struct Inner {
     file: File,
@@ -50,9 +50,8 @@ impl Kind {
         if !meta.file_type().is_file() {
             return Ok(Kind::Stream);
         }
-        // SAFETY: F_GETFL on a descriptor we own reads its flags only.
-        let flags = unsafe { libc::fcntl(file.as_raw_fd(), libc::F_GETFL) };
-        Ok(if flags >= 0 && flags & libc::O_APPEND != 0 {
+        let flags = super::sys::status_flags(file.as_raw_fd()).unwrap_or(0);
+        Ok(if flags & libc::O_APPEND != 0 {
             Kind::Append
         } else {
             Kind::Positioned

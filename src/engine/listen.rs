@@ -24,9 +24,9 @@ use crossbeam_channel::RecvTimeoutError;
 
 use crate::anonymize::Anonymizer;
 use crate::config::{Config, ListenConfig};
+use crate::engine::output::Sink;
 use crate::error::Error;
 use crate::format::syslog;
-use crate::output::Sink;
 use crate::stats::Stats;
 
 pub use backlog::{BACKLOG_BYTES, RETRY};
@@ -40,7 +40,8 @@ pub use socket::parse_group;
 /// silently. Ends with `Error::Write` if lines are still held at exit.
 pub fn run(config: &Config, lc: &ListenConfig) -> Result<Stats, Error> {
     let sock_name = lc.addr.name();
-    let stop = crate::signals::stop_on_term_or_int().map_err(|e| read_err(&sock_name, e))?;
+    let stop =
+        crate::engine::signals::stop_on_term_or_int().map_err(|e| read_err(&sock_name, e))?;
     let mut routes = Vec::with_capacity(lc.routes.len() + 1);
     let mut by_tag: HashMap<Vec<u8>, usize> = HashMap::new();
     for target in std::iter::once(&lc.output).chain(lc.routes.iter().map(|(_, t)| t)) {
@@ -54,7 +55,7 @@ pub fn run(config: &Config, lc: &ListenConfig) -> Result<Stats, Error> {
     for (i, (tag, _)) in lc.routes.iter().enumerate() {
         by_tag.insert(tag.clone(), i + 1);
     }
-    crate::signals::reopen_on_hup(
+    crate::engine::signals::reopen_on_hup(
         routes
             .iter()
             .map(|r| (r.name.clone(), r.sink.clone()))

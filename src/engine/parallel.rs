@@ -8,11 +8,12 @@ use std::thread;
 use crossbeam_channel::{Receiver, bounded};
 use flate2::Compression;
 
-use super::{Done, Job, Ledger, Plan, Slot, StreamInput, read_blocks, work, write_error};
+use super::ledger::Ledger;
+use super::stream::{Done, Job, Plan, Slot, StreamInput, read_blocks, work, write_error};
 use crate::anonymize::Anonymizer;
 use crate::anonymize::keyed::{Keyed, LineRewrite};
+use crate::engine::output::Sink;
 use crate::error::Error;
-use crate::output::Sink;
 
 pub(super) fn stream_parallel(
     plan: Plan<'_>,
@@ -93,7 +94,7 @@ fn worker<R: LineRewrite>(
 ) {
     for mut job in rx {
         #[cfg(debug_assertions)]
-        super::test_hooks::maybe_panic(&job.slot.data);
+        super::stream::test_hooks::maybe_panic(&job.slot.data);
         anonymizer.select(job.info.parser);
         let report = work(&mut anonymizer, &mut job.slot, gzip);
         // The writer may be gone (error or closed pipe): nothing to do.

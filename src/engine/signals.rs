@@ -15,7 +15,7 @@ use std::thread;
 
 use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM, SIGUSR1};
 
-use crate::output::Sink;
+use crate::engine::output::Sink;
 
 /// Exit status of a second SIGTERM: the conventional 128 + 15.
 const TERM_STATUS: i32 = 143;

@@ -11,8 +11,8 @@
 use std::io;
 use std::time::{Duration, Instant};
 
+use crate::engine::output::Sink;
 use crate::error::Error;
-use crate::output::Sink;
 use crate::stats::Stats;
 
 /// Anonymized bytes a listener holds in memory while its disk is full,

@@ -5,7 +5,7 @@ use std::io::{self, Read};
 
 use crate::anonymize::OnUnparsed;
 use crate::config::EngineOpts;
-use crate::input::{self, Input};
+use crate::engine::input::{self, Input};
 
 /// Reads one input as blocks of complete lines.
 pub(super) struct Chunker {

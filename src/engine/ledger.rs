@@ -4,7 +4,7 @@
 
 use std::io::{self, Write};
 
-use super::{BlockReport, Outcome, oversized};
+use super::stream::{BlockReport, Outcome, oversized};
 use crate::anonymize::Rules;
 use crate::config::EngineOpts;
 use crate::error::{Error, Hint, Mismatch};
