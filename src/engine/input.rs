@@ -23,6 +23,18 @@ pub struct Input {
     _file: Option<File>,
 }
 
+impl Input {
+    /// A byte stream as an input that is not live (reads may wait to fill a
+    /// block); set [`Input::live_fd`] to make it live.
+    pub fn new(reader: Box<dyn Read + Send>) -> Input {
+        Input {
+            reader,
+            live_fd: None,
+            _file: None,
+        }
+    }
+}
+
 const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
 
 /// Opens a source. gzip is recognised by its magic bytes, never by name,
@@ -99,11 +111,7 @@ fn wrap(head: &[u8], body: Box<dyn Read + Send>) -> Input {
     } else {
         Box::new(stream)
     };
-    Input {
-        reader,
-        live_fd: None,
-        _file: None,
-    }
+    Input::new(reader)
 }
 
 /// True when a read on `fd` would return at once (data or EOF pending).

@@ -94,7 +94,7 @@ fn worker<R: LineRewrite>(
 ) {
     for mut job in rx {
         #[cfg(debug_assertions)]
-        super::stream::test_hooks::maybe_panic(&job.slot.data);
+        super::stream::test_hooks::maybe_panic(job.slot.data.bytes());
         anonymizer.select(job.info.parser);
         let report = work(&mut anonymizer, &mut job.slot, gzip);
         // The writer may be gone (error or closed pipe): nothing to do.

@@ -17,7 +17,7 @@ use flate2::Compression;
 use flate2::write::GzEncoder;
 
 use crate::anonymize::keyed::{Keyed, LineRewrite};
-use crate::anonymize::{Anonymizer, Rules, Unparsed};
+use crate::anonymize::{Anonymizer, OnUnparsed, Rules, Unparsed};
 use crate::config::{Destination, EngineOpts, Rewrite, Source};
 use crate::engine::input::{self, Input};
 use crate::engine::output::Sink;
@@ -25,7 +25,7 @@ use crate::error::{Error, Mismatch};
 use crate::format::detect;
 use crate::stats::Stats;
 
-use super::chunk::{Chunk, Chunker};
+use super::chunk::{Block, Chunk, Chunker};
 use super::ledger::{BlockInfo, Detector, Ledger};
 use super::parallel::stream_parallel;
 
@@ -80,7 +80,7 @@ pub struct Outcome {
 /// Buffers that travel with a block and come back to the reader for reuse.
 #[derive(Default)]
 pub(super) struct Slot {
-    pub(super) data: Vec<u8>,
+    pub(super) data: Block,
     pub(super) out: Vec<u8>,
     pub(super) gz: Vec<u8>,
 }
@@ -118,8 +118,8 @@ pub(super) fn work<R: LineRewrite>(
 ) -> BlockReport {
     slot.out.clear();
     let mut stats = Stats::default();
-    let result = anonymizer.process_block(&slot.data, &mut slot.out, &mut stats);
-    let changed = slot.out != slot.data;
+    let result = anonymizer.process_block(slot.data.bytes(), &mut slot.out, &mut stats);
+    let changed = slot.out != slot.data.bytes();
     slot.gz.clear();
     if let Some(level) = gzip {
         if !slot.out.is_empty() {
@@ -324,27 +324,49 @@ pub(super) fn read_blocks(
         let name = source.name();
         let input = source.open().map_err(read_error(&name))?;
         let live = input.live_fd.is_some();
-        let mut chunker = Chunker::new(input, engine, rules.on_unparsed, i != last);
+        // The format (-f auto) and the hint for a mismatch are chosen from
+        // an input's first lines: its first block is at least FIRST_BLOCK,
+        // so they do not depend on --block-size.
+        let first = engine.block_size.max(FIRST_BLOCK);
+        let mut chunker = Chunker::new(input, first, engine.max_line_bytes, i != last);
         let mut detector = Detector::new(rules, &builtins);
         loop {
             let mut slot = fresh();
-            slot.data = match chunker
-                .next(std::mem::take(&mut slot.data))
-                .map_err(read_error(&name))?
-            {
-                Ok(Chunk::Block(b)) => b,
-                Ok(Chunk::End) => break,
-                Err(line) => return Err(oversized(engine, &name, line)),
+            let chunk = loop {
+                match chunker.next(&mut slot.data).map_err(read_error(&name))? {
+                    Chunk::Oversized { line } => {
+                        // The chunker only reports; the policy is applied
+                        // here: an empty line in its place, nothing, or stop.
+                        oversized_total += 1;
+                        match rules.on_unparsed {
+                            OnUnparsed::Scrub => chunker.replace_oversized(b"\n"),
+                            OnUnparsed::Drop => {}
+                            OnUnparsed::Fail => return Err(oversized(engine, &name, line)),
+                        }
+                    }
+                    other => break other,
+                }
             };
-            let info = detector.next(&slot.data, live);
+            if chunk == Chunk::End {
+                break;
+            }
+            // Back to the configured size after the first block.
+            chunker.set_block_size(engine.block_size);
+            let info = detector.next(slot.data.bytes(), live);
             if !emit(i, info, slot)? {
                 return Ok(oversized_total);
             }
         }
-        oversized_total += chunker.oversized;
     }
     Ok(oversized_total)
 }
+
+/// The smallest first block of an input, so that the format (`-f auto`)
+/// and the hint for a mismatch are chosen from the same first lines
+/// whatever smaller `--block-size` is given (for a live input: up to the first pause). 64
+/// KiB is what every read was before small block sizes made small blocks,
+/// so the choice is the one it always was.
+const FIRST_BLOCK: usize = 64 << 10;
 
 /// Fault injection for the integration tests, compiled into debug builds
 /// only: a release binary has no way to be made to panic on purpose.
