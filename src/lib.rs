@@ -30,7 +30,6 @@ pub mod config;
 pub mod engine;
 pub mod error;
 pub mod format;
-pub mod keycmd;
 pub mod stats;
 
 pub use config::Config;

@@ -27,7 +27,7 @@ use crate::format::{Parser, Predefined};
 pub fn config(cli: Cli) -> anyhow::Result<Config> {
     let mode = mode(&cli)?;
     let (rules, unknown_fields) = rules(&cli)?;
-    let keyed = crate::keycmd::keyed_config(&cli)?;
+    let keyed = super::keys::keyed_config(&cli)?;
     let engine = engine_opts(&cli)?;
     Ok(Config {
         mode,

@@ -24,7 +24,7 @@ use crossbeam_channel::RecvTimeoutError;
 
 use crate::anonymize::Anonymizer;
 use crate::config::{Config, ListenConfig};
-use crate::engine::output::Sink;
+use crate::engine::output::BlockWriter;
 use crate::error::Error;
 use crate::format::syslog;
 use crate::stats::Stats;
@@ -46,7 +46,7 @@ pub fn run(config: &Config, lc: &ListenConfig) -> Result<Stats, Error> {
     let mut by_tag: HashMap<Vec<u8>, usize> = HashMap::new();
     for target in std::iter::once(&lc.output).chain(lc.routes.iter().map(|(_, t)| t)) {
         let name = target.name();
-        let sink = Sink::open(target).map_err(|e| Error::Write {
+        let sink = BlockWriter::open(target).map_err(|e| Error::Write {
             name: name.clone(),
             source: e,
         })?;

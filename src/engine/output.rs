@@ -93,7 +93,7 @@ impl Inner {
 
 /// An open output; clones share the same descriptor.
 #[derive(Clone)]
-pub struct Sink {
+pub struct BlockWriter {
     inner: Arc<Mutex<Inner>>,
 }
 
@@ -105,10 +105,10 @@ fn append(p: &PathBuf) -> io::Result<File> {
         .open(p)
 }
 
-impl Sink {
+impl BlockWriter {
     /// Opens the target. A file is opened `O_APPEND`, so concurrent writers
     /// (an old and a new Apache piped logger) never overwrite each other.
-    pub fn open(target: &Destination) -> io::Result<Sink> {
+    pub fn open(target: &Destination) -> io::Result<BlockWriter> {
         let (file, path) = match target {
             Destination::Stdout => (File::from(io::stdout().as_fd().try_clone_to_owned()?), None),
             Destination::Append(p) => (append(p)?, Some(p.clone())),
@@ -116,18 +116,18 @@ impl Sink {
         if file.metadata()?.file_type().is_fifo() {
             grow_pipe(file.as_raw_fd());
         }
-        Ok(Sink {
+        Ok(BlockWriter {
             inner: Arc::new(Mutex::new(Inner::new(file, path)?)),
         })
     }
 
     /// Wraps a file the caller created (the temporary file of an in-place
     /// rewrite); it is never reopened.
-    pub fn from_file(file: File) -> Sink {
+    pub fn from_file(file: File) -> BlockWriter {
         // A descriptor fstat cannot describe is treated as a stream: its
         // failed writes are reported, just not undone.
         let kind = Kind::of(&file).unwrap_or(Kind::Stream);
-        Sink {
+        BlockWriter {
             inner: Arc::new(Mutex::new(Inner {
                 file,
                 path: None,

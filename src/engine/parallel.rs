@@ -12,13 +12,13 @@ use super::ledger::Ledger;
 use super::stream::{Done, Job, Plan, Slot, StreamInput, read_blocks, work, write_error};
 use crate::anonymize::Anonymizer;
 use crate::anonymize::keyed::{Keyed, LineRewrite};
-use crate::engine::output::Sink;
+use crate::engine::output::BlockWriter;
 use crate::error::Error;
 
 pub(super) fn stream_parallel(
     plan: Plan<'_>,
     inputs: Vec<StreamInput>,
-    sink: &mut Sink,
+    sink: &mut BlockWriter,
     sink_name: &str,
     ledger: &mut Ledger<'_>,
 ) -> Result<bool, Error> {

@@ -20,7 +20,7 @@ use crate::anonymize::keyed::{Keyed, LineRewrite};
 use crate::anonymize::{Anonymizer, OnUnparsed, Rules, Unparsed};
 use crate::config::{Destination, EngineOpts, Rewrite, Source};
 use crate::engine::input::{self, Input};
-use crate::engine::output::Sink;
+use crate::engine::output::BlockWriter;
 use crate::error::{Error, Mismatch};
 use crate::format::detect;
 use crate::stats::Stats;
@@ -207,7 +207,7 @@ pub fn run(plan: Plan<'_>, inputs: &[Source], output: &Destination) -> Result<Ou
             "refusing to write gzip data to a terminal",
         )));
     }
-    let mut sink = Sink::open(output).map_err(write_error(&name))?;
+    let mut sink = BlockWriter::open(output).map_err(write_error(&name))?;
     // SIGTERM drains to end of input (Apache piped logs); SIGHUP reopens.
     crate::engine::signals::drain_on_term().map_err(write_error(&name))?;
     // Installed for stdout too (where it is a no-op), so a stray SIGHUP
@@ -228,7 +228,7 @@ pub fn run(plan: Plan<'_>, inputs: &[Source], output: &Destination) -> Result<Ou
 pub fn stream(
     plan: Plan<'_>,
     inputs: Vec<StreamInput>,
-    sink: &mut Sink,
+    sink: &mut BlockWriter,
     sink_name: &str,
 ) -> Result<Outcome, Error> {
     let names: Vec<String> = inputs.iter().map(StreamInput::name).collect();
@@ -250,7 +250,7 @@ pub fn stream(
 fn stream_inline(
     plan: Plan<'_>,
     inputs: Vec<StreamInput>,
-    sink: &mut Sink,
+    sink: &mut BlockWriter,
     sink_name: &str,
     ledger: &mut Ledger<'_>,
 ) -> Result<bool, Error> {
@@ -272,7 +272,7 @@ fn inline_with<R: LineRewrite>(
     mut anonymizer: Anonymizer<'_, R>,
     plan: Plan<'_>,
     inputs: Vec<StreamInput>,
-    sink: &mut Sink,
+    sink: &mut BlockWriter,
     sink_name: &str,
     ledger: &mut Ledger<'_>,
 ) -> Result<bool, Error> {

@@ -24,7 +24,7 @@ use indicatif::ProgressBar;
 use super::live::{OPENED, Watch};
 use super::{read_err, write_err};
 use crate::config::{Config, EngineOpts};
-use crate::engine::output::Sink;
+use crate::engine::output::BlockWriter;
 use crate::engine::stream::{self, Plan, StreamInput};
 use crate::error::{Error, show_path};
 use crate::stats::Stats;
@@ -121,7 +121,8 @@ pub(super) fn rewrite(
         .permissions(std::os::unix::fs::PermissionsExt::from_mode(0o600))
         .tempfile_in(&dir)
         .map_err(|e| write_err(path, e))?;
-    let mut sink = Sink::from_file(temp.as_file().try_clone().map_err(|e| write_err(path, e))?);
+    let mut sink =
+        BlockWriter::from_file(temp.as_file().try_clone().map_err(|e| write_err(path, e))?);
     let counted = Counted {
         file,
         bar: bar.clone(),

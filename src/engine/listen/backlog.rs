@@ -11,7 +11,7 @@
 use std::io;
 use std::time::{Duration, Instant};
 
-use crate::engine::output::Sink;
+use crate::engine::output::BlockWriter;
 use crate::error::Error;
 use crate::stats::Stats;
 
@@ -63,7 +63,7 @@ struct Episode {
 /// One output of the listener and the lines waiting for it.
 pub(super) struct Output {
     pub(super) name: String,
-    pub(super) sink: Sink,
+    pub(super) sink: BlockWriter,
     /// Whole anonymized lines, oldest first.
     held: Vec<u8>,
     episode: Option<Episode>,
@@ -80,7 +80,7 @@ fn say(msg: &str) {
 }
 
 impl Output {
-    pub(super) fn new(name: String, sink: Sink) -> Output {
+    pub(super) fn new(name: String, sink: BlockWriter) -> Output {
         Output {
             name,
             sink,
