@@ -10,11 +10,11 @@ use anyhow::{Context, ensure};
 use zeroize::Zeroizing;
 
 use super::cli::KeygenCli;
-use crate::anonymize::keys::{MasterKey, write_key_file};
+use super::keyfile::{generate, write_key_file};
 
 /// `anonlog keygen`.
 pub fn keygen(cli: &KeygenCli) -> anyhow::Result<()> {
-    let key = MasterKey::generate().context("cannot get random bytes from the operating system")?;
+    let key = generate().context("cannot get random bytes from the operating system")?;
     if cli.out.as_os_str() == "-" {
         ensure_private_stdout()?;
         let mut line = Zeroizing::new(String::with_capacity(65));

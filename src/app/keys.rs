@@ -8,8 +8,9 @@ use std::sync::Arc;
 use anyhow::{bail, ensure};
 
 use super::cli::{Cli, PseudoArg, RotationArg, UserArg};
+use super::keyfile::load_key_file;
 use crate::anonymize::keyed::KeyedConfig;
-use crate::anonymize::keys::{MasterKey, load_key_file};
+use crate::anonymize::keys::MasterKey;
 use crate::anonymize::period::Rotation;
 use crate::anonymize::pseudo::Mode;
 

@@ -8,6 +8,7 @@
 //! argument; a log file of that name is given as `./keygen`.
 
 pub mod cli;
+pub mod keyfile;
 pub mod keygen;
 pub mod keys;
 pub mod report;

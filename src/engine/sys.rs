@@ -218,6 +218,12 @@ pub fn inode(fd: RawFd) -> Option<u64> {
     Some(st.st_ino)
 }
 
+/// The effective uid, the one the kernel checks file access with.
+pub fn effective_uid() -> u32 {
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    unsafe { libc::geteuid() }
+}
+
 /// Looks a group up by name in the group database (`getgrnam_r`, growing
 /// its buffer as asked up to 1 MiB): its GID, or `None` when there is no
 /// such group.
