@@ -11,6 +11,7 @@ pub mod cli;
 pub mod keyfile;
 pub mod keygen;
 pub mod keys;
+pub mod nginx_conf;
 pub mod report;
 pub mod resolve;
 pub mod reveal;

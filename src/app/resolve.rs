@@ -257,8 +257,8 @@ fn custom_format(cli: &Cli) -> anyhow::Result<Option<(Parser, Vec<String>)>> {
     }
     if let Some(conf) = &cli.nginx_conf {
         let origin = cli.log_format.as_str();
-        let spec =
-            nginx::format_from_conf(conf, origin).map_err(|e| anyhow!(crate::error::chain(&e)))?;
+        let spec = super::nginx_conf::format_from_conf(conf, origin)
+            .map_err(|e| anyhow!(crate::error::chain(&e)))?;
         let c = nginx::compile_with(origin, &spec, &vars)
             .map_err(|e| anyhow!("log_format {origin}: {e}\n{}", e.render(&spec)))?;
         return Ok(Some((Parser::Template(c.template), c.unknown)));
