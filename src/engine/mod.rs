@@ -8,7 +8,8 @@
 //! * [`stream`] runs one stream: the [`chunk`] Chunker cuts each input into
 //!   blocks of whole lines, `ledger` chooses formats and keeps line numbers,
 //!   `parallel` holds the gzp-style ordered queues.
-//! * [`input`], [`output`] open what is read and written; [`signals`] is
+//! * [`input`], [`output`] open what is read and written, [`gzip`]
+//!   compresses blocks; [`signals`] is
 //!   the signal policy.
 //! * [`batch`] rewrites files in place; [`listen`] receives syslog
 //!   datagrams.
@@ -16,6 +17,7 @@
 
 pub mod batch;
 pub mod chunk;
+pub mod gzip;
 pub mod input;
 mod ledger;
 pub mod listen;

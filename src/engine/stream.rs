@@ -9,12 +9,11 @@
 //! queues are bounded and buffers are recycled, so memory is
 //! O(threads x block size) whatever the input size.
 
-use std::io::{self, IsTerminal, Read, Write};
+use std::io::{self, IsTerminal, Read};
 use std::sync::Arc;
 
 use crossbeam_channel::Sender;
 use flate2::Compression;
-use flate2::write::GzEncoder;
 
 use crate::anonymize::keyed::{Keyed, LineRewrite};
 use crate::anonymize::{Anonymizer, OnUnparsed, Rules, Unparsed};
@@ -26,6 +25,7 @@ use crate::format::detect;
 use crate::stats::Stats;
 
 use super::chunk::{Block, Chunk, Chunker};
+use super::gzip::gzip_member;
 use super::ledger::{BlockInfo, Detector, Ledger};
 use super::parallel::stream_parallel;
 
@@ -138,16 +138,6 @@ impl Slot {
     pub(super) fn output(&self, gzip: bool) -> &[u8] {
         if gzip { &self.gz } else { &self.out }
     }
-}
-
-/// Compresses `data` as one complete gzip member (pigz-style: members
-/// concatenate into a valid multi-member file that `gzip -t` and `zcat`
-/// accept). The header carries no name and mtime 0, so equal input gives
-/// equal bytes.
-fn gzip_member(data: &[u8], level: Compression, dst: &mut Vec<u8>) {
-    let mut enc = GzEncoder::new(std::mem::take(dst), level);
-    enc.write_all(data).expect("writing to a Vec cannot fail");
-    *dst = enc.finish().expect("writing to a Vec cannot fail");
 }
 
 pub(super) fn read_error(name: &str) -> impl FnOnce(io::Error) -> Error + '_ {
