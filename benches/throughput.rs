@@ -6,11 +6,11 @@ mod corpus;
 
 use std::hint::black_box;
 
+use anonlog::Stats;
 use anonlog::addr::Truncate;
 use anonlog::anonymize::{Anonymizer, Rules};
-use anonlog::cli::Cli;
+use anonlog::app::cli::Cli;
 use anonlog::format::{Fields, Parser, Predefined};
-use anonlog::{Config, Stats};
 use clap::Parser as _;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 
@@ -85,8 +85,8 @@ fn pipeline(c: &mut Criterion) {
             "/dev/null",
             path.to_str().unwrap(),
         ]);
-        let config = Config::from_cli(cli).unwrap();
-        let anonlog::Report::Stream(anonlog::pipeline::Outcome { stats, .. }) =
+        let config = anonlog::app::resolve::config(cli).unwrap();
+        let anonlog::Report::Stream(anonlog::engine::stream::Outcome { stats, .. }) =
             anonlog::run(&config).unwrap()
         else {
             unreachable!("a stream run reports stream stats")

@@ -4,14 +4,24 @@
 //! input -> chunker -> workers (parse -> transform) -> ordered writer -> output
 //! ```
 //!
-//! * [`format`](mod@format) turns a line into field spans (byte offsets), no I/O.
+//! Imports run one way only (`stats` and `error` are leaves anyone uses):
+//!
+//! ```text
+//! app -> engine -> config -> anonymize -> format -> addr -> bytes
+//! ```
+//!
+//! * [`app`] is the command line: clap types, `Cli -> Config`, the key
+//!   subcommands and the text a user reads.
+//! * [`engine`] moves blocks of whole lines through worker threads and back
+//!   out in input order: inputs, outputs, signals, in-place batches, the
+//!   listener, and every libc call ([`engine::sys`]).
+//! * [`config`] is the resolved run: data only.
 //! * [`anonymize`] rewrites fields: query, referrer and user rules, keyed
 //!   pseudonyms, and the fail-closed scrubber for lines that do not parse.
+//! * [`format`](mod@format) turns a line into field spans (byte offsets), no I/O.
 //! * [`addr`] is IP addresses on raw bytes (parse, truncate, write, token
 //!   forms, the free-text scrubber of literals), used by both of the above;
 //!   under it, `bytes` holds every SIMD/SWAR byte search and its `unsafe`.
-//! * [`pipeline`], [`input`], [`output`] move blocks of whole lines through
-//!   worker threads and back out in input order.
 //!
 //! Guarantees: one output line per input line, in order; bytes outside
 //! rewritten fields are unchanged (CRLF, invalid UTF-8, NUL bytes, a final
@@ -19,59 +29,15 @@
 
 pub mod addr;
 pub mod anonymize;
-pub mod batch;
+pub mod app;
 mod bytes;
-pub mod cli;
 pub mod config;
+pub mod engine;
 pub mod error;
 pub mod format;
-pub mod input;
-pub mod keycmd;
-pub mod listen;
-pub mod output;
-pub mod pipeline;
-pub mod signals;
 pub mod stats;
 
 pub use config::Config;
+pub use engine::{Report, run};
 pub use error::Error;
 pub use stats::Stats;
-
-/// What a run did.
-#[derive(Clone, Debug)]
-pub enum Report {
-    /// A stream (stdin or files to one output, or the listener) finished.
-    Stream(pipeline::Outcome),
-    /// An in-place batch finished; failures were reported as they happened.
-    Batch(batch::Summary),
-}
-
-/// Runs anonlog with a resolved configuration and returns what it did.
-///
-/// An `Err` means the run stopped. In a batch, a failing file does not stop
-/// the run: it is reported on stderr (name and cause, never content) and
-/// counted in the summary.
-pub fn run(config: &Config) -> Result<Report, Error> {
-    if let Some(lc) = &config.listen {
-        return listen::run(config, lc).map(|stats| {
-            Report::Stream(pipeline::Outcome {
-                stats,
-                ..Default::default()
-            })
-        });
-    }
-    if config.in_place {
-        let paths: Vec<std::path::PathBuf> = config
-            .inputs
-            .iter()
-            .filter_map(|s| match s {
-                input::Source::File(p) => Some(p.clone()),
-                input::Source::Stdin => None,
-            })
-            .collect();
-        let collected = batch::collect(&paths, config.recursive)?;
-        Ok(Report::Batch(batch::run(config, &collected)))
-    } else {
-        pipeline::run(config).map(Report::Stream)
-    }
-}

@@ -147,7 +147,9 @@ impl Stats {
         self.scrubbed + self.dropped
     }
 
-    fn fields(&self) -> [(&'static str, u64); 22] {
+    /// Every counter with its stable name (the `--stats` keys), in the
+    /// order they are reported.
+    pub fn fields(&self) -> [(&'static str, u64); 22] {
         [
             ("lines_read", self.lines_read),
             ("lines_written", self.lines_written),
@@ -172,26 +174,6 @@ impl Stats {
             ("users_pseudonymized", self.users_pseudonymized),
             ("undated_truncated", self.undated),
         ]
-    }
-
-    /// A human-readable summary, one `name: value` per line, prefixed so it
-    /// is recognisable in a mixed stderr.
-    pub fn to_text(&self, format: &str) -> String {
-        let mut s = format!("anonlog: format {format}\n");
-        for (k, v) in self.fields() {
-            s.push_str(&format!("anonlog: {:<24}{v}\n", k.replace('_', " ")));
-        }
-        s
-    }
-
-    /// One JSON object on one line; keys are stable for scripts.
-    pub fn to_json(&self, format: &str) -> String {
-        let mut s = format!("{{\"format\":\"{format}\"");
-        for (k, v) in self.fields() {
-            s.push_str(&format!(",\"{k}\":{v}"));
-        }
-        s.push('}');
-        s
     }
 }
 
@@ -431,17 +413,5 @@ mod tests {
         for bad in ["", "%", "101", "-1", "1.23456", "abc", "1e2", "."] {
             assert_eq!(Share::parse_percent(bad), None, "{bad}");
         }
-    }
-
-    #[test]
-    fn json_is_one_object() {
-        let s = Stats {
-            lines_read: 3,
-            ..Stats::default()
-        };
-        let j = s.to_json("combined");
-        assert!(j.starts_with("{\"format\":\"combined\",\"lines_read\":3,"));
-        assert!(j.ends_with("\"undated_truncated\":0}"));
-        assert!(!j.contains('\n'));
     }
 }

@@ -1129,7 +1129,7 @@ fn systemd_recipe_lets_the_web_server_group_in() {
         return;
     }
     // The recipe's Group= (nginx's packages create it; CI installs nginx).
-    let Ok(www) = anonlog::listen::parse_group("www-data") else {
+    let Ok(www) = anonlog::engine::listen::parse_group("www-data") else {
         assert!(
             std::env::var_os("CI").is_none(),
             "CI installs nginx, which creates the group www-data"

@@ -16,7 +16,6 @@
 //! always IPv6.
 
 use std::fmt;
-use std::str::FromStr;
 
 use aes::Aes128;
 use aes::cipher::{BlockCipherDecrypt, BlockCipherEncrypt, KeyInit};
@@ -404,23 +403,6 @@ impl fmt::Display for Mode {
     }
 }
 
-/// Error for a mode name that is not one of [`Mode::ALL`]'s labels.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown pseudonymization mode {0:?} (expected det, pfx or cryptopan)")]
-pub struct UnknownMode(pub String);
-
-impl FromStr for Mode {
-    type Err = UnknownMode;
-
-    /// Parses a label of [`Mode::label`] (exact, lower case).
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Mode::ALL
-            .into_iter()
-            .find(|m| m.label() == s)
-            .ok_or_else(|| UnknownMode(s.to_owned()))
-    }
-}
-
 #[derive(Clone, Debug)]
 #[allow(
     clippy::large_enum_variant,
@@ -590,11 +572,6 @@ impl Pseudonymizer {
             cipher,
             cache,
         })
-    }
-
-    /// The mode given at construction.
-    pub fn mode(&self) -> Mode {
-        self.mode
     }
 
     /// Switches to a new key (key rotation) and empties the cache, so no
@@ -1034,7 +1011,6 @@ mod tests {
     #[test]
     fn mode_labels_round_trip() {
         for m in Mode::ALL {
-            assert_eq!(m.label().parse::<Mode>().unwrap(), m);
             assert_eq!(m.to_string(), m.label());
         }
         assert_eq!(
@@ -1042,8 +1018,6 @@ mod tests {
             Mode::ALL.map(Mode::label),
             "labels are part of the key derivation: never change them"
         );
-        let e = "PFX".parse::<Mode>().unwrap_err();
-        assert!(e.to_string().contains("det, pfx or cryptopan"));
     }
 
     #[test]

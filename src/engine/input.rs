@@ -5,38 +5,11 @@ use std::fs::File;
 use std::io::{self, Read};
 use std::os::fd::{AsFd, AsRawFd, RawFd};
 use std::os::unix::fs::FileTypeExt;
-use std::path::PathBuf;
 
 use flate2::bufread::MultiGzDecoder;
 
-/// One input named on the command line.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Source {
-    /// Standard input (`-` or no file at all).
-    Stdin,
-    /// A file path.
-    File(PathBuf),
-}
-
-impl Source {
-    /// `-` means stdin, as for every Unix filter.
-    pub fn from_arg(p: PathBuf) -> Source {
-        if p.as_os_str() == "-" {
-            Source::Stdin
-        } else {
-            Source::File(p)
-        }
-    }
-
-    /// The name used in diagnostics, escaped by
-    /// [`show_path`](crate::error::show_path) so it cannot forge lines.
-    pub fn name(&self) -> String {
-        match self {
-            Source::Stdin => "<stdin>".to_owned(),
-            Source::File(p) => crate::error::show_path(p),
-        }
-    }
-}
+use super::sys;
+use crate::config::Source;
 
 /// An opened input: a byte stream plus, for plain non-regular inputs
 /// (pipes, sockets, terminals), the descriptor to probe for pending data.
@@ -48,6 +21,18 @@ pub struct Input {
     pub live_fd: Option<RawFd>,
     /// Keeps `live_fd` valid for as long as the input is read.
     _file: Option<File>,
+}
+
+impl Input {
+    /// A byte stream as an input that is not live (reads may wait to fill a
+    /// block); set [`Input::live_fd`] to make it live.
+    pub fn new(reader: Box<dyn Read + Send>) -> Input {
+        Input {
+            reader,
+            live_fd: None,
+            _file: None,
+        }
+    }
 }
 
 const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
@@ -71,7 +56,7 @@ pub fn open_file(file: File) -> io::Result<Input> {
         // systemd hands a ListenFIFO= pipe over non-blocking; reads must
         // block. The read end's file description is ours alone, so this
         // does not touch the producer.
-        clear_nonblocking(file.as_raw_fd());
+        sys::clear_nonblocking(file.as_raw_fd());
     }
     let mut peek = [0u8; 2];
     let mut got = 0;
@@ -126,44 +111,21 @@ fn wrap(head: &[u8], body: Box<dyn Read + Send>) -> Input {
     } else {
         Box::new(stream)
     };
-    Input {
-        reader,
-        live_fd: None,
-        _file: None,
-    }
+    Input::new(reader)
 }
 
 /// True when a read on `fd` would return at once (data or EOF pending).
 ///
 /// Regular files always are; for pipes this is what lets a partial block go
-/// out as soon as the producer pauses.
+/// out as soon as the producer pauses. A failed probe counts as ready: the
+/// read that follows reports the error.
 pub fn readable_now(fd: RawFd) -> bool {
-    let mut p = libc::pollfd {
-        fd,
-        events: libc::POLLIN,
-        revents: 0,
-    };
-    // SAFETY: `p` is a valid pollfd for the duration of the call and nfds is 1.
-    let r = unsafe { libc::poll(&mut p, 1, 0) };
-    r != 0
+    !matches!(sys::poll_in(fd, 0), Ok(false))
 }
 
 /// Enlarges a pipe to 1 MiB: cross-CPU wake-ups per 64 KiB dominate pipe
 /// throughput on small VMs (measured 0.7 -> 2.2 GB/s). Failure keeps the
 /// default size, which is only slower.
 pub fn grow_pipe(fd: RawFd) {
-    // SAFETY: F_SETPIPE_SZ takes an int argument and touches no memory.
-    unsafe {
-        libc::fcntl(fd, libc::F_SETPIPE_SZ, 1 << 20);
-    }
-}
-
-fn clear_nonblocking(fd: RawFd) {
-    // SAFETY: F_GETFL/F_SETFL take and return plain ints.
-    unsafe {
-        let flags = libc::fcntl(fd, libc::F_GETFL);
-        if flags >= 0 && flags & libc::O_NONBLOCK != 0 {
-            libc::fcntl(fd, libc::F_SETFL, flags & !libc::O_NONBLOCK);
-        }
-    }
+    sys::set_pipe_size(fd, 1 << 20);
 }

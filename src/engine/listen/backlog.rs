@@ -11,8 +11,8 @@
 use std::io;
 use std::time::{Duration, Instant};
 
+use crate::engine::output::BlockWriter;
 use crate::error::Error;
-use crate::output::Sink;
 use crate::stats::Stats;
 
 /// Anonymized bytes a listener holds in memory while its disk is full,
@@ -63,7 +63,7 @@ struct Episode {
 /// One output of the listener and the lines waiting for it.
 pub(super) struct Output {
     pub(super) name: String,
-    pub(super) sink: Sink,
+    pub(super) sink: BlockWriter,
     /// Whole anonymized lines, oldest first.
     held: Vec<u8>,
     episode: Option<Episode>,
@@ -80,7 +80,7 @@ fn say(msg: &str) {
 }
 
 impl Output {
-    pub(super) fn new(name: String, sink: Sink) -> Output {
+    pub(super) fn new(name: String, sink: BlockWriter) -> Output {
         Output {
             name,
             sink,

@@ -1,5 +1,5 @@
 //! Command-line arguments exactly as typed. Nothing here outlives
-//! [`crate::config::Config::from_cli`]: no clap type goes further.
+//! [`crate::app::resolve::config`]: no clap type goes further.
 
 use std::path::PathBuf;
 

@@ -1,4 +1,4 @@
-//! The pipeline: input -> chunker -> workers -> ordered writer -> output.
+//! One stream: input -> chunker -> workers -> ordered writer -> output.
 //!
 //! The chunker cuts inputs into blocks of whole lines (ripgrep's line-buffer
 //! idea: only complete lines leave it, the partial tail is carried). With one
@@ -9,29 +9,25 @@
 //! queues are bounded and buffers are recycled, so memory is
 //! O(threads x block size) whatever the input size.
 
-use std::io::{self, IsTerminal, Read, Write};
+use std::io::{self, IsTerminal, Read};
 use std::sync::Arc;
 
 use crossbeam_channel::Sender;
 use flate2::Compression;
-use flate2::write::GzEncoder;
 
 use crate::anonymize::keyed::{Keyed, LineRewrite};
-use crate::anonymize::{Anonymizer, Unparsed};
-use crate::config::Config;
+use crate::anonymize::{Anonymizer, OnUnparsed, Rules, Unparsed};
+use crate::config::{Destination, EngineOpts, Rewrite, Source};
+use crate::engine::input::{self, Input};
+use crate::engine::output::BlockWriter;
 use crate::error::{Error, Mismatch};
 use crate::format::detect;
-use crate::input::{self, Input, Source};
-use crate::output::Sink;
 use crate::stats::Stats;
 
-mod chunk;
-mod ledger;
-mod parallel;
-
-use chunk::{Chunk, Chunker};
-use ledger::{BlockInfo, Detector, Ledger};
-use parallel::stream_parallel;
+use super::chunk::{Block, Chunk, Chunker};
+use super::gzip::gzip_member;
+use super::ledger::{BlockInfo, Detector, Ledger};
+use super::parallel::stream_parallel;
 
 /// One input of a stream: where its bytes come from and its name in
 /// diagnostics.
@@ -83,47 +79,47 @@ pub struct Outcome {
 
 /// Buffers that travel with a block and come back to the reader for reuse.
 #[derive(Default)]
-struct Slot {
-    data: Vec<u8>,
-    out: Vec<u8>,
-    gz: Vec<u8>,
+pub(super) struct Slot {
+    pub(super) data: Block,
+    pub(super) out: Vec<u8>,
+    pub(super) gz: Vec<u8>,
 }
 
 /// One unit of work for a worker.
-struct Job {
-    input: usize,
-    info: BlockInfo,
-    slot: Slot,
-    reply: Sender<Done>,
+pub(super) struct Job {
+    pub(super) input: usize,
+    pub(super) info: BlockInfo,
+    pub(super) slot: Slot,
+    pub(super) reply: Sender<Done>,
 }
 
 /// A worker's answer for one block.
-struct Done {
-    input: usize,
-    info: BlockInfo,
-    slot: Slot,
-    report: BlockReport,
+pub(super) struct Done {
+    pub(super) input: usize,
+    pub(super) info: BlockInfo,
+    pub(super) slot: Slot,
+    pub(super) report: BlockReport,
 }
 
 /// What anonymizing one block did.
-struct BlockReport {
-    stats: Stats,
-    unknown_names: crate::stats::UnknownNames,
-    result: Result<(), Unparsed>,
-    changed: bool,
+pub(super) struct BlockReport {
+    pub(super) stats: Stats,
+    pub(super) unknown_names: crate::stats::UnknownNames,
+    pub(super) result: Result<(), Unparsed>,
+    pub(super) changed: bool,
 }
 
 /// Anonymizes `slot.data` into `slot.out` and, when compressing, into a
 /// gzip member in `slot.gz`; returns the bytes to write via [`Slot::output`].
-fn work<R: LineRewrite>(
+pub(super) fn work<R: LineRewrite>(
     anonymizer: &mut Anonymizer<'_, R>,
     slot: &mut Slot,
     gzip: Option<Compression>,
 ) -> BlockReport {
     slot.out.clear();
     let mut stats = Stats::default();
-    let result = anonymizer.process_block(&slot.data, &mut slot.out, &mut stats);
-    let changed = slot.out != slot.data;
+    let result = anonymizer.process_block(slot.data.bytes(), &mut slot.out, &mut stats);
+    let changed = slot.out != slot.data.bytes();
     slot.gz.clear();
     if let Some(level) = gzip {
         if !slot.out.is_empty() {
@@ -139,94 +135,100 @@ fn work<R: LineRewrite>(
 }
 
 impl Slot {
-    fn output(&self, gzip: bool) -> &[u8] {
+    pub(super) fn output(&self, gzip: bool) -> &[u8] {
         if gzip { &self.gz } else { &self.out }
     }
 }
 
-/// Compresses `data` as one complete gzip member (pigz-style: members
-/// concatenate into a valid multi-member file that `gzip -t` and `zcat`
-/// accept). The header carries no name and mtime 0, so equal input gives
-/// equal bytes.
-fn gzip_member(data: &[u8], level: Compression, dst: &mut Vec<u8>) {
-    let mut enc = GzEncoder::new(std::mem::take(dst), level);
-    enc.write_all(data).expect("writing to a Vec cannot fail");
-    *dst = enc.finish().expect("writing to a Vec cannot fail");
-}
-
-fn read_error(name: &str) -> impl FnOnce(io::Error) -> Error + '_ {
+pub(super) fn read_error(name: &str) -> impl FnOnce(io::Error) -> Error + '_ {
     move |e| Error::Read {
         name: name.to_owned(),
         source: e,
     }
 }
 
-fn write_error(name: &str) -> impl FnOnce(io::Error) -> Error + '_ {
+pub(super) fn write_error(name: &str) -> impl FnOnce(io::Error) -> Error + '_ {
     move |e| Error::Write {
         name: name.to_owned(),
         source: e,
     }
 }
 
-fn oversized(config: &Config, name: &str, line: u64) -> Error {
+pub(super) fn oversized(engine: &EngineOpts, name: &str, line: u64) -> Error {
     Error::Oversized {
         name: name.to_owned(),
         line,
-        limit: config.max_line_bytes,
+        limit: engine.max_line_bytes,
     }
 }
 
-/// Runs the configured job: the inputs, in order, to the output.
+/// What a stream needs of the configuration: the rules and rewriter the
+/// workers share, and the engine options for this stream (which a caller
+/// may adjust, as an in-place rewrite does for each file's compression).
+#[derive(Clone, Copy)]
+pub struct Plan<'a> {
+    /// The anonymization policy.
+    pub rules: &'a Arc<Rules>,
+    /// How addresses are rewritten.
+    pub rewrite: &'a Rewrite,
+    /// Threads, block size, line limit, gzip.
+    pub engine: EngineOpts,
+}
+
+impl<'a> Plan<'a> {
+    /// The plan of a configuration, as configured.
+    pub fn of(config: &'a crate::config::Config) -> Plan<'a> {
+        Plan {
+            rules: &config.rules,
+            rewrite: &config.rewrite,
+            engine: config.engine,
+        }
+    }
+}
+
+/// Runs a stream: the inputs, in order, to the output.
 ///
 /// Output is byte-identical for every thread count and block size.
-pub fn run(config: &Config) -> Result<Outcome, Error> {
-    let name = config.output.name();
-    if config.gzip.is_some()
-        && config.output == crate::output::Target::Stdout
-        && io::stdout().is_terminal()
-    {
+pub fn run(plan: Plan<'_>, inputs: &[Source], output: &Destination) -> Result<Outcome, Error> {
+    let name = output.name();
+    if plan.engine.gzip.is_some() && *output == Destination::Stdout && io::stdout().is_terminal() {
         // As gzip does: compressed bytes on a terminal help nobody.
         return Err(write_error(&name)(io::Error::other(
             "refusing to write gzip data to a terminal",
         )));
     }
-    let mut sink = Sink::open(&config.output).map_err(write_error(&name))?;
+    let mut sink = BlockWriter::open(output).map_err(write_error(&name))?;
     // SIGTERM drains to end of input (Apache piped logs); SIGHUP reopens.
-    crate::signals::drain_on_term().map_err(write_error(&name))?;
+    crate::engine::signals::drain_on_term().map_err(write_error(&name))?;
     // Installed for stdout too (where it is a no-op), so a stray SIGHUP
     // never kills a filter mid-stream.
-    crate::signals::reopen_on_hup(vec![(name.clone(), sink.clone())])
+    crate::engine::signals::reopen_on_hup(vec![(name.clone(), sink.clone())])
         .map_err(write_error(&name))?;
-    let inputs = config
-        .inputs
-        .iter()
-        .cloned()
-        .map(StreamInput::Source)
-        .collect();
-    stream(config, inputs, &mut sink, &name, config.threads)
+    let inputs = inputs.iter().cloned().map(StreamInput::Source).collect();
+    stream(plan, inputs, &mut sink, &name)
 }
 
-/// Anonymizes `inputs`, in order, into `sink` with `threads` workers.
+/// Anonymizes `inputs`, in order, into `sink` with `plan.engine.threads`
+/// workers.
 ///
-/// Guarantees: output bytes do not depend on `threads` or the block size;
+/// Guarantees: output bytes do not depend on the thread count or the block size;
 /// with gzip output the result is a valid (multi-member) gzip stream, also
 /// when there are no lines at all; on error, everything before the failing
 /// block has been written.
 pub fn stream(
-    config: &Config,
+    plan: Plan<'_>,
     inputs: Vec<StreamInput>,
-    sink: &mut Sink,
+    sink: &mut BlockWriter,
     sink_name: &str,
-    threads: usize,
 ) -> Result<Outcome, Error> {
     let names: Vec<String> = inputs.iter().map(StreamInput::name).collect();
-    let mut ledger = Ledger::new(config, &names);
-    let wrote = if threads <= 1 {
-        stream_inline(config, inputs, sink, sink_name, &mut ledger)?
+    let mut ledger = Ledger::new(plan.rules, plan.engine, &names);
+    let wrote = if plan.engine.threads <= 1 {
+        stream_inline(plan, inputs, sink, sink_name, &mut ledger)?
     } else {
-        stream_parallel(config, inputs, sink, sink_name, threads, &mut ledger)?
+        stream_parallel(plan, inputs, sink, sink_name, &mut ledger)?
     };
-    if let (Some(level), false) = (config.gzip, wrote) {
+    if let (Some(level), false) = (plan.engine.gzip, wrote) {
         // An empty gzip file is not valid gzip; an empty member is.
         let mut gz = Vec::new();
         gzip_member(b"", level, &mut gz);
@@ -236,45 +238,47 @@ pub fn stream(
 }
 
 fn stream_inline(
-    config: &Config,
+    plan: Plan<'_>,
     inputs: Vec<StreamInput>,
-    sink: &mut Sink,
+    sink: &mut BlockWriter,
     sink_name: &str,
     ledger: &mut Ledger<'_>,
 ) -> Result<bool, Error> {
     // One instance per rewriter type: truncation keeps its own code path.
-    match &config.keyed {
+    let truncate = plan.rewrite.truncate;
+    match &plan.rewrite.keyed {
         None => {
-            let anonymizer = Anonymizer::new(&config.rules, config.truncate);
-            inline_with(anonymizer, config, inputs, sink, sink_name, ledger)
+            let anonymizer = Anonymizer::new(plan.rules, truncate);
+            inline_with(anonymizer, plan, inputs, sink, sink_name, ledger)
         }
         Some(k) => {
-            let anonymizer =
-                Anonymizer::new(&config.rules, Keyed::new(Arc::clone(k), config.truncate));
-            inline_with(anonymizer, config, inputs, sink, sink_name, ledger)
+            let anonymizer = Anonymizer::new(plan.rules, Keyed::new(Arc::clone(k), truncate));
+            inline_with(anonymizer, plan, inputs, sink, sink_name, ledger)
         }
     }
 }
 
 fn inline_with<R: LineRewrite>(
     mut anonymizer: Anonymizer<'_, R>,
-    config: &Config,
+    plan: Plan<'_>,
     inputs: Vec<StreamInput>,
-    sink: &mut Sink,
+    sink: &mut BlockWriter,
     sink_name: &str,
     ledger: &mut Ledger<'_>,
 ) -> Result<bool, Error> {
     // One slot goes round: taken by the reader, given back after writing.
     let spare = std::cell::RefCell::new(Slot::default());
     let mut wrote = false;
+    let gzip = plan.engine.gzip;
     let oversized = read_blocks(
-        config,
+        plan.rules,
+        &plan.engine,
         inputs,
         || spare.take(),
         |i, info, mut slot| {
             anonymizer.select(info.parser);
-            let report = work(&mut anonymizer, &mut slot, config.gzip);
-            let bytes = slot.output(config.gzip.is_some());
+            let report = work(&mut anonymizer, &mut slot, gzip);
+            let bytes = slot.output(gzip.is_some());
             sink.write_block(bytes).map_err(write_error(sink_name))?;
             wrote |= !bytes.is_empty();
             ledger.account(i, info, report)?;
@@ -291,8 +295,9 @@ fn inline_with<R: LineRewrite>(
 /// from an input's first lines). `fresh` supplies buffers; `emit` returns
 /// `false` to stop early. Returns the number of over-long lines the chunker
 /// replaced.
-fn read_blocks(
-    config: &Config,
+pub(super) fn read_blocks(
+    rules: &Rules,
+    engine: &EngineOpts,
     inputs: Vec<StreamInput>,
     mut fresh: impl FnMut() -> Slot,
     mut emit: impl FnMut(usize, BlockInfo, Slot) -> Result<bool, Error>,
@@ -300,7 +305,7 @@ fn read_blocks(
     let last = inputs.len().saturating_sub(1);
     let mut oversized_total = 0;
     // The predefined formats, for the advice when `-f` does not fit.
-    let builtins = if config.rules.candidates.is_empty() {
+    let builtins = if rules.candidates.is_empty() {
         detect::builtin_candidates()
     } else {
         Vec::new()
@@ -309,32 +314,54 @@ fn read_blocks(
         let name = source.name();
         let input = source.open().map_err(read_error(&name))?;
         let live = input.live_fd.is_some();
-        let mut chunker = Chunker::new(input, config, i != last);
-        let mut detector = Detector::new(config, &builtins);
+        // The format (-f auto) and the hint for a mismatch are chosen from
+        // an input's first lines: its first block is at least FIRST_BLOCK,
+        // so they do not depend on --block-size.
+        let first = engine.block_size.max(FIRST_BLOCK);
+        let mut chunker = Chunker::new(input, first, engine.max_line_bytes, i != last);
+        let mut detector = Detector::new(rules, &builtins);
         loop {
             let mut slot = fresh();
-            slot.data = match chunker
-                .next(std::mem::take(&mut slot.data))
-                .map_err(read_error(&name))?
-            {
-                Ok(Chunk::Block(b)) => b,
-                Ok(Chunk::End) => break,
-                Err(line) => return Err(oversized(config, &name, line)),
+            let chunk = loop {
+                match chunker.next(&mut slot.data).map_err(read_error(&name))? {
+                    Chunk::Oversized { line } => {
+                        // The chunker only reports; the policy is applied
+                        // here: an empty line in its place, nothing, or stop.
+                        oversized_total += 1;
+                        match rules.on_unparsed {
+                            OnUnparsed::Scrub => chunker.replace_oversized(b"\n"),
+                            OnUnparsed::Drop => {}
+                            OnUnparsed::Fail => return Err(oversized(engine, &name, line)),
+                        }
+                    }
+                    other => break other,
+                }
             };
-            let info = detector.next(&slot.data, live);
+            if chunk == Chunk::End {
+                break;
+            }
+            // Back to the configured size after the first block.
+            chunker.set_block_size(engine.block_size);
+            let info = detector.next(slot.data.bytes(), live);
             if !emit(i, info, slot)? {
                 return Ok(oversized_total);
             }
         }
-        oversized_total += chunker.oversized;
     }
     Ok(oversized_total)
 }
 
+/// The smallest first block of an input, so that the format (`-f auto`)
+/// and the hint for a mismatch are chosen from the same first lines
+/// whatever smaller `--block-size` is given (for a live input: up to the first pause). 64
+/// KiB is what every read was before small block sizes made small blocks,
+/// so the choice is the one it always was.
+const FIRST_BLOCK: usize = 64 << 10;
+
 /// Fault injection for the integration tests, compiled into debug builds
 /// only: a release binary has no way to be made to panic on purpose.
 #[cfg(debug_assertions)]
-mod test_hooks {
+pub(super) mod test_hooks {
     /// Panics when `ANONLOG_TEST_PANIC` is set and the block holds the
     /// marker line, so tests can check that a dying worker ends the run with
     /// an error instead of a hang.

@@ -22,6 +22,8 @@ use std::path::Path;
 use std::sync::Once;
 use std::sync::atomic::{AtomicBool, Ordering};
 
+use crate::engine::sys;
+
 /// Size and modification time: what a writer changes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 struct Stamp {
@@ -62,12 +64,7 @@ impl Watch {
     pub fn start(file: &File, meta: &Metadata, name: &Path) -> Result<Watch, String> {
         let file = file.try_clone().map_err(|e| e.to_string())?;
         ignore_sigio();
-        // SAFETY: fcntl on a descriptor we own, with integer arguments.
-        let r = unsafe { libc::fcntl(file.as_raw_fd(), libc::F_SETLEASE, libc::F_RDLCK) };
-        let leased = if r == 0 {
-            true
-        } else {
-            let e = std::io::Error::last_os_error();
+        let leased = if let Err(e) = sys::take_read_lease(file.as_raw_fd()) {
             if e.raw_os_error() == Some(libc::EAGAIN) {
                 return Err(open_for_writing(writer_pid(meta, name)));
             }
@@ -78,6 +75,8 @@ impl Watch {
                 return Err(open_for_writing(Some(pid)));
             }
             false
+        } else {
+            true
         };
         Ok(Watch {
             file,
@@ -94,19 +93,16 @@ impl Watch {
         if !self.leased.load(Ordering::SeqCst) {
             return false;
         }
-        // SAFETY: fcntl on a descriptor we own; F_GETLEASE takes no argument.
-        let r = unsafe { libc::fcntl(self.file.as_raw_fd(), libc::F_GETLEASE) };
         // During a break the kernel reports the type the lease is being
         // broken to (F_UNLCK), not F_RDLCK.
-        r != libc::F_RDLCK
+        !sys::holds_read_lease(self.file.as_raw_fd())
     }
 
     /// Gives the file back, so a writer waiting on the lease goes on at
     /// once instead of after the kernel's lease-break-time (45 s).
     pub fn release(&self) {
         if self.leased.swap(false, Ordering::SeqCst) {
-            // SAFETY: fcntl on a descriptor we own, with integer arguments.
-            unsafe { libc::fcntl(self.file.as_raw_fd(), libc::F_SETLEASE, libc::F_UNLCK) };
+            sys::release_lease(self.file.as_raw_fd());
         }
     }
 
@@ -171,8 +167,7 @@ fn open_for_writing(pid: Option<u32>) -> String {
 fn ignore_sigio() {
     static ONCE: Once = Once::new();
     ONCE.call_once(|| {
-        // SAFETY: installs SIG_IGN, which runs no code in the handler.
-        unsafe { libc::signal(libc::SIGIO, libc::SIG_IGN) };
+        sys::ignore_sigio();
     });
 }
 

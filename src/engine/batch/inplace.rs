@@ -23,10 +23,10 @@ use indicatif::ProgressBar;
 
 use super::live::{OPENED, Watch};
 use super::{read_err, write_err};
-use crate::config::Config;
+use crate::config::{Config, EngineOpts};
+use crate::engine::output::BlockWriter;
+use crate::engine::stream::{self, Plan, StreamInput};
 use crate::error::{Error, show_path};
-use crate::output::Sink;
-use crate::pipeline::{self, StreamInput};
 use crate::stats::Stats;
 
 /// The outcome of one file.
@@ -105,15 +105,24 @@ pub(super) fn rewrite(
     let mut magic = [0u8; 2];
     let is_gzip = std::os::unix::fs::FileExt::read_exact_at(&file, &mut magic, 0).is_ok()
         && magic == [0x1f, 0x8b];
-    let mut cfg = config.clone();
-    cfg.gzip = is_gzip.then(|| config.gzip.unwrap_or_default());
+    // gzip stays gzip (at the level asked for, or the default), plain stays
+    // plain; one big file gets every thread, many files one each.
+    let plan = Plan {
+        engine: EngineOpts {
+            gzip: is_gzip.then(|| config.engine.gzip.unwrap_or_default()),
+            threads,
+            ..config.engine
+        },
+        ..Plan::of(config)
+    };
 
     let temp = tempfile::Builder::new()
         .prefix(&prefix)
         .permissions(std::os::unix::fs::PermissionsExt::from_mode(0o600))
         .tempfile_in(&dir)
         .map_err(|e| write_err(path, e))?;
-    let mut sink = Sink::from_file(temp.as_file().try_clone().map_err(|e| write_err(path, e))?);
+    let mut sink =
+        BlockWriter::from_file(temp.as_file().try_clone().map_err(|e| write_err(path, e))?);
     let counted = Counted {
         file,
         bar: bar.clone(),
@@ -125,7 +134,7 @@ pub(super) fn rewrite(
         reader: Box::new(counted),
     };
     // On every early return the temporary file is dropped, and so removed.
-    let mut outcome = match pipeline::stream(&cfg, vec![input], &mut sink, &display, threads) {
+    let mut outcome = match stream::stream(plan, vec![input], &mut sink, &display) {
         Err(_) if watch.tripped() => return Err(live(path, OPENED.to_owned())),
         r => r?,
     };
@@ -177,18 +186,13 @@ pub(super) fn rewrite(
 
 /// Takes an exclusive advisory lock, so two runs never rewrite one file.
 fn lock(file: &File) -> io::Result<()> {
-    // SAFETY: flock only reads the descriptor number.
-    let r = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) };
-    if r == 0 {
-        Ok(())
-    } else {
-        let e = io::Error::last_os_error();
+    crate::engine::sys::lock_exclusive(file.as_raw_fd()).map_err(|e| {
         if e.kind() == io::ErrorKind::WouldBlock {
-            Err(io::Error::other("another anonlog is rewriting it"))
+            io::Error::other("another anonlog is rewriting it")
         } else {
-            Err(e)
+            e
         }
-    }
+    })
 }
 
 /// Removes temporary files of earlier, killed runs on the same file. They

@@ -5,14 +5,8 @@
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
-use super::{KeyError, shell_quote};
+use crate::anonymize::keys::{KeyError, shell_quote};
 use crate::error::show_path;
-
-/// The effective uid, the one the kernel checks file access with.
-pub(super) fn euid() -> u32 {
-    // SAFETY: geteuid has no preconditions and cannot fail.
-    unsafe { libc::geteuid() }
-}
 
 /// Refuses a key file that someone other than the running user or root
 /// could replace through a directory: every directory from the root down
@@ -53,7 +47,7 @@ pub(super) fn check_directories(path: &Path) -> Result<(), KeyError> {
 /// Checks one directory `dir` holding `child` on the way to `key`; the
 /// error is (what is wrong, how to fix it).
 fn check_directory(key: &Path, dir: &Path, child: &Path) -> Result<(), (String, String)> {
-    let me = euid();
+    let me = crate::engine::sys::effective_uid();
     let ours = |uid: u32| uid == me || uid == 0;
     let examine = |e: std::io::Error| (format!("cannot be examined ({e})"), String::new());
     let meta = std::fs::metadata(dir).map_err(examine)?;

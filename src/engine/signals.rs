@@ -15,7 +15,7 @@ use std::thread;
 
 use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM, SIGUSR1};
 
-use crate::output::Sink;
+use crate::engine::output::BlockWriter;
 
 /// Exit status of a second SIGTERM: the conventional 128 + 15.
 const TERM_STATUS: i32 = 143;
@@ -42,7 +42,7 @@ pub fn stop_on_term_or_int() -> io::Result<Arc<AtomicBool>> {
 /// Reopens `sinks` on SIGHUP and SIGUSR1, from a thread of its own, so a
 /// reopen happens at once even while the input is quiet, always between
 /// two blocks. A failed reopen keeps the old file and says so.
-pub fn reopen_on_hup(sinks: Vec<(String, Sink)>) -> io::Result<()> {
+pub fn reopen_on_hup(sinks: Vec<(String, BlockWriter)>) -> io::Result<()> {
     let mut signals = signal_hook::iterator::Signals::new([SIGHUP, SIGUSR1])?;
     thread::spawn(move || {
         for _ in signals.forever() {

@@ -70,7 +70,7 @@ pub fn run(config: &Config, collected: &Collected) -> Summary {
         .filter_map(|f| std::fs::metadata(f).ok())
         .map(|m| m.len())
         .sum();
-    let bar = if io::stderr().is_terminal() && !config.quiet {
+    let bar = if io::stderr().is_terminal() && !config.report.quiet {
         let b = ProgressBar::new(total);
         b.set_style(
             ProgressStyle::with_template(
@@ -85,9 +85,9 @@ pub fn run(config: &Config, collected: &Collected) -> Summary {
     // One big file gets every worker thread; many files are rewritten side
     // by side, one thread each, which scales better than splitting blocks.
     let (file_workers, threads_per_file) = if files.len() <= 1 {
-        (1, config.threads)
+        (1, config.engine.threads)
     } else {
-        (config.threads.min(files.len()), 1)
+        (config.engine.threads.min(files.len()), 1)
     };
     let next = AtomicUsize::new(0);
     let summary = std::sync::Mutex::new(Summary {

@@ -17,70 +17,20 @@ mod socket;
 
 use std::collections::HashMap;
 use std::io;
-use std::net::SocketAddr;
-use std::path::PathBuf;
 use std::sync::atomic::Ordering;
 use std::time::Instant;
 
 use crossbeam_channel::RecvTimeoutError;
 
 use crate::anonymize::Anonymizer;
-use crate::config::Config;
+use crate::config::{Config, ListenConfig};
+use crate::engine::output::BlockWriter;
 use crate::error::Error;
 use crate::format::syslog;
-use crate::output::{Sink, Target};
 use crate::stats::Stats;
 
 pub use backlog::{BACKLOG_BYTES, RETRY};
 pub use socket::parse_group;
-
-/// Where to listen.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum ListenAddr {
-    /// A unix datagram socket at this path (created, and removed at exit).
-    Unix(PathBuf),
-    /// A UDP socket.
-    Udp(SocketAddr),
-}
-
-impl ListenAddr {
-    /// Parses `unix:/path` or `udp:host:port`.
-    pub fn parse(s: &str) -> Result<ListenAddr, String> {
-        if let Some(p) = s.strip_prefix("unix:") {
-            if p.is_empty() {
-                return Err("unix: needs a socket path".into());
-            }
-            Ok(ListenAddr::Unix(PathBuf::from(p)))
-        } else if let Some(a) = s.strip_prefix("udp:") {
-            a.parse()
-                .map(ListenAddr::Udp)
-                .map_err(|e| format!("bad UDP address {a:?}: {e}"))
-        } else {
-            Err(format!("{s:?}: expected unix:/path or udp:host:port"))
-        }
-    }
-
-    fn name(&self) -> String {
-        match self {
-            ListenAddr::Unix(p) => format!("unix:{}", crate::error::show_path(p)),
-            ListenAddr::Udp(a) => format!("udp:{a}"),
-        }
-    }
-}
-
-/// Listener settings.
-#[derive(Clone, Debug)]
-pub struct ListenConfig {
-    /// The socket.
-    pub addr: ListenAddr,
-    /// Permission bits of a unix socket: 0600 by default, 0660 with a
-    /// group, or `--socket-mode`.
-    pub socket_mode: u32,
-    /// The group a unix socket is given (`--socket-group`), if any.
-    pub socket_group: Option<u32>,
-    /// Syslog tag -> output; lines with other tags go to the main output.
-    pub routes: Vec<(Vec<u8>, Target)>,
-}
 
 /// Runs the listener until SIGTERM or SIGINT, then drains, writes, removes
 /// the socket and returns. Lines are written within about 100 ms of their
@@ -90,12 +40,13 @@ pub struct ListenConfig {
 /// silently. Ends with `Error::Write` if lines are still held at exit.
 pub fn run(config: &Config, lc: &ListenConfig) -> Result<Stats, Error> {
     let sock_name = lc.addr.name();
-    let stop = crate::signals::stop_on_term_or_int().map_err(|e| read_err(&sock_name, e))?;
+    let stop =
+        crate::engine::signals::stop_on_term_or_int().map_err(|e| read_err(&sock_name, e))?;
     let mut routes = Vec::with_capacity(lc.routes.len() + 1);
     let mut by_tag: HashMap<Vec<u8>, usize> = HashMap::new();
-    for target in std::iter::once(&config.output).chain(lc.routes.iter().map(|(_, t)| t)) {
+    for target in std::iter::once(&lc.output).chain(lc.routes.iter().map(|(_, t)| t)) {
         let name = target.name();
-        let sink = Sink::open(target).map_err(|e| Error::Write {
+        let sink = BlockWriter::open(target).map_err(|e| Error::Write {
             name: name.clone(),
             source: e,
         })?;
@@ -104,7 +55,7 @@ pub fn run(config: &Config, lc: &ListenConfig) -> Result<Stats, Error> {
     for (i, (tag, _)) in lc.routes.iter().enumerate() {
         by_tag.insert(tag.clone(), i + 1);
     }
-    crate::signals::reopen_on_hup(
+    crate::engine::signals::reopen_on_hup(
         routes
             .iter()
             .map(|r| (r.name.clone(), r.sink.clone()))
@@ -118,7 +69,7 @@ pub fn run(config: &Config, lc: &ListenConfig) -> Result<Stats, Error> {
     // messages however large its buffer, so any pause in receiving (an
     // anonymizing or writing stall) would make the kernel refuse lines.
     let (tx, rx) = crossbeam_channel::bounded::<Vec<Vec<u8>>>(256);
-    let block_size = config.block_size;
+    let block_size = config.engine.block_size;
     let route_count = routes.len();
     let stop_rx = std::sync::Arc::clone(&stop);
     let receiver = std::thread::spawn(move || -> io::Result<Stats> {
@@ -172,7 +123,7 @@ pub fn run(config: &Config, lc: &ListenConfig) -> Result<Stats, Error> {
         Ok(stats)
     });
 
-    let mut anonymizer = Anonymizer::new(&config.rules, config.rewriter());
+    let mut anonymizer = Anonymizer::new(&config.rules, config.rewrite.rewriter());
     // -f auto: datagrams have no "first lines" and arrive in batches of any
     // size, so each line is judged on its own; the share of lines no
     // format explains is still watched (warn_mismatch).

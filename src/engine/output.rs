@@ -22,26 +22,8 @@ use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use crate::input::grow_pipe;
-
-/// Where output goes.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Target {
-    /// Standard output.
-    Stdout,
-    /// A file, created with mode 0640 if missing, appended to otherwise.
-    Append(PathBuf),
-}
-
-impl Target {
-    /// The name used in diagnostics.
-    pub fn name(&self) -> String {
-        match self {
-            Target::Stdout => "<stdout>".to_owned(),
-            Target::Append(p) => crate::error::show_path(p),
-        }
-    }
-}
+use crate::config::Destination;
+use crate::engine::input::grow_pipe;
 
 struct Inner {
     file: File,
@@ -68,9 +50,8 @@ impl Kind {
         if !meta.file_type().is_file() {
             return Ok(Kind::Stream);
         }
-        // SAFETY: F_GETFL on a descriptor we own reads its flags only.
-        let flags = unsafe { libc::fcntl(file.as_raw_fd(), libc::F_GETFL) };
-        Ok(if flags >= 0 && flags & libc::O_APPEND != 0 {
+        let flags = super::sys::status_flags(file.as_raw_fd()).unwrap_or(0);
+        Ok(if flags & libc::O_APPEND != 0 {
             Kind::Append
         } else {
             Kind::Positioned
@@ -112,7 +93,7 @@ impl Inner {
 
 /// An open output; clones share the same descriptor.
 #[derive(Clone)]
-pub struct Sink {
+pub struct BlockWriter {
     inner: Arc<Mutex<Inner>>,
 }
 
@@ -124,29 +105,29 @@ fn append(p: &PathBuf) -> io::Result<File> {
         .open(p)
 }
 
-impl Sink {
+impl BlockWriter {
     /// Opens the target. A file is opened `O_APPEND`, so concurrent writers
     /// (an old and a new Apache piped logger) never overwrite each other.
-    pub fn open(target: &Target) -> io::Result<Sink> {
+    pub fn open(target: &Destination) -> io::Result<BlockWriter> {
         let (file, path) = match target {
-            Target::Stdout => (File::from(io::stdout().as_fd().try_clone_to_owned()?), None),
-            Target::Append(p) => (append(p)?, Some(p.clone())),
+            Destination::Stdout => (File::from(io::stdout().as_fd().try_clone_to_owned()?), None),
+            Destination::Append(p) => (append(p)?, Some(p.clone())),
         };
         if file.metadata()?.file_type().is_fifo() {
             grow_pipe(file.as_raw_fd());
         }
-        Ok(Sink {
+        Ok(BlockWriter {
             inner: Arc::new(Mutex::new(Inner::new(file, path)?)),
         })
     }
 
     /// Wraps a file the caller created (the temporary file of an in-place
     /// rewrite); it is never reopened.
-    pub fn from_file(file: File) -> Sink {
+    pub fn from_file(file: File) -> BlockWriter {
         // A descriptor fstat cannot describe is treated as a stream: its
         // failed writes are reported, just not undone.
         let kind = Kind::of(&file).unwrap_or(Kind::Stream);
-        Sink {
+        BlockWriter {
             inner: Arc::new(Mutex::new(Inner {
                 file,
                 path: None,

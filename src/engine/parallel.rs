@@ -8,21 +8,21 @@ use std::thread;
 use crossbeam_channel::{Receiver, bounded};
 use flate2::Compression;
 
-use super::{Done, Job, Ledger, Slot, StreamInput, read_blocks, work, write_error};
+use super::ledger::Ledger;
+use super::stream::{Done, Job, Plan, Slot, StreamInput, read_blocks, work, write_error};
 use crate::anonymize::Anonymizer;
 use crate::anonymize::keyed::{Keyed, LineRewrite};
-use crate::config::Config;
+use crate::engine::output::BlockWriter;
 use crate::error::Error;
-use crate::output::Sink;
 
 pub(super) fn stream_parallel(
-    config: &Config,
+    plan: Plan<'_>,
     inputs: Vec<StreamInput>,
-    sink: &mut Sink,
+    sink: &mut BlockWriter,
     sink_name: &str,
-    threads: usize,
     ledger: &mut Ledger<'_>,
 ) -> Result<bool, Error> {
+    let threads = plan.engine.threads;
     let (work_tx, work_rx) = bounded::<Job>(threads);
     let (order_tx, order_rx) = bounded::<Receiver<Done>>(2 * threads);
     let (recycle_tx, recycle_rx) = bounded::<Slot>(2 * threads + 4);
@@ -30,9 +30,9 @@ pub(super) fn stream_parallel(
     let mut workers = Vec::with_capacity(threads);
     for _ in 0..threads {
         let rx = work_rx.clone();
-        let rules = Arc::clone(&config.rules);
-        let (truncate, keyed) = (config.truncate, config.keyed.clone());
-        let gzip = config.gzip;
+        let rules = Arc::clone(plan.rules);
+        let (truncate, keyed) = (plan.rewrite.truncate, plan.rewrite.keyed.clone());
+        let gzip = plan.engine.gzip;
         workers.push(thread::spawn(move || match keyed {
             None => worker(Anonymizer::new(&rules, truncate), rx, gzip),
             Some(k) => worker(Anonymizer::new(&rules, Keyed::new(k, truncate)), rx, gzip),
@@ -42,10 +42,11 @@ pub(super) fn stream_parallel(
 
     // The reader is not joined on a write error: it may be blocked reading a
     // quiet pipe, and the process exits without it.
-    let reader_config = config.clone();
+    let (reader_rules, reader_engine) = (Arc::clone(plan.rules), plan.engine);
     let reader = thread::spawn(move || -> Result<u64, Error> {
         read_blocks(
-            &reader_config,
+            &reader_rules,
+            &reader_engine,
             inputs,
             || recycle_rx.try_recv().unwrap_or_default(),
             |input, info, slot| {
@@ -66,7 +67,7 @@ pub(super) fn stream_parallel(
         )
     });
 
-    let gzip = config.gzip.is_some();
+    let gzip = plan.engine.gzip.is_some();
     let mut wrote = false;
     for result in order_rx.iter() {
         let done = result.recv().map_err(|_| Error::WorkerPanic)?;
@@ -93,7 +94,7 @@ fn worker<R: LineRewrite>(
 ) {
     for mut job in rx {
         #[cfg(debug_assertions)]
-        super::test_hooks::maybe_panic(&job.slot.data);
+        super::stream::test_hooks::maybe_panic(job.slot.data.bytes());
         anonymizer.select(job.info.parser);
         let report = work(&mut anonymizer, &mut job.slot, gzip);
         // The writer may be gone (error or closed pipe): nothing to do.

@@ -4,8 +4,9 @@
 
 use std::io::{self, Write};
 
-use super::{BlockReport, Outcome, oversized};
-use crate::config::Config;
+use super::stream::{BlockReport, Outcome, oversized};
+use crate::anonymize::Rules;
+use crate::config::EngineOpts;
 use crate::error::{Error, Hint, Mismatch};
 use crate::format::detect::{self, Sample};
 use crate::format::{Fields, Parser};
@@ -40,17 +41,17 @@ pub(super) struct Detector<'a> {
 }
 
 impl<'a> Detector<'a> {
-    pub(super) fn new(config: &'a Config, builtins: &'a [Parser]) -> Self {
-        let auto = !config.rules.candidates.is_empty();
+    pub(super) fn new(rules: &'a Rules, builtins: &'a [Parser]) -> Self {
+        let auto = !rules.candidates.is_empty();
         let candidates = if auto {
-            &config.rules.candidates[..]
+            &rules.candidates[..]
         } else {
             builtins
         };
         Detector {
             candidates,
             auto,
-            max_unparsed: config.rules.max_unparsed,
+            max_unparsed: rules.max_unparsed,
             sample: Sample::new(candidates.len()),
             fields: Fields::new(),
             decided: None,
@@ -87,7 +88,8 @@ impl<'a> Detector<'a> {
 /// Tracks per-input line numbers and parse shares, and turns worker
 /// results into errors.
 pub(super) struct Ledger<'a> {
-    config: &'a Config,
+    rules: &'a Rules,
+    engine: EngineOpts,
     names: &'a [String],
     pub(super) outcome: Outcome,
     /// A block of some input has been accounted.
@@ -103,9 +105,10 @@ pub(super) struct Ledger<'a> {
 }
 
 impl<'a> Ledger<'a> {
-    pub(super) fn new(config: &'a Config, names: &'a [String]) -> Self {
+    pub(super) fn new(rules: &'a Rules, engine: EngineOpts, names: &'a [String]) -> Self {
         Ledger {
-            config,
+            rules,
+            engine,
             names,
             outcome: Outcome::default(),
             started: false,
@@ -130,7 +133,7 @@ impl<'a> Ledger<'a> {
             self.current = input;
             self.lines_before = 0;
         }
-        let rules = &self.config.rules;
+        let rules = self.rules;
         if !rules.candidates.is_empty() && (new_input || self.info.parser != info.parser) {
             // A live input may be decided only after its first blocks.
             let chosen = info.parser.map_or("none", |i| rules.candidates[i].name());
@@ -159,7 +162,7 @@ impl<'a> Ledger<'a> {
         report.result.map_err(|u| {
             let line = before + u.index + 1;
             if u.oversized {
-                oversized(self.config, &self.names[input], line)
+                oversized(&self.engine, &self.names[input], line)
             } else {
                 Error::Unparsed {
                     name: self.names[input].clone(),
@@ -172,7 +175,7 @@ impl<'a> Ledger<'a> {
 
     /// The name of the format the current input is read with.
     fn format_name(&self) -> &str {
-        let rules = &self.config.rules;
+        let rules = self.rules;
         match (rules.candidates.is_empty(), self.info.parser) {
             (true, _) => rules.parser.name(),
             (false, Some(i)) => rules.candidates[i].name(),
@@ -183,7 +186,7 @@ impl<'a> Ledger<'a> {
     /// The current input's mismatch, if more of its lines than allowed did
     /// not parse.
     fn mismatch(&self) -> Option<Mismatch> {
-        let max = self.config.rules.max_unparsed;
+        let max = self.rules.max_unparsed;
         let (unparsed, lines) = (self.input.unparsed(), self.input.judged());
         max.exceeded_by(unparsed, lines).then(|| Mismatch {
             name: self.names[self.current].clone(),

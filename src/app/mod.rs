@@ -1,0 +1,76 @@
+//! The command-line application: the only home of clap types and of the
+//! text a user reads. It resolves arguments into a
+//! [`Config`](crate::config::Config), hands that to the engine, and says
+//! what the run did.
+//!
+//! anonlog has no subcommand syntax of its own (`anonlog [OPTIONS]
+//! [FILE]...`), so [`main`] recognises `keygen` and `reveal` as the first
+//! argument; a log file of that name is given as `./keygen`.
+
+pub mod cli;
+pub mod keyfile;
+pub mod keygen;
+pub mod keys;
+pub mod nginx_conf;
+pub mod report;
+pub mod resolve;
+pub mod reveal;
+
+use std::ffi::OsString;
+use std::io::{self, Write};
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use crate::Report;
+use crate::error::chain;
+
+/// Runs the whole program on its arguments (`args[0]` is the program
+/// name) and returns its exit status: 0 success, 1 data (a format that
+/// does not fit, a line that must not pass), 2 usage or I/O.
+pub fn main(args: Vec<OsString>) -> ExitCode {
+    if let Some(status) = dispatch(&args) {
+        return status;
+    }
+    let config = match resolve::config(cli::Cli::parse_from(args)) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("anonlog: error: {e:#}");
+            return ExitCode::from(2);
+        }
+    };
+    match crate::run(&config) {
+        Ok(Report::Stream(outcome)) => report::stream_end(&config, &outcome),
+        Ok(Report::Batch(sum)) => report::batch_end(&config, &sum),
+        Err(e) if e.is_broken_pipe() => ExitCode::SUCCESS,
+        Err(e) => {
+            // One write, so a dying worker's panic message cannot split it.
+            let msg = format!("anonlog: error: {}\n", chain(&e));
+            let _ = io::stderr().lock().write_all(msg.as_bytes());
+            ExitCode::from(e.exit_code())
+        }
+    }
+}
+
+/// Runs `anonlog keygen ...` or `anonlog reveal ...` when `args[1]` names
+/// one, and returns its exit status; `None` for the main command.
+fn dispatch(args: &[OsString]) -> Option<ExitCode> {
+    let result = match args.get(1).and_then(|a| a.to_str()) {
+        Some("keygen") => keygen::keygen(&cli::KeygenCli::parse_from(&args[1..])),
+        Some("reveal") => reveal::reveal(&cli::RevealCli::parse_from(&args[1..])),
+        _ => return None,
+    };
+    Some(match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e)
+            if e.downcast_ref::<io::Error>().map(io::Error::kind)
+                == Some(io::ErrorKind::BrokenPipe) =>
+        {
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("anonlog: error: {e:#}");
+            ExitCode::from(2)
+        }
+    })
+}

@@ -1,0 +1,265 @@
+//! What a finished run says on stderr, and its exit status: `--stats` as
+//! text or as one JSON object (strings escaped as JSON wants, never
+//! stripped), the warning for unparsed lines, mismatches and the batch
+//! summary.
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use crate::anonymize::keyed::KeyedConfig;
+use crate::config::{Config, StatsFormat};
+use crate::engine::batch::Summary;
+use crate::engine::stream::Outcome;
+use crate::stats::{Stats, UnknownNames};
+
+/// Reports a finished stream and returns its status: 1 when some input did
+/// not fit its format (said even with `--quiet`: a format that does not
+/// fit is never silent, and the status tells scripts and logrotate), else 0.
+pub fn stream_end(config: &Config, outcome: &Outcome) -> ExitCode {
+    summary(config, outcome, &outcome.stats, &outcome.detected);
+    let mut err = std::io::stderr().lock();
+    for m in outcome.mismatched.iter().filter(|m| !m.reported) {
+        let _ = writeln!(err, "anonlog: error: {m}");
+    }
+    if outcome.mismatched.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    }
+}
+
+/// Reports a finished in-place batch (its files were reported as they
+/// failed) and returns the worst status among them.
+pub fn batch_end(config: &Config, sum: &Summary) -> ExitCode {
+    summary(config, &Outcome::default(), &sum.stats, &[]);
+    if !config.report.quiet {
+        eprintln!(
+            "anonlog: {} files: {} rewritten, {} already anonymized, {} failed, {} skipped; {} lines, {} bytes read",
+            sum.rewritten + sum.unchanged + sum.failed + sum.skipped,
+            sum.rewritten,
+            sum.unchanged,
+            sum.failed,
+            sum.skipped,
+            sum.stats.lines_read,
+            sum.stats.bytes_read,
+        );
+    }
+    ExitCode::from(sum.worst_exit)
+}
+
+/// `--stats`, or, without it, one warning when lines could not be parsed
+/// (nothing at all with `--quiet`). Fields without a rule are named: the
+/// compiled format's, then the JSON keys seen in the input (already
+/// sanitized by [`UnknownNames`]).
+fn summary(config: &Config, outcome: &Outcome, stats: &Stats, detected: &[(String, String)]) {
+    let format = config.rules.format_name();
+    let keys: &UnknownNames = &outcome.unknown_names;
+    let unknown: Vec<&str> = config
+        .report
+        .unknown_fields
+        .iter()
+        .map(String::as_str)
+        .chain(keys.shown().iter().map(String::as_str))
+        .collect();
+    let keyed = config.rewrite.keyed.as_deref();
+    let quiet = config.report.quiet;
+    let mut err = std::io::stderr().lock();
+    match config.report.stats {
+        Some(StatsFormat::Text) => {
+            let mut text = stats_text(stats, format);
+            if let Some(k) = keyed {
+                text.push_str(&keyed_text(k));
+            }
+            for (input, format) in detected {
+                text.push_str(&format!(
+                    "anonlog: detected format    {format} for {input}\n"
+                ));
+            }
+            if !unknown.is_empty() || keys.more() > 0 {
+                let more = match keys.more() {
+                    0 => String::new(),
+                    n => format!(" and {n} more"),
+                };
+                text.push_str(&format!(
+                    "anonlog: no rule, kept only if inert, else scrubbed: {}{more}\n",
+                    unknown.join(", ")
+                ));
+            }
+            let _ = err.write_all(text.as_bytes());
+        }
+        Some(StatsFormat::Json) => {
+            let json = stats_json(stats, format, &unknown, keys.more(), detected, keyed);
+            let _ = writeln!(err, "{json}");
+        }
+        None if !quiet
+            && outcome.mismatched.is_empty()
+            && stats.scrubbed + stats.dropped + stats.oversized > 0 =>
+        {
+            let mut msg = format!(
+                "anonlog: warning: {} of {} lines did not parse as {format} and were {}",
+                stats.scrubbed + stats.dropped,
+                stats.lines_read,
+                if stats.dropped > 0 {
+                    "dropped"
+                } else {
+                    "scrubbed"
+                },
+            );
+            if stats.oversized > 0 {
+                msg.push_str(&format!(
+                    "; {} lines were longer than --max-line-bytes",
+                    stats.oversized
+                ));
+            }
+            let _ = writeln!(err, "{msg}");
+        }
+        None => {}
+    }
+    if config.report.stats.is_none() && !quiet && stats.undated > 0 {
+        let _ = writeln!(
+            err,
+            "anonlog: warning: {} lines had no readable timestamp for --key-rotation and were truncated instead of pseudonymized",
+            stats.undated
+        );
+    }
+}
+
+/// The counters, one `anonlog: name value` per line, prefixed so they are
+/// recognisable in a mixed stderr.
+pub fn stats_text(stats: &Stats, format: &str) -> String {
+    let mut s = format!("anonlog: format {format}\n");
+    for (k, v) in stats.fields() {
+        s.push_str(&format!("anonlog: {:<24}{v}\n", k.replace('_', " ")));
+    }
+    s
+}
+
+/// `--stats` lines of a keyed run: key id, mode and rotation (never the key).
+pub fn keyed_text(k: &KeyedConfig) -> String {
+    format!(
+        "anonlog: key id                  {}\nanonlog: pseudonymize            {}\nanonlog: user tokens             {}\nanonlog: key rotation            {}\n",
+        k.key_id(),
+        k.mode().map_or("off", |m| m.label()),
+        if k.users() { "on" } else { "off" },
+        k.rotation()
+    )
+}
+
+/// `--stats=json`: one JSON object on one line; keys are stable for
+/// scripts, and every string is escaped, so a name holding `"` or `\` is
+/// shown as it is, never cut or able to end its string.
+pub fn stats_json(
+    stats: &Stats,
+    format: &str,
+    unknown: &[&str],
+    unknown_more: usize,
+    detected: &[(String, String)],
+    keyed: Option<&KeyedConfig>,
+) -> String {
+    let mut s = format!("{{\"format\":{}", json_string(format));
+    for (k, v) in stats.fields() {
+        s.push_str(&format!(",\"{k}\":{v}"));
+    }
+    let names: Vec<String> = unknown.iter().map(|n| json_string(n)).collect();
+    s.push_str(&format!(
+        ",\"unknown_fields\":[{}],\"unknown_fields_more\":{unknown_more}",
+        names.join(",")
+    ));
+    let detected: Vec<String> = detected
+        .iter()
+        .map(|(i, f)| {
+            format!(
+                "{{\"input\":{},\"format\":{}}}",
+                json_string(i),
+                json_string(f)
+            )
+        })
+        .collect();
+    s.push_str(&format!(",\"detected\":[{}]", detected.join(",")));
+    if let Some(k) = keyed {
+        s.push_str(&format!(
+            ",\"key_id\":{},\"pseudonymize\":{},\"user_tokens\":{},\"key_rotation\":{}",
+            json_string(&k.key_id()),
+            k.mode()
+                .map_or("null".to_owned(), |m| json_string(m.label())),
+            k.users(),
+            json_string(&k.rotation().to_string())
+        ));
+    }
+    s.push('}');
+    s
+}
+
+/// `s` as a JSON string literal (RFC 8259): quotes, backslashes and
+/// control characters escaped, everything else as it is.
+pub fn json_string(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if u32::from(c) < 0x20 || c == '\u{7f}' => {
+                out.push_str(&format!("\\u{:04x}", u32::from(c)));
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_is_one_object() {
+        let s = Stats {
+            lines_read: 3,
+            ..Stats::default()
+        };
+        let j = stats_json(&s, "combined", &[], 0, &[], None);
+        assert!(j.starts_with("{\"format\":\"combined\",\"lines_read\":3,"));
+        assert!(j.ends_with(
+            "\"undated_truncated\":0,\"unknown_fields\":[],\"unknown_fields_more\":0,\"detected\":[]}"
+        ));
+        assert!(!j.contains('\n'));
+    }
+
+    #[test]
+    fn keyed_stats_show_the_key_id_never_the_key() {
+        use crate::anonymize::keys::MasterKey;
+        use crate::anonymize::period::Rotation;
+        use crate::anonymize::pseudo::Mode;
+        const HEX: &str = "1522178d33a4cf80130a5b1649907d10d8988f837979652762574c2d2a842202";
+        let master = MasterKey::from_hex(HEX).unwrap();
+        let k = KeyedConfig::new(master, Some(Mode::Pfx), false, Rotation::Daily).unwrap();
+        let text =
+            keyed_text(&k) + &stats_json(&Stats::default(), "combined", &[], 0, &[], Some(&k));
+        assert!(text.contains(&k.key_id()));
+        assert!(text.contains("\"key_rotation\":\"daily\""));
+        assert!(text.contains("\"pseudonymize\":\"pfx\""));
+        assert!(!text.contains(&HEX[..16]) && !text.contains(&HEX[48..]));
+    }
+
+    #[test]
+    fn json_strings_are_escaped_not_stripped() {
+        assert_eq!(json_string(r#"a"b\c"#), r#""a\"b\\c""#);
+        assert_eq!(json_string("tab\there\n\u{1}"), r#""tab\there\n\u0001""#);
+        assert_eq!(json_string("é"), "\"é\"");
+        let detected = [("we\"ird\\name".to_owned(), "combined".to_owned())];
+        let j = stats_json(&Stats::default(), "main", &["x\"y"], 2, &detected, None);
+        assert!(
+            j.contains(r#""unknown_fields":["x\"y"],"unknown_fields_more":2"#),
+            "{j}"
+        );
+        assert!(
+            j.contains(r#""detected":[{"input":"we\"ird\\name","format":"combined"}]"#),
+            "{j}"
+        );
+    }
+}
