@@ -361,6 +361,36 @@ mod tests {
     const T: &str = "[22/Nov/2026:08:38:17 +0000]";
 
     #[test]
+    fn a_verbatim_field_that_is_not_inert_is_scrubbed() {
+        let c = crate::format::apache::compile("t", "%h %D %T").unwrap();
+        let r = Rules {
+            parser: Parser::Template(c.template),
+            ..rules(Predefined::Common)
+        };
+        assert_eq!(
+            anon(&r, "198.51.100.7 5 a /p?token=ZqA b ZqB@h.example\n"),
+            "198.51.100.0 5 a /p b email-redacted\n"
+        );
+        assert_eq!(anon(&r, "198.51.100.7 5 1\n"), "198.51.100.0 5 1\n");
+    }
+
+    #[test]
+    fn a_time_field_that_is_no_time_is_scrubbed() {
+        let r = rules(Predefined::Common);
+        assert_eq!(
+            anon(
+                &r,
+                "198.51.100.7 - - [26/Dec/2016:16:16:48 /p?password=ZqX +0200] \"-\" 408 -\n"
+            ),
+            "198.51.100.0 - - [26/Dec/2016:16:16:48 /p +0200] \"-\" 408 -\n"
+        );
+        assert_eq!(
+            anon(&r, "198.51.100.7 - - [1 password=ZqX] \"-\" 408 -\n"),
+            "198.51.100.0 - - [1 password=-] \"-\" 408 -\n"
+        );
+    }
+
+    #[test]
     fn combined_defaults() {
         let r = rules(Predefined::Combined);
         let cases = [
