@@ -568,6 +568,27 @@ mod tests {
     }
 
     #[test]
+    fn an_address_in_the_apache_level_is_rewritten() {
+        assert_eq!(
+            spans(
+                parse_apache_error,
+                "[Sun Nov 22 08:41:08.289568 2026] [198.51.100.7:error] [pid 1] x"
+            ),
+            Some(vec![(Text, "198.51.100.7:error"), (Unknown, "x")])
+        );
+        let rules = Rules::new(Parser::ApacheError);
+        let mut a = Anonymizer::new(&rules, Truncate::new(24, 48).unwrap());
+        let mut out = Vec::new();
+        let line = b"[Sun Nov 22 08:41:08.289568 2026] [2001:db8:abcd:12::746f] [pid 1] x\n";
+        a.process_block(line, &mut out, &mut Stats::default())
+            .unwrap();
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "[Sun Nov 22 08:41:08.289568 2026] [2001:db8:abcd::] [pid 1] x\n"
+        );
+    }
+
+    #[test]
     fn apache_lines() {
         let cases: &[(&str, &[(FieldKind, &str)])] = &[
             (
