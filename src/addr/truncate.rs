@@ -73,16 +73,6 @@ impl Truncate {
             mask_6to4,
         })
     }
-
-    /// The IPv4 prefix length given to [`Truncate::new`].
-    pub fn v4_prefix(&self) -> u8 {
-        self.v4_prefix
-    }
-
-    /// The IPv6 prefix length given to [`Truncate::new`].
-    pub fn v6_prefix(&self) -> u8 {
-        self.v6_prefix
-    }
 }
 
 impl AddrRewrite for Truncate {
@@ -139,8 +129,17 @@ mod tests {
             let got = Truncate::new(p4, p6);
             match want {
                 None => {
-                    let tr = got.unwrap();
-                    assert_eq!((tr.v4_prefix(), tr.v6_prefix()), (p4, p6));
+                    let mut tr = got.unwrap();
+                    // The prefix given is the prefix kept.
+                    let v4 = match tr.rewrite(Addr::V4(u32::MAX)) {
+                        Addr::V4(a) => a.count_ones(),
+                        Addr::V6(_) => unreachable!(),
+                    };
+                    let v6 = match tr.rewrite(Addr::V6(u128::MAX)) {
+                        Addr::V6(a) => a.count_ones(),
+                        Addr::V4(_) => unreachable!(),
+                    };
+                    assert_eq!((v4, v6), (u32::from(p4), u32::from(p6)));
                 }
                 Some((family, len, max)) => {
                     let e = got.unwrap_err();
