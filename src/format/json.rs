@@ -1080,6 +1080,8 @@ mod tests {
             "/../shared/corpus/lnav/logfile_caddy_log.0"
         );
         let Ok(data) = std::fs::read(path) else {
+            assert!(std::env::var_os("CI").is_none(), "{path} is missing");
+            eprintln!("SKIPPED: {path} is missing");
             return;
         };
         let mut input = Vec::new();

@@ -2,55 +2,16 @@
 //! process is writing, an output that is one of the inputs, entries a
 //! directory walk skips, and paths that would forge lines on stderr.
 
-mod util;
-
 use std::fs::{self, OpenOptions};
 use std::io::{self, Write};
 use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::os::unix::process::CommandExt;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, mpsc};
 
-use util::{bin, run, samples};
-
-fn sample() -> Vec<u8> {
-    fs::read(samples().join("access.log")).unwrap()
-}
-
-fn expected() -> Vec<u8> {
-    fs::read(samples().join("expected/access.out")).unwrap()
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
-
-/// True when the test may use root's powers. Without root it fails under
-/// CI (a missing capability must not look like a pass) and skips loudly
-/// elsewhere.
-fn have_root(test: &str) -> bool {
-    // SAFETY: geteuid has no preconditions and cannot fail.
-    if unsafe { libc::geteuid() } == 0 {
-        return true;
-    }
-    assert!(
-        std::env::var_os("CI").is_none(),
-        "{test} needs root (CAP_LEASE, signalling and running as another user)"
-    );
-    eprintln!("SKIPPED {test}: needs root");
-    false
-}
-
-fn temps(dir: &Path) -> Vec<PathBuf> {
-    fs::read_dir(dir)
-        .unwrap()
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| p.to_string_lossy().contains(".anonlog-"))
-        .collect()
-}
+use crate::util::{bin, expected, have_root, run, sample, stderr, temps};
 
 fn appended(from: usize, to: usize) -> Vec<u8> {
     (from..to)
@@ -65,7 +26,7 @@ fn appended(from: usize, to: usize) -> Vec<u8> {
 fn a_file_open_for_writing_is_refused_up_front() {
     let dir = tempfile::tempdir().unwrap();
     let f = dir.path().join("access.log");
-    fs::write(&f, sample()).unwrap();
+    fs::write(&f, sample("access.log")).unwrap();
     let mut w = OpenOptions::new().append(true).open(&f).unwrap();
     let stop = Arc::new(AtomicBool::new(false));
     let (started, wait_started) = mpsc::channel();
@@ -106,7 +67,10 @@ fn a_file_open_for_writing_is_refused_up_front() {
         );
     }
     assert!(stderr(&walked).contains("1 failed"), "{}", stderr(&walked));
-    assert_eq!(fs::read(&f).unwrap(), [sample(), appended(0, n)].concat());
+    assert_eq!(
+        fs::read(&f).unwrap(),
+        [sample("access.log"), appended(0, n)].concat()
+    );
     assert!(temps(dir.path()).is_empty());
 }
 
@@ -156,7 +120,7 @@ fn cont(child: &Child) {
 /// creating its temporary file and renaming it, stopped there; returns the
 /// stopped child and the original content.
 fn stopped_rewrite(dir: &Path, f: &Path, as_nobody: bool) -> (Child, Vec<u8>) {
-    let mut original = sample();
+    let mut original = sample("access.log");
     for _ in 0..12 {
         original = original.repeat(2);
         fs::write(f, &original).unwrap();
@@ -259,9 +223,9 @@ fn a_file_that_grows_during_the_rewrite_is_left_alone() {
 fn an_output_that_is_an_input_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let f = dir.path().join("access.log");
-    fs::write(&f, sample()).unwrap();
+    fs::write(&f, sample("access.log")).unwrap();
     let other = dir.path().join("other.log");
-    fs::write(&other, sample()).unwrap();
+    fs::write(&other, sample("access.log")).unwrap();
     let hard = dir.path().join("hard.log");
     fs::hard_link(&f, &hard).unwrap();
     let sym = dir.path().join("sym.log");
@@ -286,7 +250,11 @@ fn an_output_that_is_an_input_is_refused() {
             )),
             "{err}"
         );
-        assert_eq!(fs::read(&f).unwrap(), sample(), "nothing was written");
+        assert_eq!(
+            fs::read(&f).unwrap(),
+            sample("access.log"),
+            "nothing was written"
+        );
     }
     // The shell's `>>` does the same through standard output.
     let append = OpenOptions::new().append(true).open(&f).unwrap();
@@ -299,7 +267,7 @@ fn an_output_that_is_an_input_is_refused() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     assert!(stderr(&out).contains("the output <stdout> is the input"));
-    assert_eq!(fs::read(&f).unwrap(), sample());
+    assert_eq!(fs::read(&f).unwrap(), sample("access.log"));
     // And `< f >> f`.
     let out = Command::new(bin())
         .stdin(fs::File::open(&f).unwrap())
@@ -308,7 +276,7 @@ fn an_output_that_is_an_input_is_refused() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
-    assert_eq!(fs::read(&f).unwrap(), sample());
+    assert_eq!(fs::read(&f).unwrap(), sample("access.log"));
     // A different output is fine.
     let out = run(
         &[
@@ -320,7 +288,10 @@ fn an_output_that_is_an_input_is_refused() {
         b"",
     );
     assert!(out.status.success(), "{}", stderr(&out));
-    assert_eq!(fs::read(dir.path().join("anon.log")).unwrap(), expected());
+    assert_eq!(
+        fs::read(dir.path().join("anon.log")).unwrap(),
+        expected("access.out")
+    );
 }
 
 /// A walk reports every symlink and special file with a log name (not the
@@ -333,8 +304,8 @@ fn a_walk_reports_what_it_skips() {
     let elsewhere = dir.path().join("elsewhere");
     fs::create_dir_all(&logs).unwrap();
     fs::create_dir_all(&elsewhere).unwrap();
-    fs::write(logs.join("access.log"), sample()).unwrap();
-    fs::write(elsewhere.join("raw.log"), sample()).unwrap();
+    fs::write(logs.join("access.log"), sample("access.log")).unwrap();
+    fs::write(elsewhere.join("raw.log"), sample("access.log")).unwrap();
     std::os::unix::fs::symlink(elsewhere.join("raw.log"), logs.join("site.log")).unwrap();
     std::os::unix::fs::symlink(elsewhere.join("raw.log"), logs.join("notes")).unwrap();
     let fifo = std::ffi::CString::new(logs.join("pipe.log").to_str().unwrap()).unwrap();
@@ -359,8 +330,14 @@ fn a_walk_reports_what_it_skips() {
         err.contains("4 files: 1 rewritten, 0 already anonymized, 0 failed, 3 skipped"),
         "{err}"
     );
-    assert_eq!(fs::read(logs.join("access.log")).unwrap(), expected());
-    assert_eq!(fs::read(elsewhere.join("raw.log")).unwrap(), sample());
+    assert_eq!(
+        fs::read(logs.join("access.log")).unwrap(),
+        expected("access.out")
+    );
+    assert_eq!(
+        fs::read(elsewhere.join("raw.log")).unwrap(),
+        sample("access.log")
+    );
     // Even with -q: raw data stays behind, which is never silent.
     let out = run(&["-q", "-i", "-r", logs.to_str().unwrap()], b"");
     assert_eq!(out.status.code(), Some(2));

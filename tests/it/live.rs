@@ -8,8 +8,6 @@
 //! "eventually" with a generous limit, and only 127.0.0.1 and unix sockets
 //! are used.
 
-mod util;
-
 use std::collections::HashMap;
 use std::fs;
 use std::io::{Read, Write};
@@ -23,23 +21,7 @@ use std::sync::mpsc;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use util::bin;
-
-/// Limit for every "eventually" in this file: far beyond what any of these
-/// waits needs, even on a loaded 2-core machine.
-const PATIENCE: Duration = Duration::from_secs(30);
-
-/// Polls `done` until it holds; panics with `what` (and `context()`) after
-/// [`PATIENCE`].
-fn eventually(what: &str, mut done: impl FnMut() -> bool, context: impl FnOnce() -> String) {
-    let start = Instant::now();
-    while !done() {
-        if start.elapsed() > PATIENCE {
-            panic!("timed out waiting for {what}\n{}", context());
-        }
-        thread::sleep(Duration::from_millis(5));
-    }
-}
+use crate::util::{PATIENCE, bin, eventually, have_root, stat};
 
 fn no_context() -> String {
     String::new()
@@ -64,15 +46,6 @@ fn lines_in(p: &Path) -> usize {
 fn read_text(p: &Path) -> String {
     String::from_utf8(fs::read(p).unwrap_or_else(|e| panic!("{}: {e}", p.display())))
         .expect("output is UTF-8")
-}
-
-/// The value of `key` in the one-line JSON object of `--stats=json`.
-fn stat(json: &str, key: &str) -> Option<u64> {
-    let rest = json.split_once(&format!("\"{key}\":"))?.1;
-    let end = rest
-        .find(|c: char| !c.is_ascii_digit())
-        .unwrap_or(rest.len());
-    rest[..end].parse().ok()
 }
 
 /// Asserts `--stats=json` counters.
@@ -777,21 +750,6 @@ fn listener_routes_tags_and_counts_datagrams() {
 // 4. Who may write into the listener's socket.
 // ---------------------------------------------------------------------------
 
-/// True when the test runs as root; otherwise skips loudly, or fails under
-/// CI, where the tests run as root and must not pass without checking.
-fn root_or_skip(what: &str) -> bool {
-    // SAFETY: geteuid cannot fail and touches no memory.
-    if unsafe { libc::geteuid() } == 0 {
-        return true;
-    }
-    assert!(
-        std::env::var_os("CI").is_none(),
-        "CI runs the tests as root; {what} needs it"
-    );
-    eprintln!("SKIPPED: {what} needs root");
-    false
-}
-
 /// The account `nobody` (and group `nogroup`) on Debian and most Linuxes.
 const NOBODY: u32 = 65534;
 
@@ -869,7 +827,7 @@ fn combined_datagram(request: &str) -> Vec<u8> {
 #[test]
 fn unix_socket_is_owner_only_by_default() {
     use std::os::unix::fs::MetadataExt;
-    if !root_or_skip("sending as another user") {
+    if !have_root("sending as another user") {
         return;
     }
     let dir = open_dir();
@@ -928,7 +886,7 @@ fn unix_socket_is_owner_only_by_default() {
 #[test]
 fn socket_group_admits_its_members_and_a_datagram_stays_one_line() {
     use std::os::unix::fs::MetadataExt;
-    if !root_or_skip("sending as another user") {
+    if !have_root("sending as another user") {
         return;
     }
     let dir = open_dir();
@@ -1091,7 +1049,8 @@ fn udp_drops_during_a_stall_are_counted_at_exit() {
 
 /// The arguments of the systemd recipe's `ExecStart=`, without the binary.
 fn recipe_args() -> Vec<String> {
-    let unit = fs::read_to_string(util::samples().join("systemd/anonlog-nginx.service")).unwrap();
+    let unit =
+        fs::read_to_string(crate::util::samples().join("systemd/anonlog-nginx.service")).unwrap();
     let line = unit
         .lines()
         .find_map(|l| l.strip_prefix("ExecStart="))
@@ -1101,7 +1060,7 @@ fn recipe_args() -> Vec<String> {
 
 #[test]
 fn readme_example_is_the_systemd_recipe() {
-    let readme = fs::read_to_string(util::samples().join("../README.md")).unwrap();
+    let readme = fs::read_to_string(crate::util::samples().join("../README.md")).unwrap();
     // The example: from `anonlog --format` to the end of its `\` lines.
     let start = readme
         .find("  anonlog --format combined --listen")
@@ -1125,7 +1084,7 @@ fn readme_example_is_the_systemd_recipe() {
 #[test]
 fn systemd_recipe_lets_the_web_server_group_in() {
     use std::os::unix::fs::MetadataExt;
-    if !root_or_skip("running the recipe as its own user") {
+    if !have_root("running the recipe as its own user") {
         return;
     }
     // The recipe's Group= (nginx's packages create it; CI installs nginx).
@@ -1222,7 +1181,7 @@ fn socket_options_are_checked_before_listening() {
             "expected octal",
         ),
     ] {
-        let out = util::run(args, b"");
+        let out = crate::util::run(args, b"");
         let err = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
         assert!(err.contains(want), "{args:?}: {err}");

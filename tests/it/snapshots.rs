@@ -1,14 +1,12 @@
 //! Snapshots of what a user reads: `--help` and every kind of error
 //! message. A change to any of them shows up as a diff to review
-//! (`cargo insta review`, or `INSTA_UPDATE=always cargo test --test
-//! snapshots` to accept), never silently.
-
-mod util;
+//! (`cargo insta review`, or `INSTA_UPDATE=always cargo test --test it
+//! snapshots::` to accept), never silently.
 
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
 
-use util::{run, samples};
+use crate::util::{run, samples};
 
 /// stdout and stderr of a run, with its status, temporary and sample paths
 /// replaced so the text is the same on every machine.

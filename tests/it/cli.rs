@@ -1,14 +1,12 @@
 //! End-to-end tests of the `anonlog` binary on the checked-in samples.
 
-mod util;
-
 use std::fs;
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
 
-use util::{bin, count_lines, run, samples};
+use crate::util::{bin, count_lines, run, samples};
 
 /// Every sample with the options it is checked with, and its golden output.
 const GOLDEN: &[(&str, &[&str], &str)] = &[

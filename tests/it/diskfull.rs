@@ -7,8 +7,6 @@
 //! as root), where a missing capability is a failure. Nothing here asserts
 //! timing: every wait is an "eventually" with a generous limit.
 
-mod util;
-
 use std::ffi::CString;
 use std::fs;
 use std::io::Write;
@@ -17,21 +15,8 @@ use std::os::unix::net::UnixDatagram;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::thread;
-use std::time::{Duration, Instant};
 
-use util::bin;
-
-const PATIENCE: Duration = Duration::from_secs(30);
-
-fn eventually(what: &str, mut done: impl FnMut() -> bool, context: impl FnOnce() -> String) {
-    let start = Instant::now();
-    while !done() {
-        if start.elapsed() > PATIENCE {
-            panic!("timed out waiting for {what}\n{}", context());
-        }
-        thread::sleep(Duration::from_millis(5));
-    }
-}
+use crate::util::{bin, eventually, stat};
 
 /// A 1 MiB tmpfs, unmounted when dropped.
 struct Tmpfs {
@@ -217,18 +202,6 @@ fn file_outputs_keep_whole_lines_when_the_disk_fills() {
     assert_whole_lines(&plain.stdout, 0, "the gzip output");
 }
 
-/// The value of `key` in the one-line JSON object of `--stats=json`.
-fn stat(json: &str, key: &str) -> u64 {
-    let rest = json
-        .split_once(&format!("\"{key}\":"))
-        .unwrap_or_else(|| panic!("no {key} in {json}"))
-        .1;
-    let end = rest
-        .find(|c: char| !c.is_ascii_digit())
-        .unwrap_or(rest.len());
-    rest[..end].parse().unwrap()
-}
-
 struct Listener {
     child: Option<Child>,
     stderr: PathBuf,
@@ -377,11 +350,23 @@ fn listener_holds_lines_while_the_disk_is_full() {
         HELD,
         "later",
     );
-    let lost = stat(&err, "lines_lost_disk_full");
+    let lost = stat(&err, "lines_lost_disk_full").expect("lines_lost_disk_full counter");
     assert_eq!(lost as usize, HELD - held, "{err}");
-    assert_eq!(stat(&err, "datagrams") as usize, HELD + LATER, "{err}");
-    assert_eq!(stat(&err, "lines_read") as usize, HELD + LATER, "{err}");
-    assert_eq!(stat(&err, "lines_written") as usize, held + LATER, "{err}");
+    assert_eq!(
+        stat(&err, "datagrams").expect("datagrams counter") as usize,
+        HELD + LATER,
+        "{err}"
+    );
+    assert_eq!(
+        stat(&err, "lines_read").expect("lines_read counter") as usize,
+        HELD + LATER,
+        "{err}"
+    );
+    assert_eq!(
+        stat(&err, "lines_written").expect("lines_written counter") as usize,
+        held + LATER,
+        "{err}"
+    );
 }
 
 #[test]

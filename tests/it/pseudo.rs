@@ -2,14 +2,12 @@
 //! key rotation from the lines' own timestamps, `--user pseudonymize`, and
 //! `anonlog reveal`, all through the real binary.
 
-mod util;
-
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
-use util::{bin, run};
+use crate::util::{bin, have_root, run, stderr};
 
 /// A key made by `anonlog keygen --out`, in its own directory.
 struct Key {
@@ -45,10 +43,6 @@ impl Key {
     fn hex(&self) -> String {
         fs::read_to_string(&self.path).unwrap().trim().to_owned()
     }
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
 fn stdout(out: &Output) -> String {
@@ -752,18 +746,6 @@ fn stats_show_the_key_id_never_the_key() {
     // Without keys, no key id.
     let plain = run(&["--stats=json"], input.as_bytes());
     assert!(!stderr(&plain).contains("key_id"));
-}
-
-/// True when the test may use root's powers (chown to another user).
-/// Without root it fails under CI and skips loudly elsewhere.
-fn have_root(test: &str) -> bool {
-    // SAFETY: geteuid has no preconditions and cannot fail.
-    if unsafe { libc::geteuid() } == 0 {
-        return true;
-    }
-    assert!(std::env::var_os("CI").is_none(), "{test} needs root");
-    eprintln!("SKIPPED {test}: needs root");
-    false
 }
 
 /// Runs every way of reading a key file (`--key-file`, `$ANONLOG_KEY_FILE`,

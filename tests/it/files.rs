@@ -1,18 +1,16 @@
 //! gzip in and out, in-place rewrites (including a real SIGKILL), batches.
 
-mod util;
-
 use std::fs;
 use std::io::{Read, Write};
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
-use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
 use flate2::Compression;
 use flate2::read::MultiGzDecoder;
 use flate2::write::GzEncoder;
-use util::{bin, count_lines, run, samples};
+
+use crate::util::{bin, count_lines, expected, run, sample, temps};
 
 fn gz(data: &[u8]) -> Vec<u8> {
     let mut e = GzEncoder::new(Vec::new(), Compression::default());
@@ -24,14 +22,6 @@ fn gunzip(data: &[u8]) -> Vec<u8> {
     let mut out = Vec::new();
     MultiGzDecoder::new(data).read_to_end(&mut out).unwrap();
     out
-}
-
-fn sample(name: &str) -> Vec<u8> {
-    fs::read(samples().join(name)).unwrap()
-}
-
-fn expected(name: &str) -> Vec<u8> {
-    fs::read(samples().join("expected").join(name)).unwrap()
 }
 
 #[test]
@@ -236,7 +226,7 @@ fn in_place_leaves_a_file_whose_format_does_not_fit() {
         expected("access.out"),
         "the batch goes on"
     );
-    assert!(no_temps(dir.path()));
+    assert!(temps(dir.path()).is_empty());
     // Chosen from its own lines, the format fits.
     let out = run(&["--in-place", "-q", f.to_str().unwrap()], b"");
     assert!(
@@ -380,20 +370,11 @@ fn sigkill_during_in_place_leaves_original_or_complete_result() {
         );
         assert_eq!(fs::read(&f).unwrap(), want);
         assert!(
-            no_temps(dir.path()),
+            temps(dir.path()).is_empty(),
             "stale temporary file left after a successful run"
         );
     }
     assert!(outcomes.0 + outcomes.1 == 5);
-}
-
-fn no_temps(dir: &Path) -> bool {
-    fs::read_dir(dir).unwrap().all(|e| {
-        !e.unwrap()
-            .file_name()
-            .to_string_lossy()
-            .contains(".anonlog-")
-    })
 }
 
 #[test]

@@ -2,15 +2,14 @@
 //! temporary directory with its own state file. `.ci/run` installs
 //! logrotate; outside CI the test is skipped (loudly) when it is missing.
 
-mod util;
-
 use std::fs;
 use std::io::Read;
 use std::path::Path;
 use std::process::Command;
 
 use flate2::read::MultiGzDecoder;
-use util::{bin, count_lines, run, samples};
+
+use crate::util::{bin, count_lines, run, samples};
 
 fn have_logrotate() -> bool {
     let found = Command::new("logrotate").arg("--version").output().is_ok();

@@ -2,14 +2,13 @@
 //! invents a line, and no client address of the input survives, truncated
 //! or pseudonymized.
 
-mod util;
-
 use std::net::{Ipv4Addr, Ipv6Addr};
 use std::path::PathBuf;
 use std::sync::OnceLock;
 
 use proptest::prelude::*;
-use util::{count_lines, run};
+
+use crate::util::{count_lines, run};
 
 fn truncated_v4(a: Ipv4Addr) -> String {
     Ipv4Addr::from(u32::from(a) & 0xffff_ff00).to_string()
