@@ -3,11 +3,11 @@
 //! Pure functions of bytes: no I/O, no allocation per line (every buffer is
 //! owned by the per-worker [`Anonymizer`] and reused).
 
-mod field;
 pub mod keyed;
 pub mod keys;
 pub mod period;
 pub mod pseudo;
+mod rules;
 pub mod scrub;
 pub mod ua;
 pub mod url;
@@ -251,7 +251,7 @@ impl<'a, R: LineRewrite> Anonymizer<'a, R> {
                 let policy = self.rules.scrub_policy();
                 let c = scrub::scrub_line(&mut self.rewriter, &policy, line, out);
                 stats.scrubbed += 1;
-                field::add_scrub_counts(stats, c);
+                rules::add_scrub_counts(stats, c);
                 count_keying(keying, addresses_before, stats);
                 Ok(())
             }
@@ -331,7 +331,7 @@ fn count_keying(keying: LineKeying, addresses_before: u64, stats: &mut Stats) {
 
 #[cfg(test)]
 mod tests {
-    use super::field::{is_address_list, is_inert};
+    use super::rules::{is_address_list, is_inert};
     use super::*;
     use crate::addr::Truncate;
     use crate::format::Predefined;
