@@ -23,8 +23,9 @@ use std::sync::Arc;
 
 use crate::addr::{Addr, AddrRewrite, Truncate};
 use crate::anonymize::keys::{DerivedKey, KeyError, MasterKey};
-use crate::anonymize::period::{Date, DateReader, Period, Rotation};
+use crate::anonymize::period::{Period, Rotation};
 use crate::anonymize::pseudo::{Mode, Pseudonymizer, USER_TOKEN_LABEL, user_token};
+use crate::format::time::{Date, DateReader};
 
 /// How the addresses and users of one line are rewritten.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
