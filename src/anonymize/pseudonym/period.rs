@@ -8,7 +8,7 @@
 //! offset is checked for shape but not applied, so a server logging in
 //! `+0100` rotates at its own local midnight, as its log files do.
 //!
-//! Labels are part of key derivation ([`crate::anonymize::keys::MasterKey::derive`]):
+//! Labels are part of key derivation ([`crate::anonymize::pseudonym::MasterKey::derive`]):
 //! `""` (no rotation), `2026-11-22` (daily), `2026-W47` (weekly, ISO 8601
 //! week and week-year), `2026-11` (monthly). They never change.
 
