@@ -14,7 +14,7 @@ use std::sync::Arc;
 
 use crate::addr::Truncate;
 use crate::anonymize::Rules;
-use crate::anonymize::keyed::{KeyedConfig, Rewriter};
+use crate::anonymize::pseudonym::{KeyedConfig, Rewriter};
 
 /// Default read and work unit. 1 MiB keeps every core busy and the memory
 /// bound small (measured: 256 KiB to 4 MiB perform alike; 64 KiB costs ~13%).

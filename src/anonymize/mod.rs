@@ -3,11 +3,8 @@
 //! Pure functions of bytes: no I/O, no allocation per line (every buffer is
 //! owned by the per-worker [`Anonymizer`] and reused).
 
-mod field;
-pub mod keyed;
-pub mod keys;
-pub mod period;
-pub mod pseudo;
+pub mod pseudonym;
+mod rules;
 pub mod scrub;
 pub mod ua;
 pub mod url;
@@ -15,7 +12,7 @@ pub mod url;
 use crate::format::{FieldKind, Fields, Parser, Span};
 use crate::stats::Stats;
 
-use keyed::{LineKeying, LineRewrite};
+use pseudonym::{LineKeying, LineRewrite};
 
 /// What to do with the Referer field.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -251,7 +248,7 @@ impl<'a, R: LineRewrite> Anonymizer<'a, R> {
                 let policy = self.rules.scrub_policy();
                 let c = scrub::scrub_line(&mut self.rewriter, &policy, line, out);
                 stats.scrubbed += 1;
-                field::add_scrub_counts(stats, c);
+                rules::add_scrub_counts(stats, c);
                 count_keying(keying, addresses_before, stats);
                 Ok(())
             }
@@ -331,7 +328,7 @@ fn count_keying(keying: LineKeying, addresses_before: u64, stats: &mut Stats) {
 
 #[cfg(test)]
 mod tests {
-    use super::field::{is_address_list, is_inert};
+    use super::rules::{is_address_list, is_inert};
     use super::*;
     use crate::addr::Truncate;
     use crate::format::Predefined;
@@ -493,10 +490,7 @@ mod tests {
 
     #[test]
     fn keyed_lines_use_the_period_of_their_own_time_field() {
-        use super::keyed::{KeyedConfig, Rewriter};
-        use super::keys::MasterKey;
-        use super::period::Rotation;
-        use super::pseudo::Mode;
+        use super::pseudonym::{KeyedConfig, MasterKey, Mode, Rewriter, Rotation};
         let master =
             MasterKey::from_hex("1522178d33a4cf80130a5b1649907d10d8988f837979652762574c2d2a842202")
                 .unwrap();
@@ -564,11 +558,8 @@ mod tests {
 
     /// Every address rewriter: truncation and each keyed mode (no rotation,
     /// a fixed test key).
-    fn every_rewriter() -> Vec<(&'static str, keyed::Rewriter)> {
-        use super::keyed::{KeyedConfig, Rewriter};
-        use super::keys::MasterKey;
-        use super::period::Rotation;
-        use super::pseudo::Mode;
+    fn every_rewriter() -> Vec<(&'static str, pseudonym::Rewriter)> {
+        use super::pseudonym::{KeyedConfig, MasterKey, Mode, Rewriter, Rotation};
         let t = Truncate::new(24, 48).unwrap();
         let mut all = vec![("truncate", Rewriter::new(t, None))];
         for (name, mode) in [
@@ -586,7 +577,7 @@ mod tests {
         all
     }
 
-    fn run_rewriter(r: &Rules, rw: keyed::Rewriter, input: &str) -> (String, Stats) {
+    fn run_rewriter(r: &Rules, rw: pseudonym::Rewriter, input: &str) -> (String, Stats) {
         let mut a = Anonymizer::new(r, rw);
         let mut out = Vec::new();
         let mut stats = Stats::default();

@@ -109,9 +109,7 @@ fn is_tchar(b: u8) -> bool {
 mod tests {
     use super::*;
     use crate::addr::Truncate;
-    use crate::anonymize::keyed::mode_key;
-    use crate::anonymize::keys::MasterKey;
-    use crate::anonymize::pseudo::{Mode, Pseudonymizer};
+    use crate::anonymize::pseudonym::{MasterKey, Mode, Pseudonymizer, mode_key};
 
     /// Truncation and every keyed mode, as boxed rewriters.
     fn rewriters() -> Vec<(&'static str, Box<dyn AddrRewrite>)> {

@@ -1,7 +1,7 @@
 //! Key files on disk: reading one with the checks that keep it private
 //! (mode, owner, the directories above it), writing a new one (`O_EXCL`,
 //! mode 0600, fsync), and drawing a new key from the OS. The key itself,
-//! and everything derived from it, is `anonymize::keys`: no I/O there.
+//! and everything derived from it, is `anonymize::pseudonym`: no I/O there.
 
 use std::fs::{File, OpenOptions};
 use std::io::{self, Read, Write};
@@ -10,7 +10,7 @@ use std::path::Path;
 
 use zeroize::Zeroizing;
 
-use crate::anonymize::keys::{KeyError, MasterKey, parse_hex};
+use crate::anonymize::pseudonym::{KeyError, MasterKey, parse_hex};
 use crate::error::show_path;
 
 mod access;

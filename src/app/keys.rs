@@ -9,10 +9,7 @@ use anyhow::{bail, ensure};
 
 use super::cli::{Cli, PseudoArg, RotationArg, UserArg};
 use super::keyfile::load_key_file;
-use crate::anonymize::keyed::KeyedConfig;
-use crate::anonymize::keys::MasterKey;
-use crate::anonymize::period::Rotation;
-use crate::anonymize::pseudo::Mode;
+use crate::anonymize::pseudonym::{KeyedConfig, MasterKey, Mode, Rotation};
 
 /// The environment variable naming the key file when `--key-file` is not
 /// given.

@@ -6,7 +6,7 @@
 use std::io::Write;
 use std::process::ExitCode;
 
-use crate::anonymize::keyed::KeyedConfig;
+use crate::anonymize::pseudonym::KeyedConfig;
 use crate::config::{Config, StatsFormat};
 use crate::engine::batch::Summary;
 use crate::engine::stream::Outcome;
@@ -232,9 +232,7 @@ mod tests {
 
     #[test]
     fn keyed_stats_show_the_key_id_never_the_key() {
-        use crate::anonymize::keys::MasterKey;
-        use crate::anonymize::period::Rotation;
-        use crate::anonymize::pseudo::Mode;
+        use crate::anonymize::pseudonym::{MasterKey, Mode, Rotation};
         const HEX: &str = "1522178d33a4cf80130a5b1649907d10d8988f837979652762574c2d2a842202";
         let master = MasterKey::from_hex(HEX).unwrap();
         let k = KeyedConfig::new(master, Some(Mode::Pfx), false, Rotation::Daily).unwrap();

@@ -7,9 +7,8 @@ use anyhow::{anyhow, bail};
 use super::cli::RevealCli;
 use super::keys::{load_master_key, mode_of, rotation_of};
 use crate::addr::{Addr, AddrRewrite, TokenKind, rewrite_addr_token};
-use crate::anonymize::keyed::mode_key;
-use crate::anonymize::period::{Period, Rotation, arg_date};
-use crate::anonymize::pseudo::Pseudonymizer;
+use crate::anonymize::pseudonym::{Period, Pseudonymizer, Rotation, mode_key};
+use crate::format::time::arg_date;
 
 /// Maps pseudonyms back to addresses.
 struct Reveal<'a>(&'a Pseudonymizer);

@@ -11,7 +11,7 @@ use flate2::Compression;
 use super::ledger::Ledger;
 use super::stream::{Done, Job, Plan, Slot, StreamInput, read_blocks, work, write_error};
 use crate::anonymize::Anonymizer;
-use crate::anonymize::keyed::{Keyed, LineRewrite};
+use crate::anonymize::pseudonym::{Keyed, LineRewrite};
 use crate::engine::output::BlockWriter;
 use crate::error::Error;
 

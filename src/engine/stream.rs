@@ -15,7 +15,7 @@ use std::sync::Arc;
 use crossbeam_channel::Sender;
 use flate2::Compression;
 
-use crate::anonymize::keyed::{Keyed, LineRewrite};
+use crate::anonymize::pseudonym::{Keyed, LineRewrite};
 use crate::anonymize::{Anonymizer, OnUnparsed, Rules, Unparsed};
 use crate::config::{Destination, EngineOpts, Rewrite, Source};
 use crate::engine::input::{self, Input};

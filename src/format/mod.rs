@@ -18,6 +18,7 @@ pub mod nginx;
 mod nginx_vars;
 pub mod syslog;
 mod template;
+pub mod time;
 
 pub use clf::{combined, common, main, vhost_combined};
 pub use template::{Fields, Piece, Span, Template, TemplateError};

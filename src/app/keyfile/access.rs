@@ -5,7 +5,7 @@
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
-use crate::anonymize::keys::{KeyError, shell_quote};
+use crate::anonymize::pseudonym::{KeyError, shell_quote};
 use crate::error::show_path;
 
 /// Refuses a key file that someone other than the running user or root

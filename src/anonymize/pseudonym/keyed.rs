@@ -21,10 +21,11 @@
 use std::fmt;
 use std::sync::Arc;
 
+use super::{DerivedKey, KeyError, MasterKey};
+use super::{Mode, Pseudonymizer, USER_TOKEN_LABEL, user_token};
+use super::{Period, Rotation};
 use crate::addr::{Addr, AddrRewrite, Truncate};
-use crate::anonymize::keys::{DerivedKey, KeyError, MasterKey};
-use crate::anonymize::period::{Date, DateReader, Period, Rotation};
-use crate::anonymize::pseudo::{Mode, Pseudonymizer, USER_TOKEN_LABEL, user_token};
+use crate::format::time::{Date, DateReader};
 
 /// How the addresses and users of one line are rewritten.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -112,7 +113,7 @@ impl KeyedConfig {
     /// Settings for address pseudonyms in `mode` (none: addresses are
     /// truncated) and, with `users`, user tokens, all keyed from `master`
     /// per `rotation` period. Fails if a derived key is unusable (the
-    /// chance is about 2^-128: [`crate::anonymize::pseudo::IpcryptPfx::new`]).
+    /// chance is about 2^-128: [`crate::anonymize::pseudonym::IpcryptPfx::new`]).
     pub fn new(
         master: MasterKey,
         mode: Option<Mode>,
@@ -124,7 +125,7 @@ impl KeyedConfig {
             mode,
             users,
             rotation,
-            cache_entries: crate::anonymize::pseudo::DEFAULT_CACHE_ENTRIES,
+            cache_entries: super::DEFAULT_CACHE_ENTRIES,
         };
         if rotation == Rotation::None {
             config.keys(Period::NONE, None)?;
@@ -430,7 +431,7 @@ mod tests {
 
     #[test]
     fn cryptopan_keys_never_leave_an_address_unchanged() {
-        use crate::anonymize::pseudo::CryptoPan;
+        use super::super::CryptoPan;
         let mut raw_keys_that_would = 0;
         for seed in 1..=48u8 {
             let mut hex = String::new();

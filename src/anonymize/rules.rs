@@ -3,7 +3,7 @@
 
 use super::{Anonymizer, ReferrerMode, scrub, ua, url};
 use crate::addr;
-use crate::anonymize::keyed::LineRewrite;
+use crate::anonymize::pseudonym::LineRewrite;
 use crate::format::FieldKind;
 use crate::stats::Stats;
 use addr::TokenKind;
