@@ -16,7 +16,6 @@ pub mod errorlog;
 mod fields;
 pub mod json;
 pub mod nginx;
-mod nginx_vars;
 pub mod syslog;
 mod template;
 

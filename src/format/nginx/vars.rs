@@ -18,7 +18,7 @@
 //! `$jwt_header_*` (secret) and the third-party `$geoip2_*` (location:
 //! secret).
 
-use super::FieldKind::{self, *};
+use crate::format::FieldKind::{self, *};
 
 /// Variables with a rule. `Unknown` here is a rule too: the value is
 /// client-supplied free text (a request header nginx names itself) that
