@@ -73,6 +73,7 @@
 //! fields of its own line. `escape=none` is accepted but not advised.
 
 mod conf;
+mod suggest;
 mod vars;
 
 use super::FieldKind::*;
@@ -248,7 +249,7 @@ fn variable_at(spec: &str, at: usize) -> Result<(&str, usize), FormatError> {
 
 /// The error for `$var` at `at`, which is not an nginx variable.
 fn no_such_variable(at: usize, var: &str, lower: &str, vars: &[String]) -> FormatError {
-    let hint = match vars::suggest(lower, vars) {
+    let hint = match suggest::suggest(lower, vars) {
         Some(s) => format!("did you mean `${s}`? "),
         None => String::new(),
     };
