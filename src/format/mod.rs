@@ -13,15 +13,16 @@ pub mod apache;
 mod clf;
 pub mod detect;
 pub mod errorlog;
+mod fields;
 pub mod json;
 pub mod nginx;
-mod nginx_vars;
 pub mod syslog;
 mod template;
 pub mod time;
 
 pub use clf::{combined, common, main, vhost_combined};
-pub use template::{Fields, Piece, Span, Template, TemplateError};
+pub use fields::{Fields, Span};
+pub use template::{Piece, Template, TemplateError};
 
 /// A format definition (nginx `log_format`, Apache `LogFormat`) that cannot
 /// be compiled, with the byte offset of the offending spot.

@@ -11,15 +11,19 @@
 //! truncation. Only server-side context values (nginx `server:`) are
 //! [`FieldKind::Text`].
 
-use memchr::{memchr, memmem, memrchr};
+mod apache;
+mod nginx;
+
+use memchr::memmem;
 
 use super::FieldKind::{self, *};
 use super::{Fields, Span};
-use crate::addr::{parse_v4, parse_v6};
+pub use apache::parse_apache_error;
+pub use nginx::parse_nginx_error;
 
 /// Pushes a span; empty text spans are skipped (they would copy nothing).
 #[inline]
-fn push(fields: &mut Fields, kind: FieldKind, start: usize, end: usize) {
+pub(super) fn push(fields: &mut Fields, kind: FieldKind, start: usize, end: usize) {
     if matches!(kind, Text | Unknown) && start == end {
         return;
     }
@@ -28,21 +32,7 @@ fn push(fields: &mut Fields, kind: FieldKind, start: usize, end: usize) {
 
 /// A user name in a message: the name follows `prefix` (at the start of the
 /// message or after a space) and ends at the nearest of `suffixes`.
-type UserPattern = (&'static [u8], &'static [&'static [u8]]);
-
-/// nginx `auth_basic`: `user "NAME" was not found in "FILE"` and
-/// `user "NAME": password mismatch`.
-const NGINX_USERS: &[UserPattern] = &[(
-    b"user \"",
-    &[b"\" was not found in \"", b"\": password mismatch"],
-)];
-
-/// Apache `mod_authn_file`/`mod_auth_basic`: `AH01618: user NAME not found: URI`
-/// and `AH01617: user NAME: authentication failure for "URI": Password Mismatch`.
-const APACHE_USERS: &[UserPattern] = &[(
-    b"user ",
-    &[b" not found: ", b": authentication failure for \""],
-)];
+pub(super) type UserPattern = (&'static [u8], &'static [&'static [u8]]);
 
 fn find_user(msg: &[u8], patterns: &[UserPattern]) -> Option<(usize, usize)> {
     for &(prefix, suffixes) in patterns {
@@ -67,7 +57,13 @@ fn find_user(msg: &[u8], patterns: &[UserPattern]) -> Option<(usize, usize)> {
 
 /// The message `line[start..end]` as unknown text, with a user name in it
 /// as [`FieldKind::User`].
-fn message(line: &[u8], start: usize, end: usize, patterns: &[UserPattern], fields: &mut Fields) {
+pub(super) fn message(
+    line: &[u8],
+    start: usize,
+    end: usize,
+    patterns: &[UserPattern],
+    fields: &mut Fields,
+) {
     match find_user(&line[start..end], patterns) {
         Some((us, ue)) => {
             push(fields, Unknown, start, start + us);
@@ -78,329 +74,8 @@ fn message(line: &[u8], start: usize, end: usize, patterns: &[UserPattern], fiel
     }
 }
 
-fn digits(s: &[u8]) -> usize {
+pub(super) fn digits(s: &[u8]) -> usize {
     s.iter().take_while(|b| b.is_ascii_digit()).count()
-}
-
-// ---------------------------------------------------------------------------
-// nginx
-// ---------------------------------------------------------------------------
-
-/// The context fragments nginx appends (`, key: value`): http
-/// (`ngx_http_log_error_handler`), stream and mail. `upstream` is a URL with
-/// the request's query (or `ip:port` in stream and mail), so it is a target
-/// (query, `;jsessionid=` and `user:password@` cut, the server's port
-/// kept). `host` is the client's Host header as sent (nginx only checks it
-/// for `/`, controls and `..`), so it is unknown text; `server` is the
-/// configured `server_name` (or the listening address in stream and mail),
-/// server-side text.
-const NGINX_KEYS: &[(&[u8], FieldKind)] = &[
-    (b"client", Client),
-    (b"server", Text),
-    (b"request", Request),
-    (b"subrequest", Target),
-    (b"upstream", Target),
-    (b"host", Unknown),
-    (b"referrer", Referer),
-    (b"login", User),
-];
-
-/// `YYYY/MM/DD HH:MM:SS [level] `: the offset after it.
-fn nginx_prefix(line: &[u8]) -> Option<usize> {
-    const SHAPE: &[u8] = b"0000/00/00 00:00:00 [";
-    if line.len() < SHAPE.len() {
-        return None;
-    }
-    let ok = SHAPE.iter().zip(line).all(|(&s, &b)| {
-        if s == b'0' {
-            b.is_ascii_digit()
-        } else {
-            b == s
-        }
-    });
-    if !ok {
-        return None;
-    }
-    let rest = &line[SHAPE.len()..];
-    let level = rest.iter().take_while(|b| b.is_ascii_lowercase()).count();
-    (level > 0 && rest[level..].starts_with(b"] ")).then_some(SHAPE.len() + level + 2)
-}
-
-/// `PID#TID: ` then `*CONN `, each optional: their length.
-fn nginx_ids(s: &[u8]) -> usize {
-    let mut n = 0;
-    let pid = digits(s);
-    if pid > 0 && s.get(pid) == Some(&b'#') {
-        let tid = digits(&s[pid + 1..]);
-        let end = pid + 1 + tid;
-        if tid > 0 && s[end..].starts_with(b": ") {
-            n = end + 2;
-        }
-    }
-    if s.get(n) == Some(&b'*') {
-        let conn = digits(&s[n + 1..]);
-        if conn > 0 && s.get(n + 1 + conn) == Some(&b' ') {
-            n += conn + 2;
-        }
-    }
-    n
-}
-
-/// `, key: ` of a known context key at `i`: the key's kind and where the
-/// value starts.
-fn nginx_marker(line: &[u8], i: usize) -> Option<(FieldKind, usize)> {
-    let rest = line[i..].strip_prefix(b", ")?;
-    NGINX_KEYS.iter().find_map(|&(key, kind)| {
-        rest.strip_prefix(key)?
-            .starts_with(b": ")
-            .then_some((kind, i + 2 + key.len() + 2))
-    })
-}
-
-/// The next context marker at or after `from`.
-fn nginx_next_marker(line: &[u8], from: usize) -> Option<usize> {
-    let mut at = from;
-    while let Some(off) = memchr(b',', &line[at..]) {
-        let c = at + off;
-        if nginx_marker(line, c).is_some() {
-            return Some(c);
-        }
-        at = c + 1;
-    }
-    None
-}
-
-/// The closing quote of a value opened before `from`: nginx does not escape
-/// these values, so it is the first `"` that ends the line or is followed by
-/// a context marker.
-fn nginx_quote_end(line: &[u8], from: usize) -> Option<usize> {
-    let mut at = from;
-    while let Some(off) = memchr(b'"', &line[at..]) {
-        let q = at + off;
-        if q + 1 == line.len() || nginx_marker(line, q + 1).is_some() {
-            return Some(q);
-        }
-        at = q + 1;
-    }
-    None
-}
-
-/// Parses an nginx error-log line:
-/// `YYYY/MM/DD HH:MM:SS [level] PID#TID: *CONN message[, client: ADDR,
-/// server: NAME, request: "LINE", upstream: "URL", host: "HOST",
-/// referrer: "URL"]`.
-///
-/// Spans: the message (unknown text, with the `NAME` of `user "NAME" was not
-/// found` and `user "NAME": password mismatch` as a user), the `client:`
-/// address, and each context value by key: `request` a request line,
-/// `subrequest` and `upstream` targets (the query is cut), `referrer` a
-/// referrer, `login` (mail) a user, `server` text, `host` and anything
-/// unrecognised unknown text. Context
-/// values are not escaped by nginx, so a quoted value ends at the first `"`
-/// followed by another known `, key: ` or by the end of the line; a value cut
-/// by nginx's line-length limit runs to the end of the line.
-///
-/// Returns `false` unless the line starts with `YYYY/MM/DD HH:MM:SS [level] `.
-pub fn parse_nginx_error(line: &[u8], fields: &mut Fields) -> bool {
-    fields.clear();
-    let Some(start) = nginx_prefix(line) else {
-        return false;
-    };
-    let start = start + nginx_ids(&line[start..]);
-    let len = line.len();
-    let ctx = memmem::find(&line[start..], b", client: ").map_or(len, |i| start + i);
-    message(line, start, ctx, NGINX_USERS, fields);
-    let mut pos = ctx;
-    while pos < len {
-        let Some((kind, v)) = nginx_marker(line, pos) else {
-            // Not reached with a marker-delimited walk; kept fail-closed.
-            let end = nginx_next_marker(line, pos + 1).unwrap_or(len);
-            push(fields, Unknown, pos, end);
-            pos = end;
-            continue;
-        };
-        if kind != Client && line.get(v) == Some(&b'"') {
-            match nginx_quote_end(line, v + 1) {
-                Some(q) => {
-                    push(fields, kind, v + 1, q);
-                    pos = q + 1;
-                }
-                None => {
-                    push(fields, kind, v + 1, len);
-                    pos = len;
-                }
-            }
-            continue;
-        }
-        let end = nginx_next_marker(line, v).unwrap_or(len);
-        if kind == Client {
-            // Mail appends ` using starttls` to the address; when a message
-            // spoofed the marker, this is message text.
-            let tok = memchr(b' ', &line[v..end]).map_or(end, |i| v + i);
-            push(fields, Client, v, tok);
-            push(fields, Unknown, tok, end);
-        } else {
-            push(fields, kind, v, end);
-        }
-        pos = end;
-    }
-    true
-}
-
-// ---------------------------------------------------------------------------
-// Apache
-// ---------------------------------------------------------------------------
-
-/// `Www Mmm dd hh:mm:ss[.uuuuuu] yyyy` (Apache 2.4 `%{u}t`, 2.2 ctime).
-fn apache_time(t: &[u8]) -> bool {
-    if t.len() < 24 {
-        return false;
-    }
-    let alpha = |r: std::ops::Range<usize>| t[r].iter().all(u8::is_ascii_alphabetic);
-    let dig = |r: std::ops::Range<usize>| t[r].iter().all(u8::is_ascii_digit);
-    let head = alpha(0..3)
-        && t[3] == b' '
-        && alpha(4..7)
-        && t[7] == b' '
-        && (t[8] == b' ' || t[8].is_ascii_digit())
-        && t[9].is_ascii_digit()
-        && t[10] == b' '
-        && dig(11..13)
-        && t[13] == b':'
-        && dig(14..16)
-        && t[16] == b':'
-        && dig(17..19);
-    if !head {
-        return false;
-    }
-    let mut rest = &t[19..];
-    if let Some(frac) = rest.strip_prefix(b".") {
-        let n = digits(frac);
-        if n == 0 {
-            return false;
-        }
-        rest = &frac[n..];
-    }
-    rest.len() == 5 && rest[0] == b' ' && rest[1..].iter().all(u8::is_ascii_digit)
-}
-
-/// `[time] [module:level] [pid P:tid T] ` (2.4) or `[time] [level] ` (2.2):
-/// the offset after it, and whether the line is 2.4 (whose client address
-/// always carries a port).
-fn apache_header(line: &[u8]) -> Option<(usize, bool, (usize, usize))> {
-    let t = line.strip_prefix(b"[")?;
-    let close = 1 + memchr(b']', t)?;
-    if !apache_time(&line[1..close]) || !line[close..].starts_with(b"] [") {
-        return None;
-    }
-    let lstart = close + 3;
-    let lend = lstart + memchr(b']', &line[lstart..])?;
-    let level = &line[lstart..lend];
-    let level_ok = level.len() <= 64
-        && level.iter().any(u8::is_ascii_alphabetic)
-        && level
-            .iter()
-            .all(|&b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b':' | b'.' | b'-'));
-    if !level_ok {
-        return None;
-    }
-    let mut v24 = level.contains(&b':');
-    let mut pos = lend + 1;
-    if pos == line.len() {
-        return Some((pos, v24, (lstart, lend)));
-    }
-    if line[pos] != b' ' {
-        return None;
-    }
-    pos += 1;
-    if let Some(p) = line[pos..].strip_prefix(b"[pid ") {
-        let mut n = digits(p);
-        if n > 0 {
-            if let Some(t) = p[n..].strip_prefix(b":tid ") {
-                let tid = digits(t);
-                n = if tid > 0 { n + 5 + tid } else { 0 };
-            }
-        }
-        if n > 0 && p.get(n) == Some(&b']') {
-            v24 = true;
-            pos += 5 + n + 1;
-            if line.get(pos) == Some(&b' ') {
-                pos += 1;
-            }
-        }
-    }
-    Some((pos, v24, (lstart, lend)))
-}
-
-/// How much of a `[client TOKEN]` token is the address. Apache 2.4 writes
-/// `%s:%d` without brackets even for IPv6 (`2001:db8::1:51234`), so the part
-/// after the last colon is a port when it is 1-5 digits and what precedes it
-/// is an address. In 2.2 (no port) the split is only made when the whole
-/// token is not an address.
-fn apache_client_len(tok: &[u8], v24: bool) -> usize {
-    if let Some(c) = memrchr(b':', tok) {
-        let port = &tok[c + 1..];
-        let is_port = (1..=5).contains(&port.len()) && port.iter().all(u8::is_ascii_digit);
-        let split = v24 || (parse_v6(tok).is_none() && parse_v4(tok).is_none());
-        let addr = &tok[..c];
-        if is_port && split && (parse_v6(addr).is_some() || parse_v4(addr).is_some()) {
-            return c;
-        }
-    }
-    tok.len()
-}
-
-/// Parses an Apache error-log line in the default layouts:
-/// 2.4 `[Sun Nov 22 08:41:15.668627 2026] [core:info] [pid 14703:tid 14752]
-/// [client 198.51.100.7:38498] AH00128: message, referer: URL` and 2.2
-/// `[Sun Dec 04 04:47:44 2005] [error] [client 198.51.100.7] message`.
-///
-/// Spans: the address of the first `[client …]` (or `[remote …]`, a
-/// backend) as a client, and the `:port` of a `[client …]` as a client
-/// port (removed: the address has no brackets, so only the parser can tell
-/// the port from an IPv6 group; a backend's port is kept verbatim); the value after the first `, referer: ` that follows it, to
-/// the end of the line, as a referrer; all other text after the header (an
-/// `(errno)…: ` status before the client, the message) as unknown text,
-/// with the `NAME` of `user NAME not found:` and `user NAME: authentication
-/// failure for` as a user.
-///
-/// Returns `false` unless the line starts with `[ctime] [level]`.
-pub fn parse_apache_error(line: &[u8], fields: &mut Fields) -> bool {
-    fields.clear();
-    let Some((start, v24, (lstart, lend))) = apache_header(line) else {
-        return false;
-    };
-    // `[module:level]`: module names come from the server, but the shape
-    // check lets digits and dots through, so it is text, scrubbed of
-    // addresses, never copied blind.
-    push(fields, Text, lstart, lend);
-    let len = line.len();
-    let mut msg = start;
-    let bracket = [&b"[client "[..], b"[remote "]
-        .iter()
-        .filter_map(|b| memmem::find(&line[start..], b))
-        .min()
-        .map(|i| start + i);
-    if let Some(open) = bracket {
-        let tok = open + 8;
-        if let Some(off) = memchr(b']', &line[tok..]) {
-            let close = tok + off;
-            message(line, start, open, APACHE_USERS, fields);
-            let n = apache_client_len(&line[tok..close], v24);
-            push(fields, Client, tok, tok + n);
-            // A backend's (`[remote …]`) port is the server's, not personal.
-            if tok + n < close && line[open + 1] == b'c' {
-                push(fields, ClientPort, tok + n, close);
-            }
-            msg = close + 1;
-        }
-    }
-    let referer = memmem::find(&line[msg..], b", referer: ").map(|i| msg + i);
-    message(line, msg, referer.unwrap_or(len), APACHE_USERS, fields);
-    if let Some(r) = referer {
-        push(fields, Referer, r + 11, len);
-    }
-    true
 }
 
 #[cfg(test)]
