@@ -285,9 +285,9 @@ fn apache_time(t: &[u8]) -> bool {
 }
 
 /// `[time] [module:level] [pid P:tid T] ` (2.4) or `[time] [level] ` (2.2):
-/// the offset after it, and whether the line is 2.4 (whose client address
-/// always carries a port).
-fn apache_header(line: &[u8]) -> Option<(usize, bool)> {
+/// the offset after it, whether the line is 2.4 (whose client address
+/// always carries a port), and where the level is.
+fn apache_header(line: &[u8]) -> Option<(usize, bool, std::ops::Range<usize>)> {
     let t = line.strip_prefix(b"[")?;
     let close = 1 + memchr(b']', t)?;
     if !apache_time(&line[1..close]) || !line[close..].starts_with(b"] [") {
@@ -307,7 +307,7 @@ fn apache_header(line: &[u8]) -> Option<(usize, bool)> {
     let mut v24 = level.contains(&b':');
     let mut pos = lend + 1;
     if pos == line.len() {
-        return Some((pos, v24));
+        return Some((pos, v24, lstart..lend));
     }
     if line[pos] != b' ' {
         return None;
@@ -329,7 +329,7 @@ fn apache_header(line: &[u8]) -> Option<(usize, bool)> {
             }
         }
     }
-    Some((pos, v24))
+    Some((pos, v24, lstart..lend))
 }
 
 /// How much of a `[client TOKEN]` token is the address. Apache 2.4 writes
@@ -367,9 +367,17 @@ fn apache_client_len(tok: &[u8], v24: bool) -> usize {
 /// Returns `false` unless the line starts with `[ctime] [level]`.
 pub fn parse_apache_error(line: &[u8], fields: &mut Fields) -> bool {
     fields.clear();
-    let Some((start, v24)) = apache_header(line) else {
+    let Some((start, v24, level)) = apache_header(line) else {
         return false;
     };
+    // The level's characters are those of an address too
+    // (`[198.51.100.7:error]`, found by the `line` fuzz target): one that
+    // could hold an address (a dot, or colons as in IPv6) is text,
+    // scrubbed of addresses, never copied as it is.
+    let l = &line[level.clone()];
+    if l.contains(&b'.') || l.iter().filter(|&&b| b == b':').count() > 1 {
+        push(fields, Text, level.start, level.end);
+    }
     let len = line.len();
     let mut msg = start;
     let bracket = [&b"[client "[..], b"[remote "]
@@ -561,6 +569,36 @@ mod tests {
                 "{line}"
             );
         }
+    }
+
+    #[test]
+    fn an_address_in_the_apache_level_is_rewritten() {
+        assert_eq!(
+            spans(
+                parse_apache_error,
+                "[Sun Nov 22 08:41:08.289568 2026] [198.51.100.7:error] [pid 1] x"
+            ),
+            Some(vec![(Text, "198.51.100.7:error"), (Unknown, "x")])
+        );
+        let rules = Rules {
+            parser: Parser::ApacheError,
+            keep_query: false,
+            referrer: ReferrerMode::Remove,
+            keep_user: false,
+            on_unparsed: OnUnparsed::Scrub,
+            max_line: 1 << 20,
+            candidates: Vec::new(),
+            max_unparsed: crate::stats::Share::ONE_PERCENT,
+        };
+        let mut a = Anonymizer::new(&rules, Truncate::new(24, 48).unwrap());
+        let mut out = Vec::new();
+        let line = b"[Sun Nov 22 08:41:08.289568 2026] [2001:db8:abcd:12::746f] [pid 1] x\n";
+        a.process_block(line, &mut out, &mut Stats::default())
+            .unwrap();
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "[Sun Nov 22 08:41:08.289568 2026] [2001:db8:abcd::] [pid 1] x\n"
+        );
     }
 
     #[test]
