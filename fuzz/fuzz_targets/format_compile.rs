@@ -1,0 +1,56 @@
+//! The nginx `log_format` and Apache `LogFormat` compilers, with random
+//! format strings.
+//!
+//! Layout: byte 0 picks the compiler (even: nginx, odd: Apache); a `u16`
+//! length and that many bytes are the format string (lossy UTF-8, as a
+//! command-line argument is); the rest builds a line with planted items.
+//!
+//! A compiler must not panic, whatever the string. When it compiles, the
+//! format then anonymizes the line, and the leak oracle holds: every field
+//! kind a compiled format can produce is anonymized by its rule, and a
+//! field without a rule is scrubbed, so no planted item survives a
+//! compiled format either.
+#![no_main]
+
+use std::sync::{Arc, OnceLock};
+
+use anonlog::Config;
+use anonlog::anonymize::{Anonymizer, Rules};
+use anonlog::format::{Parser, apache, nginx};
+use anonlog_fuzz::{
+    Src, anonymize, assert_no_leak, build_line, cached, exempt_markers, filler, used_parser,
+};
+use libfuzzer_sys::fuzz_target;
+
+static BASE: OnceLock<Arc<Config>> = OnceLock::new();
+
+fuzz_target!(|data: &[u8]| {
+    let mut src = Src::new(data);
+    let apache_spec = src.byte() & 1 == 1;
+    let len = usize::from(src.u16() % 512);
+    // A literal of the format is copied as written, so the format string
+    // must not spell a marker either.
+    let spec = String::from_utf8_lossy(&filler(src.take(len), true)).into_owned();
+    let compiled = if apache_spec {
+        apache::compile("fuzz", &spec).map(|c| c.template)
+    } else {
+        nginx::compile("fuzz", &spec).map(|c| c.template)
+    };
+    let Ok(template) = compiled else {
+        return;
+    };
+    let base = cached(&BASE, &["-f", "combined"]);
+    let rules = Rules {
+        parser: Parser::Template(template),
+        candidates: Vec::new(),
+        ..(*base.rules).clone()
+    };
+    let mut line = Vec::new();
+    build_line(&mut src, &mut line);
+    line.push(b'\n');
+    let mut anonymizer = Anonymizer::new(&rules, base.rewriter());
+    anonymizer.select(None);
+    let out = anonymize(&mut anonymizer, &base, &line, false);
+    let exempt = exempt_markers(&used_parser(&anonymizer, &rules, &line, false), &line);
+    assert_no_leak(&line, &out, &exempt);
+});
