@@ -9,10 +9,11 @@
 //! three members (cut anywhere, also inside a line), and then possibly
 //! truncated, given a garbage tail, or has one byte flipped.
 //!
-//! Asserts: without a fault, the run succeeds and keeps every line; with
-//! one, it may fail, but it never writes more lines than went in; and
-//! always the leak oracle on what was written, since lines before a fault
-//! are written.
+//! Asserts: without a fault, the run succeeds, keeps every line and the
+//! leak oracle holds; with a cut or a garbage tail, it may fail, but it
+//! never writes more lines than went in, and the oracle holds for the
+//! whole lines it wrote (lines before a fault are written); with a flipped
+//! bit, which changes the text itself, only that nothing panics.
 #![no_main]
 
 use std::io::{Read, Seek, Write};
@@ -82,22 +83,25 @@ fuzz_target!(|data: &[u8]| {
     if gz.is_empty() {
         gz = gzip(b"", level);
     }
-    let faulty = match fault % 4 {
+    // A flipped bit changes the decoded text itself (a planted `:` may
+    // become `3`, a byte may become a newline), so only the absence of
+    // panics is asserted then; a cut or a tail only stops the text early.
+    let (faulty, flipped) = match fault % 4 {
         1 => {
             gz.truncate(fault_at % gz.len());
-            true
+            (true, false)
         }
         2 => {
             gz.extend_from_slice(&head[..head.len().min(fault_at % 9)]);
             gz.extend_from_slice(b"\x00garbage");
-            true
+            (true, false)
         }
         3 => {
             let i = 2 + fault_at % (gz.len() - 2);
             gz[i] ^= 1 << (fault % 8);
-            true
+            (true, true)
         }
-        _ => false,
+        _ => (false, false),
     };
 
     let mut file = memfd();
@@ -129,11 +133,13 @@ fuzz_target!(|data: &[u8]| {
     if !faulty {
         assert!(result.is_ok(), "a sound gzip input failed");
         assert_no_leak(&plain, &out, &exempt);
-    } else {
+    } else if !flipped {
         // What decoded before the fault is written, its last line cut
-        // where the fault cut it (anonymized as a final line of its own):
-        // never more lines than went in, and none of them raw.
+        // where the fault cut it (anonymized as a final line of its own).
+        // That line may end inside a planted item (`Zq12@ho`, no longer an
+        // e-mail address), so only the whole lines before it are judged.
+        let whole = out.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
         assert!(count_lines(&out) <= count_lines(&plain), "lines invented");
-        assert_no_leak(&out, &out, &exempt);
+        assert_no_leak(&out[..whole], &out[..whole], &exempt);
     }
 });
