@@ -356,6 +356,21 @@ pub const KEPT_KINDS: [FieldKind; 5] = [
     FieldKind::UserAgent,
 ];
 
+/// The ident and user markers of a [`clf_start`] at the start of `line`.
+/// They are personal only where a rule can tell they are a user: in a
+/// parsed CLF line, or by the scrubber's CLF-start rule at the start of an
+/// unparsed one. Targets exempt them where that does not hold (a header in
+/// front of them, a compiled format that gives the positions other
+/// meanings).
+pub fn clf_user_markers(line: &[u8]) -> Vec<Vec<u8>> {
+    let words: Vec<&[u8]> = line.split(|&b| b == b' ').collect();
+    if words.len() > 3 && words[3].starts_with(b"[22/Nov/2026") {
+        vec![words[1].to_vec(), words[2].to_vec()]
+    } else {
+        Vec::new()
+    }
+}
+
 /// The markers in `text`, with their start offsets.
 fn markers(text: &[u8]) -> Vec<(usize, &[u8])> {
     let mut found = Vec::new();
