@@ -18,8 +18,8 @@ use anonlog::Config;
 use anonlog::anonymize::{Anonymizer, Rules};
 use anonlog::format::{FieldKind, Parser, apache, nginx};
 use anonlog_fuzz::{
-    Src, anonymize, assert_no_leak_allowing, build_line, cached, clf_user_markers, exempt_markers,
-    filler, raw_addresses, used_parser,
+    Src, all_markers, anonymize, assert_no_leak_allowing, build_line, cached, clf_user_markers,
+    exempt_markers, filler, raw_addresses, used_parser,
 };
 use libfuzzer_sys::fuzz_target;
 
@@ -57,9 +57,10 @@ fuzz_target!(|data: &[u8]| {
     let mut allowed = raw_addresses(spec.as_bytes());
     if rules.parser.parse(&line[..line.len() - 1], &mut fields) {
         // Fields joined by nothing or by address characters (`%U%q0%{X}i`)
-        // split an address into pieces that are no address each, and the
-        // output joins them again (`198.51.10` `0` `.1`): no rule can see
-        // it, so such a line's addresses are not judged.
+        // split an address or an item into pieces that are nothing each,
+        // and the output joins them again (`198.51.10` `0` `.1`, `a%4`
+        // `0` `host.example`): no rule can see it, so such a line is only
+        // run, not judged.
         let split = fields.spans().windows(2).any(|w| {
             line[w[0].end..w[1].start]
                 .iter()
@@ -67,6 +68,7 @@ fuzz_target!(|data: &[u8]| {
         });
         if split {
             allowed.extend(raw_addresses(&line));
+            exempt.extend(all_markers(&line));
         }
         // A random format gives a CLF start's ident and user positions
         // meanings of its own (a cache status, a duration): they are

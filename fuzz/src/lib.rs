@@ -371,6 +371,11 @@ pub fn clf_user_markers(line: &[u8]) -> Vec<Vec<u8>> {
     }
 }
 
+/// Every marker in `text`.
+pub fn all_markers(text: &[u8]) -> Vec<Vec<u8>> {
+    markers(text).into_iter().map(|(_, m)| m.to_vec()).collect()
+}
+
 /// The markers in `text`, with their start offsets.
 fn markers(text: &[u8]) -> Vec<(usize, &[u8])> {
     let mut found = Vec::new();
