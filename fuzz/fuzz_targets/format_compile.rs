@@ -56,15 +56,16 @@ fuzz_target!(|data: &[u8]| {
     let mut fields = anonlog::format::Fields::new();
     let mut allowed = raw_addresses(spec.as_bytes());
     if rules.parser.parse(&line[..line.len() - 1], &mut fields) {
-        // Fields joined by nothing or by address characters (`%U%q0%{X}i`)
+        // Fields joined by nothing or by a literal that starts or ends with an
+        // address character (`%U%q0%{X}i`)
         // split an address or an item into pieces that are nothing each,
         // and the output joins them again (`198.51.10` `0` `.1`, `a%4`
         // `0` `host.example`): no rule can see it, so such a line is only
         // run, not judged.
+        let addr = |b: &u8| b.is_ascii_hexdigit() || *b == b'.' || *b == b':';
         let split = fields.spans().windows(2).any(|w| {
-            line[w[0].end..w[1].start]
-                .iter()
-                .all(|b| b.is_ascii_hexdigit() || *b == b'.' || *b == b':')
+            let gap = &line[w[0].end..w[1].start];
+            gap.first().is_none_or(addr) || gap.last().is_some_and(addr)
         });
         if split {
             allowed.extend(raw_addresses(&line));

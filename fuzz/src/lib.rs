@@ -451,7 +451,9 @@ pub fn used_parser<'a, R: LineRewrite>(
 
 fn check_markers(input: &[u8], output: &[u8], exempt: &[Vec<u8>]) {
     for (_, m) in markers(output) {
-        if !exempt.iter().any(|e| e == m) {
+        // A kept field may end inside an exempt marker (a literal cut it):
+        // what comes out is then its start.
+        if !exempt.iter().any(|e| e.starts_with(m)) {
             panic!(
                 "planted marker survived: {:?}\ninput:  {:?}\noutput: {:?}",
                 String::from_utf8_lossy(m),
