@@ -16,6 +16,7 @@ mod util;
 mod batch_safety;
 mod cli;
 mod diskfull;
+mod faults;
 mod files;
 mod live;
 mod logrotate;
