@@ -1,7 +1,7 @@
 //! How one field of a parsed line is rewritten, by its kind, and the shapes
 //! of values that decide it (inert values, address lists, CLF times).
 
-use super::{Anonymizer, ReferrerMode, scrub, ua, url};
+use super::{Anonymizer, ReferrerMode, scrub, url};
 use crate::addr;
 use crate::anonymize::pseudonym::LineRewrite;
 use crate::format::FieldKind;
@@ -123,8 +123,13 @@ impl<R: LineRewrite> Anonymizer<'_, R> {
             // a client-controlled unquoted field holding a space shifts the
             // fields after it, and an address could land in a Verbatim one.
             // Numbers and times never look like addresses, so this is cheap.
+            // A user agent is client-chosen text: everything the scrubber
+            // removes goes (an e-mail, a credential, a query), but product
+            // versions and bot URLs stay, so analyzers classify it the same.
             FieldKind::UserAgent => {
-                stats.addresses += u64::from(ua::scrub_user_agent(r, v, out));
+                let policy = self.rules.scrub_policy();
+                let c = scrub::scrub_user_agent(r, &policy, v, out);
+                add_scrub_counts(stats, c);
             }
             // Not all of them are checked by the parser: the last field of
             // a format takes the rest of the line (`%h %D %T` took a query

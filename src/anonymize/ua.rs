@@ -41,7 +41,7 @@ pub fn scrub_user_agent<R: AddrRewrite>(r: &mut R, ua: &[u8], out: &mut Vec<u8>)
 /// Whether the maximal run of address characters `text[start..end]` is a
 /// product version (see [`scrub_user_agent`]). A run after `rv` starts at
 /// its `:`, which is an address character.
-fn is_version(text: &[u8], start: usize, end: usize) -> bool {
+pub(crate) fn is_version(text: &[u8], start: usize, end: usize) -> bool {
     if text[start] == b':' {
         let Some(rv) = start.checked_sub(2) else {
             return false;

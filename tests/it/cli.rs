@@ -944,3 +944,23 @@ fn origin_referrers_lose_session_ids_after_the_host() {
     assert!(text.contains("\"https://example.com/\""), "{text}");
     assert!(!text.contains("ABC123"), "{text}");
 }
+
+#[test]
+fn user_agents_lose_what_the_scrubber_removes_but_keep_versions_and_bot_urls() {
+    // Found by the `line` fuzz target: the user agent was only scrubbed
+    // of addresses.
+    let line = "192.0.2.1 - - [22/Nov/2026:08:41:08 +0000] \"GET / HTTP/1.1\" 200 1 \"-\" \"bot ZqA@a.example.org http://u:ZqB@h.example/p?q=ZqC token=ZqD Chrome/120.0.0.0 rv:1.8.1.4 (+http://www.google.com/bot.html) 198.51.100.7\"\n";
+    let out = run(&["-q"], line.as_bytes());
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(!text.contains("Zq"), "{text}");
+    for kept in [
+        "Chrome/120.0.0.0",
+        "rv:1.8.1.4",
+        "(+http://www.google.com/bot.html)",
+        "http://h.example/p",
+    ] {
+        assert!(text.contains(kept), "{kept} in {text}");
+    }
+    assert!(text.contains(" 198.51.100.0\""), "{text}");
+}

@@ -10,6 +10,9 @@ pub(super) struct Scrubber<'a, R> {
     pub(super) policy: &'a ScrubPolicy,
     pub(super) out: &'a mut Vec<u8>,
     pub(super) counts: ScrubCounts,
+    /// Product versions (`Chrome/120.0.0.0`) are kept: the value is a
+    /// user agent ([`super::scrub_user_agent`]).
+    pub(super) versions: bool,
 }
 
 /// Where the scan of one slice is. Bytes in `flushed..i` are pending: not
@@ -55,12 +58,18 @@ impl<'a, R: AddrRewrite> Scrubber<'a, R> {
             policy,
             out,
             counts: ScrubCounts::default(),
+            versions: false,
         }
     }
 
     /// Writes the pending bytes up to `to`, scrubbed of plain addresses.
     pub(super) fn flush(&mut self, c: &mut Cursor<'_>, to: usize) {
-        self.counts.addresses += scrub_piece(self.r, &c.s[c.flushed..to], self.out);
+        let piece = &c.s[c.flushed..to];
+        self.counts.addresses += if self.versions {
+            text::scrub_piece_keeping(self.r, piece, self.out, crate::anonymize::ua::is_version)
+        } else {
+            scrub_piece(self.r, piece, self.out)
+        };
         c.flushed = to;
     }
 

@@ -3,7 +3,7 @@
 
 use memchr::memchr;
 
-use crate::addr::{AddrRewrite, scrub_text};
+use crate::addr::AddrRewrite;
 
 /// ASCII whitespace as it separates tokens in a log line.
 #[inline]
@@ -128,6 +128,19 @@ pub(super) fn past_escape(s: &[u8], start: usize, end: usize) -> usize {
 /// splitting there never cuts one apart, and the hex digits of an escape
 /// such as `\x22` never merge with a following address.
 pub(super) fn scrub_piece<R: AddrRewrite>(r: &mut R, piece: &[u8], out: &mut Vec<u8>) -> u32 {
+    scrub_piece_keeping(r, piece, out, |_, _, _| false)
+}
+
+/// [`scrub_piece`], copying the runs of address characters for which
+/// `keep` holds (user-agent product versions) as they are.
+pub(super) fn scrub_piece_keeping<R: AddrRewrite>(
+    r: &mut R,
+    piece: &[u8],
+    out: &mut Vec<u8>,
+    keep: impl Fn(&[u8], usize, usize) -> bool + Copy,
+) -> u32 {
+    let scrub_text =
+        |r: &mut R, t: &[u8], out: &mut Vec<u8>| crate::addr::scrub_text_keeping(r, t, out, keep);
     let mut n = 0;
     let mut from = 0;
     let mut search = 0;
