@@ -342,18 +342,14 @@ pub fn cached(slot: &'static OnceLock<Arc<Config>>, args: &[&str]) -> Arc<Config
 ///   format's unquoted request or target field is exempt here.
 /// * `Text`, `Vhost`: server-made text (host names, paths) kept but
 ///   scrubbed of addresses.
-/// * `UserAgent`: KNOWN GAP, found by these targets: the user agent is
-///   only scrubbed of addresses (`anonlog::anonymize::ua`), so e-mail
-///   addresses, URL credentials, queries, cookies and `name=value`
-///   credentials in it are written as they came. Exempt so that the
-///   targets keep looking for other leaks; see the report on branch
-///   `fuzz11`.
-pub const KEPT_KINDS: [FieldKind; 5] = [
+///
+/// (The user agent was exempt while it was only scrubbed of addresses; it
+/// now gets the scrubber, product versions kept, and is judged.)
+pub const KEPT_KINDS: [FieldKind; 4] = [
     FieldKind::Request,
     FieldKind::Target,
     FieldKind::Text,
     FieldKind::Vhost,
-    FieldKind::UserAgent,
 ];
 
 /// The ident and user markers of a [`clf_start`] at the start of `line`.
