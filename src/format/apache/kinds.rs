@@ -60,7 +60,9 @@ const REQUEST_HEADERS: &[(&str, FieldKind)] = &[
     ("referer", Referer),
     ("user-agent", UserAgent),
     ("x-forwarded-for", ForwardedFor),
-    ("host", Text),
+    // The client's to write: unknown, not safe (a host name passes the
+    // scrubber unchanged).
+    ("host", Unknown),
     ("authorization", Secret),
     ("proxy-authorization", Secret),
 ];

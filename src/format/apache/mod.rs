@@ -404,7 +404,7 @@ mod tests {
             ("%{User-agent}i", UserAgent),
             ("%{X-Forwarded-For}i", ForwardedFor),
             ("%{x-forwarded-for}i", ForwardedFor),
-            ("%{Host}i", Text),
+            ("%{Host}i", Unknown),
             ("%{Cookie}i", Secret),
             ("%{Authorization}i", Secret),
             ("%{Proxy-Authorization}i", Secret),

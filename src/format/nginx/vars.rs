@@ -111,9 +111,12 @@ pub(super) const EXACT: &[(&str, FieldKind)] = &[
     ("geoip_longitude", Secret),
     ("geoip_dma_code", Secret),
     ("geoip_area_code", Secret),
+    // The Host header is the client's to write (nginx only refuses `/`,
+    // controls and `..` in it), and `$host` falls back to it: unknown, not
+    // safe. A plain host name passes the scrubber unchanged.
+    ("host", Unknown),
+    ("http_host", Unknown),
     // Server-side names and paths: known non-personal text.
-    ("host", Text),
-    ("http_host", Text),
     ("server_name", Text),
     ("ssl_server_name", Text),
     ("ssl_ech_outer_server_name", Text),
