@@ -63,9 +63,19 @@ fuzz_target!(|data: &[u8]| {
         // `0` `host.example`): no rule can see it, so such a line is only
         // run, not judged.
         let addr = |b: &u8| b.is_ascii_hexdigit() || *b == b'.' || *b == b':';
+        // Likewise a literal that runs on from a word of the field before
+        // it, or into a word of the field after it (`%r i%D` cut `email`
+        // into `ema`, `i` and `l=Zq…`): the scrubber sees `l=Zq…`, a pair
+        // whose name is no credential, and the output joins the name again.
+        let word = |b: &u8| b.is_ascii_alphanumeric() || *b == b'_';
         let split = fields.spans().windows(2).any(|w| {
             let gap = &line[w[0].end..w[1].start];
-            gap.first().is_none_or(addr) || gap.last().is_some_and(addr)
+            let before = line[w[0].start..w[0].end].last();
+            let after = line[w[1].start..w[1].end].first();
+            gap.first().is_none_or(addr)
+                || gap.last().is_some_and(addr)
+                || before.is_some_and(word) && gap.first().is_some_and(word)
+                || after.is_some_and(word) && gap.last().is_some_and(word)
         });
         if split {
             // The pieces may also join what follows them (`Zq0` and
