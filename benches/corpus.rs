@@ -199,6 +199,21 @@ pub fn generate_with<W: Write>(
     main_format: bool,
     clients: Clients,
 ) -> io::Result<()> {
+    generate_dated(out, target, seed, main_format, clients, false)
+}
+
+/// [`generate_with`], and with `shuffled` every line's time drawn at
+/// random across the corpus year (12 months of 28 days), as merged logs of
+/// several servers or services come; all else is byte for byte the same.
+pub fn generate_dated<W: Write>(
+    out: &mut W,
+    target: u64,
+    seed: u64,
+    main_format: bool,
+    clients: Clients,
+    shuffled: bool,
+) -> io::Result<()> {
+    let mut dates = Rng((seed ^ 0xda7e_5eed) | 1);
     let mut rng = Rng(seed | 1);
     let mut visitors =
         (clients == Clients::Visitors).then(|| (Visitors::new(), Rng((seed ^ 0x5151_7e57) | 1)));
@@ -213,13 +228,18 @@ pub fn generate_with<W: Write>(
         }
         let user = if rng.below(50) == 0 { "alice" } else { "-" };
         second += rng.below(3);
+        let at = if shuffled {
+            dates.below(12 * 28 * 86400)
+        } else {
+            second
+        };
         let (d, h, m, s) = (
-            1 + (second / 86400) % 28,
-            (second / 3600) % 24,
-            (second / 60) % 60,
-            second % 60,
+            1 + (at / 86400) % 28,
+            (at / 3600) % 24,
+            (at / 60) % 60,
+            at % 60,
         );
-        let month = MONTHS[((second / (86400 * 28)) % 12) as usize];
+        let month = MONTHS[((at / (86400 * 28)) % 12) as usize];
         write!(
             line,
             " - {user} [{d:02}/{month}/2026:{h:02}:{m:02}:{s:02} +0000] \""

@@ -1,5 +1,5 @@
 //! Deterministic generator of realistic access logs for benchmarks and the
-//! `--stats` figures: `cargo run --release --example gen_log -- OUT BYTES [SEED] [combined|main] [uniform|visitors]`.
+//! `--stats` figures: `cargo run --release --example gen_log -- OUT BYTES [SEED] [combined|main] [uniform|visitors] [sorted|shuffled]`.
 
 #[path = "../benches/corpus.rs"]
 mod corpus;
@@ -10,7 +10,9 @@ use std::io::{BufWriter, Write};
 fn main() -> std::io::Result<()> {
     let args: Vec<String> = std::env::args().collect();
     if args.len() < 3 {
-        eprintln!("usage: gen_log OUT BYTES [SEED] [combined|main] [uniform|visitors]");
+        eprintln!(
+            "usage: gen_log OUT BYTES [SEED] [combined|main] [uniform|visitors] [sorted|shuffled]"
+        );
         std::process::exit(2);
     }
     let target: u64 = args[2].parse().expect("BYTES must be a number");
@@ -21,6 +23,7 @@ fn main() -> std::io::Result<()> {
         Some("visitors") => corpus::Clients::Visitors,
         _ => corpus::Clients::Uniform,
     };
-    corpus::generate_with(&mut out, target, seed, main_format, clients)?;
+    let shuffled = args.get(6).is_some_and(|d| d == "shuffled");
+    corpus::generate_dated(&mut out, target, seed, main_format, clients, shuffled)?;
     out.flush()
 }

@@ -6,6 +6,7 @@ use std::fmt;
 use zeroize::Zeroize;
 
 use super::{Cipher, DerivedKey, KeyError, Mode, addr_bits, to16};
+
 use crate::addr::{Addr, AddrRewrite};
 
 /// The number of cache slots per family that [`Pseudonymizer::new`] uses:
@@ -21,58 +22,66 @@ pub struct CacheStats {
     pub misses: u64,
 }
 
-/// Direct-mapped memo of recent (address, pseudonym) pairs.
+/// The tag of a slot that holds no pair: never a key's tag.
+const EMPTY: u32 = u32::MAX;
+
+/// Direct-mapped memo of recent (address, pseudonym) pairs, shared by every
+/// key a worker uses.
 ///
-/// Invariant: every slot holds a true pair for the current cipher. Empty
-/// slots are filled with the pair for address 0, so a lookup needs no
-/// validity flag and a stale pair can never be returned.
+/// Invariant: a slot tagged `t` holds a true pair for the key tagged `t`,
+/// and no two keys a worker holds at once have the same tag. A lookup
+/// matches the tag as well as the address, so switching keys (a line of
+/// another day) needs no emptying of the table, and a pair of one key is
+/// never returned for another.
 #[derive(Clone)]
-struct Cache {
+pub(super) struct AddrCache {
     shift: u32,
     /// IPv4 → IPv4 pairs (pfx, Crypto-PAn), packed `input << 32 | output`
     /// so that a slot is 8 bytes. Empty for det, whose outputs are 128 bits.
     v4: Box<[u64]>,
+    tags4: Box<[u32]>,
     /// `[input, output, input, output, ...]` for IPv6 inputs, and for det
     /// also IPv4 inputs in their mapped form (det encrypts both forms to
     /// the same block). Empty when the cache is off.
     v6: Box<[u128]>,
+    tags6: Box<[u32]>,
     stats: CacheStats,
 }
 
 /// Fibonacci-hashing multiplier (2^64 / golden ratio, odd).
 const FIB: u64 = 0x9e37_79b9_7f4a_7c15;
 
-impl Cache {
-    fn new(mode: Mode, entries: usize) -> Self {
-        let mut cache = Cache {
+impl AddrCache {
+    /// About `entries` slots per family (rounded up to a power of two, at
+    /// least 16, at most 2^20); 0 turns the cache off.
+    pub(super) fn new(mode: Mode, entries: usize) -> Self {
+        let mut cache = AddrCache {
             shift: 64,
             v4: Box::new([]),
+            tags4: Box::new([]),
             v6: Box::new([]),
+            tags6: Box::new([]),
             stats: CacheStats::default(),
         };
         if entries > 0 {
             let n = entries.clamp(16, 1 << 20).next_power_of_two();
             cache.shift = 64 - n.trailing_zeros();
             cache.v6 = vec![0; 2 * n].into_boxed_slice();
+            cache.tags6 = vec![EMPTY; n].into_boxed_slice();
             if mode != Mode::Det {
                 cache.v4 = vec![0; n].into_boxed_slice();
+                cache.tags4 = vec![EMPTY; n].into_boxed_slice();
             }
         }
         cache
     }
 
-    fn fill(&mut self, cipher: &Cipher) {
-        if !self.v4.is_empty() {
-            let zero4 = u64::from(addr_bits(cipher.encrypt(Addr::V4(0))) as u32);
-            self.v4.fill(zero4);
-        }
-        if !self.v6.is_empty() {
-            let zero6 = addr_bits(cipher.encrypt(Addr::V6(0)));
-            for pair in self.v6.chunks_exact_mut(2) {
-                pair[0] = 0;
-                pair[1] = zero6;
-            }
-        }
+    /// Forgets every pair, overwriting it.
+    pub(super) fn clear(&mut self) {
+        self.v4.zeroize();
+        self.v6.zeroize();
+        self.tags4.fill(EMPTY);
+        self.tags6.fill(EMPTY);
     }
 
     /// The slot number of a key. The multiply-shift spreads neighbouring
@@ -82,9 +91,60 @@ impl Cache {
         let h = (key as u64) ^ ((key >> 64) as u64).wrapping_mul(FIB).rotate_left(32);
         (h.wrapping_mul(FIB) >> self.shift) as usize
     }
+
+    /// `cipher`'s encryption of `addr` (in `mode`), from the cache when it
+    /// holds the pair under `tag`, the tag of `cipher`'s key; `tag` must
+    /// not be [`EMPTY`].
+    #[inline]
+    pub(super) fn rewrite(&mut self, mode: Mode, cipher: &Cipher, tag: u32, addr: Addr) -> Addr {
+        debug_assert_ne!(tag, EMPTY);
+        if self.v6.is_empty() {
+            self.stats.misses += 1;
+            return cipher.encrypt(addr);
+        }
+        if let (Addr::V4(x), false) = (addr, self.v4.is_empty()) {
+            let i = self.slot(u128::from(x));
+            let entry = self.v4[i];
+            if self.tags4[i] == tag && (entry >> 32) as u32 == x {
+                self.stats.hits += 1;
+                return Addr::V4(entry as u32);
+            }
+            let out = cipher.encrypt(addr);
+            self.v4[i] = (u64::from(x) << 32) | (addr_bits(out) as u32 as u64);
+            self.tags4[i] = tag;
+            self.stats.misses += 1;
+            return out;
+        }
+        // Det's IPv4 inputs share the IPv6 table in mapped form; every
+        // output from this table is IPv6.
+        let key = match (mode, addr) {
+            (Mode::Det, a) => to16(a),
+            (_, a) => addr_bits(a),
+        };
+        let i = self.slot(key);
+        if self.tags6[i] == tag && self.v6[2 * i] == key {
+            self.stats.hits += 1;
+            return Addr::V6(self.v6[2 * i + 1]);
+        }
+        let out = cipher.encrypt(addr);
+        self.v6[2 * i] = key;
+        self.v6[2 * i + 1] = addr_bits(out);
+        self.tags6[i] = tag;
+        self.stats.misses += 1;
+        out
+    }
+
+    /// Hit and miss counts since construction.
+    pub(super) fn stats(&self) -> CacheStats {
+        self.stats
+    }
+
+    fn entries(&self) -> usize {
+        self.tags6.len()
+    }
 }
 
-impl Drop for Cache {
+impl Drop for AddrCache {
     /// The cache is a reversal table for the addresses it holds.
     fn drop(&mut self) {
         self.v4.zeroize();
@@ -92,8 +152,8 @@ impl Drop for Cache {
     }
 }
 
-/// The per-worker address rewriter for keyed pseudonyms: one mode, one
-/// key, and a small direct-mapped cache of recent results.
+/// The address rewriter for one key: one mode, one key, and a small
+/// direct-mapped cache of recent results.
 ///
 /// Guarantees: [`AddrRewrite::rewrite`] returns exactly what the mode's
 /// cipher returns (the cache only saves work; it is keyed by the full
@@ -106,7 +166,7 @@ impl Drop for Cache {
 pub struct Pseudonymizer {
     mode: Mode,
     cipher: Cipher,
-    cache: Cache,
+    cache: AddrCache,
 }
 
 impl Pseudonymizer {
@@ -122,13 +182,10 @@ impl Pseudonymizer {
     /// (rounded up to a power of two, at least 16, at most 2^20); 0 turns
     /// the cache off.
     pub fn with_cache(mode: Mode, key: &DerivedKey, entries: usize) -> Result<Self, KeyError> {
-        let cipher = Cipher::new(mode, key)?;
-        let mut cache = Cache::new(mode, entries);
-        cache.fill(&cipher);
         Ok(Pseudonymizer {
             mode,
-            cipher,
-            cache,
+            cipher: Cipher::new(mode, key)?,
+            cache: AddrCache::new(mode, entries),
         })
     }
 
@@ -143,12 +200,12 @@ impl Pseudonymizer {
 
     /// Forgets every cached pair (overwriting it).
     pub fn clear_cache(&mut self) {
-        self.cache.fill(&self.cipher);
+        self.cache.clear();
     }
 
     /// Hit and miss counts since construction.
     pub fn cache_stats(&self) -> CacheStats {
-        self.cache.stats
+        self.cache.stats()
     }
 
     /// The address a pseudonym was made from (the inverse of
@@ -164,39 +221,7 @@ impl AddrRewrite for Pseudonymizer {
     /// The mode's encryption of `addr`, from the cache when possible.
     #[inline]
     fn rewrite(&mut self, addr: Addr) -> Addr {
-        let cache = &mut self.cache;
-        if cache.v6.is_empty() {
-            cache.stats.misses += 1;
-            return self.cipher.encrypt(addr);
-        }
-        if let (Addr::V4(x), false) = (addr, cache.v4.is_empty()) {
-            let i = cache.slot(u128::from(x));
-            let entry = cache.v4[i];
-            if (entry >> 32) as u32 == x {
-                cache.stats.hits += 1;
-                return Addr::V4(entry as u32);
-            }
-            let out = self.cipher.encrypt(addr);
-            cache.v4[i] = (u64::from(x) << 32) | (addr_bits(out) as u32 as u64);
-            cache.stats.misses += 1;
-            return out;
-        }
-        // Det's IPv4 inputs share the IPv6 table in mapped form; every
-        // output from this table is IPv6.
-        let key = match (self.mode, addr) {
-            (Mode::Det, a) => to16(a),
-            (_, a) => addr_bits(a),
-        };
-        let i = 2 * cache.slot(key);
-        if cache.v6[i] == key {
-            cache.stats.hits += 1;
-            return Addr::V6(cache.v6[i + 1]);
-        }
-        let out = self.cipher.encrypt(addr);
-        cache.v6[i] = key;
-        cache.v6[i + 1] = addr_bits(out);
-        cache.stats.misses += 1;
-        out
+        self.cache.rewrite(self.mode, &self.cipher, 0, addr)
     }
 }
 
@@ -204,8 +229,8 @@ impl fmt::Debug for Pseudonymizer {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Pseudonymizer")
             .field("mode", &self.mode)
-            .field("cache_entries", &(self.cache.v6.len() / 2))
-            .field("cache_stats", &self.cache.stats)
+            .field("cache_entries", &self.cache.entries())
+            .field("cache_stats", &self.cache.stats())
             .finish()
     }
 }
@@ -304,7 +329,7 @@ mod tests {
         p.clear_cache();
         assert_eq!(p.rewrite(a), first);
         assert_eq!(p.cache_stats().misses, 2);
-        // Address 0 is pre-filled in every slot, and correct.
+        // An empty slot holds address 0 under no key: it is a miss.
         let mut q = Pseudonymizer::with_cache(Mode::Pfx, &key(4), 0).unwrap();
         assert_eq!(p.rewrite(Addr::V4(0)), q.rewrite(Addr::V4(0)));
         assert_eq!(p.rewrite(Addr::V6(0)), q.rewrite(Addr::V6(0)));

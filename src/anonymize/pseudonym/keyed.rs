@@ -13,16 +13,18 @@
 //!   line) is never pseudonymized with a guessed key: its addresses are
 //!   truncated by the configured prefixes and its user fields removed, and
 //!   the caller counts it ([`LineKeying::Undated`]).
-//! * Each worker keeps the keys of two periods (the current one and the
-//!   previous one), each with its own address cache, so lines straddling
-//!   midnight do not churn keys; a slot that is reused for a new period is
-//!   rekeyed, which empties its cache.
+//! * Each worker derives a period's keys once and keeps those of up to
+//!   [`MAX_PERIODS`] periods, with one address cache whose pairs are tagged
+//!   by key: lines whose dates come in any order (merged logs from several
+//!   servers) cost a table lookup, not a derivation and an emptied cache.
 
 use std::fmt;
 use std::sync::Arc;
 
+use super::cache::AddrCache;
+use super::periods::{MAX_PERIODS, PeriodKeys, PeriodTable};
+use super::{Cipher, Mode, USER_TOKEN_LABEL, user_token};
 use super::{DerivedKey, KeyError, MasterKey};
-use super::{Mode, Pseudonymizer, USER_TOKEN_LABEL, user_token};
 use super::{Period, Rotation};
 use crate::addr::{Addr, AddrRewrite, Truncate};
 use crate::format::time::{Date, DateReader};
@@ -128,7 +130,7 @@ impl KeyedConfig {
             cache_entries: super::DEFAULT_CACHE_ENTRIES,
         };
         if rotation == Rotation::None {
-            config.keys(Period::NONE, None)?;
+            config.keys(Period::NONE, 0)?;
         }
         Ok(config)
     }
@@ -153,25 +155,22 @@ impl KeyedConfig {
         self.rotation
     }
 
-    /// The keys of one period, reusing `old`'s allocation when given.
-    fn keys(&self, period: Period, old: Option<PeriodKeys>) -> Result<PeriodKeys, KeyError> {
+    /// The keys of one period, tagged `tag` for the address cache.
+    fn keys(&self, period: Period, tag: u32) -> Result<PeriodKeys, KeyError> {
         let label = period.as_str();
-        let addr = match (self.mode, old.and_then(|o| o.addr)) {
-            (None, _) => None,
-            (Some(mode), Some(mut p)) => {
-                p.rekey(&mode_key(&self.master, mode, label))?;
-                Some(p)
-            }
-            (Some(mode), None) => Some(Pseudonymizer::with_cache(
-                mode,
-                &mode_key(&self.master, mode, label),
-                self.cache_entries,
-            )?),
+        let cipher = match self.mode {
+            None => None,
+            Some(mode) => Some(Cipher::new(mode, &mode_key(&self.master, mode, label))?),
         };
         let user = self
             .users
             .then(|| self.master.derive(USER_TOKEN_LABEL, label));
-        Ok(PeriodKeys { period, addr, user })
+        Ok(PeriodKeys {
+            period,
+            tag,
+            cipher,
+            user,
+        })
     }
 }
 
@@ -186,23 +185,19 @@ impl fmt::Debug for KeyedConfig {
     }
 }
 
-/// The keys of one rotation period, in one worker.
-struct PeriodKeys {
-    period: Period,
-    addr: Option<Pseudonymizer>,
-    user: Option<DerivedKey>,
-}
-
 /// The per-worker rewriter for keyed pseudonyms (see the module's
 /// guarantees).
 pub struct Keyed {
     config: Arc<KeyedConfig>,
     truncate: Truncate,
-    slots: [Option<PeriodKeys>; 2],
-    /// The slot of the current line; `None` when it is undated.
+    periods: PeriodTable,
+    /// One cache for every period's pairs, each tagged by its key.
+    cache: AddrCache,
+    /// The period entry of the current line; `None` when it is undated.
     active: Option<usize>,
-    /// The slot of the last dated line (never evicted next).
-    recent: usize,
+    /// The entry of the last dated line, checked first: most logs are in
+    /// date order, and then the table is not even looked up.
+    recent: Option<usize>,
     /// Reads line dates, remembering the last one.
     dates: DateReader,
     /// The last date read and its period, so a run of lines of one day
@@ -214,47 +209,54 @@ impl Keyed {
     /// A worker's rewriter; `truncate` applies to undated lines (and to
     /// every address when `config` has no address mode).
     pub fn new(config: Arc<KeyedConfig>, truncate: Truncate) -> Self {
+        let entries = if config.mode.is_some() {
+            config.cache_entries
+        } else {
+            0
+        };
+        let cache = AddrCache::new(config.mode.unwrap_or(Mode::Pfx), entries);
         let mut keyed = Keyed {
             config,
             truncate,
-            slots: [None, None],
+            periods: PeriodTable::new(MAX_PERIODS),
+            cache,
             active: None,
-            recent: 0,
+            recent: None,
             dates: DateReader::default(),
             last: None,
         };
         if keyed.config.rotation == Rotation::None {
             // Checked in KeyedConfig::new, so this cannot fail.
-            keyed.slots[0] = keyed.config.keys(Period::NONE, None).ok();
+            keyed.activate(Period::NONE);
         }
         keyed
     }
 
-    /// Makes `period`'s keys active, deriving them into the slot of the
-    /// older period if neither slot holds them.
+    /// Makes `period`'s keys active, deriving them if the table does not
+    /// hold them.
     fn activate(&mut self, period: Period) -> bool {
-        let holds = |s: &Option<PeriodKeys>| s.as_ref().is_some_and(|k| k.period == period);
-        let slot = if holds(&self.slots[self.recent]) {
-            self.recent
-        } else if holds(&self.slots[1 - self.recent]) {
-            1 - self.recent
-        } else {
-            let victim = 1 - self.recent;
-            match self.config.keys(period, self.slots[victim].take()) {
-                Ok(k) => self.slots[victim] = Some(k),
-                // Practically impossible (see KeyedConfig::new); never
-                // guess a key: the line is truncated instead.
-                Err(_) => return false,
+        if let Some(i) = self.recent.filter(|&i| self.periods.at(i).period == period) {
+            self.active = Some(i);
+            return true;
+        }
+        let config = &self.config;
+        match self
+            .periods
+            .get(period, &mut self.cache, |p, tag| config.keys(p, tag))
+        {
+            Ok(i) => {
+                self.recent = Some(i);
+                self.active = Some(i);
+                true
             }
-            victim
-        };
-        self.recent = slot;
-        self.active = Some(slot);
-        true
+            // Practically impossible (see KeyedConfig::new); never guess a
+            // key: the line is truncated instead.
+            Err(_) => false,
+        }
     }
 
-    fn current(&mut self) -> Option<&mut PeriodKeys> {
-        self.active.and_then(|i| self.slots[i].as_mut())
+    fn current(&self) -> Option<&PeriodKeys> {
+        self.active.map(|i| self.periods.at(i))
     }
 
     fn pseudonymizing(&self) -> bool {
@@ -265,8 +267,11 @@ impl Keyed {
 impl AddrRewrite for Keyed {
     #[inline]
     fn rewrite(&mut self, addr: Addr) -> Addr {
-        if let Some(p) = self.current().and_then(|k| k.addr.as_mut()) {
-            return p.rewrite(addr);
+        if let (Some(i), Some(mode)) = (self.active, self.config.mode) {
+            let keys = self.periods.at(i);
+            if let Some(cipher) = &keys.cipher {
+                return self.cache.rewrite(mode, cipher, keys.tag, addr);
+            }
         }
         self.truncate.rewrite(addr)
     }
@@ -283,8 +288,8 @@ impl AddrRewrite for Keyed {
 impl LineRewrite for Keyed {
     fn begin_line<'t>(&mut self, time: impl FnOnce() -> Option<&'t [u8]>) -> LineKeying {
         let dated = if self.config.rotation == Rotation::None {
-            self.active = Some(0);
-            true
+            self.active = self.recent;
+            self.active.is_some()
         } else {
             match time().and_then(|t| self.dates.date(t)) {
                 Some(date) => {
@@ -385,6 +390,7 @@ impl LineRewrite for Rewriter {
 
 #[cfg(test)]
 mod tests {
+    use super::super::Pseudonymizer;
     use super::*;
 
     const HEX: &str = "1522178d33a4cf80130a5b1649907d10d8988f837979652762574c2d2a842202";
@@ -403,6 +409,44 @@ mod tests {
     fn line(k: &mut Keyed, time: &str) -> (LineKeying, Addr) {
         let keying = k.begin_line(|| Some(time.as_bytes()));
         (keying, k.rewrite(A))
+    }
+
+    #[test]
+    fn dates_in_any_order_get_their_own_keys() {
+        // More periods than the table holds, in a scrambled order, with
+        // addresses repeating across them: each line's pseudonym is still
+        // exactly its own day's, whatever the table and cache held before.
+        const MONTHS: [&str; 12] = [
+            "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+        ];
+        let days: Vec<(String, String)> = (2020..2024)
+            .flat_map(|y| (1..=12).flat_map(move |m| (1..=28).map(move |d| (y, m, d))))
+            .map(|(y, m, d)| {
+                let clf = format!("{d:02}/{}/{y}:12:00:00 +0000", MONTHS[m - 1]);
+                (clf, format!("{y}-{m:02}-{d:02}"))
+            })
+            .collect();
+        assert!(days.len() > MAX_PERIODS);
+        let master = MasterKey::from_hex(HEX).unwrap();
+        let mut want = std::collections::HashMap::new();
+        let mut k = Keyed::new(config(Some(Mode::Pfx), false, Rotation::Daily), t());
+        let mut x = 0x2545_f491_u32;
+        for _ in 0..4000 {
+            x ^= x << 13;
+            x ^= x >> 17;
+            x ^= x << 5;
+            let (clf, label) = &days[x as usize % days.len()];
+            let addr = Addr::V4(0xc633_6400 | (x >> 28));
+            assert_eq!(
+                k.begin_line(|| Some(clf.as_bytes())),
+                LineKeying::Pseudonymized
+            );
+            let reference = want.entry(label.clone()).or_insert_with(|| {
+                Pseudonymizer::with_cache(Mode::Pfx, &master.derive("pfx", label), 0).unwrap()
+            });
+            assert_eq!(k.rewrite(addr), reference.rewrite(addr), "{clf}");
+        }
+        assert!(k.cache.stats().hits > 0);
     }
 
     #[test]

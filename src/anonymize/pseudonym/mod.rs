@@ -21,6 +21,7 @@ mod derive;
 mod det;
 mod keyed;
 mod period;
+mod periods;
 mod pfx;
 mod users;
 
