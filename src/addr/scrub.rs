@@ -17,7 +17,7 @@ struct Sink<'a> {
 impl Sink<'_> {
     #[inline]
     fn flush_to(&mut self, at: usize) {
-        self.out.extend_from_slice(&self.text[self.copied..at]);
+        crate::bytes::append(self.out, &self.text[self.copied..at]);
     }
 
     /// Replaces `text[start..end]` by the canonical form of `addr`.

@@ -179,8 +179,8 @@ impl<'a, R: LineRewrite> Anonymizer<'a, R> {
                     OnUnparsed::Fail => false,
                 }
             } else if self.line(content, out, stats).is_ok() {
-                out.extend_from_slice(cr);
-                out.extend_from_slice(terminator);
+                crate::bytes::append(out, cr);
+                crate::bytes::append(out, terminator);
                 stats.lines_written += 1;
                 true
             } else {
@@ -233,11 +233,11 @@ impl<'a, R: LineRewrite> Anonymizer<'a, R> {
             let mut last = 0;
             for i in 0..self.fields.spans().len() {
                 let Span { kind, start, end } = self.fields.spans()[i];
-                out.extend_from_slice(&line[last..start]);
+                crate::bytes::append(out, &line[last..start]);
                 self.field(kind, &line[start..end], out, stats);
                 last = end;
             }
-            out.extend_from_slice(&line[last..]);
+            crate::bytes::append(out, &line[last..]);
             count_keying(keying, addresses_before, stats);
             return Ok(());
         }

@@ -4,10 +4,20 @@
 //! The fields these run over are short (addresses, times, request lines,
 //! JSON keys): `memchr`'s per-call dispatch and setup cost more than the
 //! scan itself at these lengths, so every search here is an inlined loop
-//! without any call. SIMD means SSE2, which every x86-64 CPU has; elsewhere
-//! the same searches run eight bytes at a time in a `u64` (SWAR).
+//! without any call. SIMD means SSE2, which every x86-64 CPU has, and AVX2
+//! where the CPU has it (detected at run time, [`set`]); elsewhere the same
+//! searches run eight bytes at a time in a `u64` (SWAR) or byte by byte.
+//! Short output pieces are appended without a `memcpy` call ([`copy`]).
 //!
 //! Each kernel is tested against a scalar reference (proptest, below).
+
+mod copy;
+mod set;
+
+pub(crate) use copy::append;
+pub(crate) use set::{ByteSet, find_in_set};
+#[cfg(test)]
+use set::{find_in_set_scalar, find_set_avx2};
 
 #[cfg(target_arch = "x86_64")]
 use std::arch::x86_64::{
@@ -246,6 +256,14 @@ pub(crate) fn all_digits8(w: &[u8; 8], n: usize) -> bool {
     bad & (u64::MAX >> (64 - 8 * n)) == 0
 }
 
+/// The top bit of every byte of `w` that is not an ASCII digit, exactly
+/// (the test of [`all_digits8`], without the length).
+#[inline(always)]
+pub(crate) fn non_digits(w: u64) -> u64 {
+    let x = w ^ (LO * u64::from(b'0'));
+    ((x & LOW7).wrapping_add(LO * 0x76) | x) & HI
+}
+
 /// Which of 16 bytes are '.', ':' and ASCII digits: bit k of each mask
 /// stands for byte k.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -361,17 +379,17 @@ mod tests {
         prop_oneof![4 => prop::sample::select(ALPHABET), 1 => any::<u8>()]
     }
 
-    /// 0..=64 bytes: every length up to and past the 8, 16 and 32-byte
-    /// chunks, so every tail case of every kernel is reached.
+    /// 0..=100 bytes: every length up to and past the 8, 16 and 32-byte
+    /// chunks (and two 32-byte ones), so every tail case of every kernel is reached.
     fn hay() -> impl Strategy<Value = Vec<u8>> {
-        prop::collection::vec(byte(), 0..=64)
+        prop::collection::vec(byte(), 0..=100)
     }
 
     /// A haystack whose length is within one of a chunk boundary (or twice
     /// one), where the tail loads overlap the searched part the most.
     fn edge_hay() -> impl Strategy<Value = Vec<u8>> {
         prop::sample::select(vec![
-            7, 8, 9, 15, 16, 17, 23, 24, 25, 31, 32, 33, 47, 48, 49,
+            7, 8, 9, 15, 16, 17, 23, 24, 25, 31, 32, 33, 47, 48, 49, 63, 64, 65, 95, 96, 97,
         ])
         .prop_flat_map(|n| prop::collection::vec(byte(), n))
     }
@@ -390,6 +408,22 @@ mod tests {
         prop_assert_eq!(find_either_swar(hay, from, a, b), two);
         let qb = first(hay, from, |c| c == b'"' || c == b'\\');
         prop_assert_eq!(find_quote_or_backslash(hay, from), qb);
+        let mut out = vec![b'x'; from % 5];
+        let want = [out.clone(), hay[from.min(hay.len())..].to_vec()].concat();
+        append(&mut out, &hay[from.min(hay.len())..]);
+        prop_assert_eq!(out, want);
+        let members = ByteSet::new([a, b, b'?', b':', b'"', 0x80, 0xff]);
+        let want = first(hay, from, |c| {
+            [a, b, b'?', b':', b'"', 0x80, 0xff].contains(&c)
+        });
+        prop_assert_eq!(find_in_set(hay, from, &members), want);
+        prop_assert_eq!(find_in_set_scalar(hay, from, &members), want);
+        #[cfg(target_arch = "x86_64")]
+        if hay.len() >= 32 && std::is_x86_feature_detected!("avx2") {
+            // SAFETY: AVX2 is present and the haystack is long enough.
+            let got = unsafe { find_set_avx2(hay, from, &members.lo, &members.hi) };
+            prop_assert_eq!(got, want);
+        }
         Ok(())
     }
 
