@@ -15,7 +15,9 @@
 #     1-29 requests, 200 at a time, 30 % returning), where addresses repeat
 #     as they do in real logs, and
 #   * the corpus above, where every line has a new random address, so the
-#     per-worker pseudonym cache never hits (the worst case).
+#     per-worker pseudonym cache never hits (the worst case), and
+#   * the same lines with their dates shuffled across a year, as merged
+#     logs of several servers come (gen_log ... shuffled).
 #   PSEUDO_MODES (default "pfx det cryptopan") picks the modes.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -130,6 +132,10 @@ cat "$VCORPUS" > /dev/null
 compare "$VCORPUS" "visitors corpus: addresses repeat as visits do; target ratio >= 0.75"
 cat "$CORPUS" > /dev/null
 compare "$CORPUS" "first corpus: a new address on every line, the cache never hits (worst case)"
+SCORPUS=$DATA/shuffled-$SIZE.log
+[ -f "$SCORPUS" ] || target/release/examples/gen_log "$SCORPUS" "$SIZE" 24301 combined uniform shuffled
+cat "$SCORPUS" > /dev/null
+compare "$SCORPUS" "the first corpus with its dates shuffled across a year (merged logs)"
 fi # GZ_ONLY
 
 # gz -> gz (issue 4): anonlog decompresses, anonymizes and recompresses in

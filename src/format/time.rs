@@ -270,6 +270,22 @@ pub fn line_date(time: &[u8]) -> Option<Date> {
 pub struct DateReader {
     /// The last valid CLF timestamp read, and its date.
     last: Option<([u8; CLF_LEN], Date)>,
+    /// Date parts (`22/Nov/2026`) of valid CLF timestamps read before, and
+    /// their dates, direct-mapped ([`DAY_SLOTS`]; empty until a second
+    /// day is seen): lines whose days come in no order (merged logs) then
+    /// cost a slot check and [`clf_rest_ok`] instead of a full parse.
+    days: Vec<Option<([u8; CLF_DATE_LEN], Date)>>,
+}
+
+/// How many days a [`DateReader`] remembers at most: more than a year's.
+const DAY_SLOTS: usize = 512;
+
+fn day_slot(day: &[u8; CLF_DATE_LEN]) -> usize {
+    let mut w = [0u8; 8];
+    w.copy_from_slice(&day[..8]);
+    let tail = u64::from(day[8]) | u64::from(day[9]) << 8 | u64::from(day[10]) << 16;
+    let h = (u64::from_le_bytes(w) ^ tail.rotate_left(40)).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    (h >> (64 - DAY_SLOTS.trailing_zeros())) as usize
 }
 
 const CLF_DATE_LEN: usize = 11;
@@ -293,9 +309,36 @@ impl DateReader {
                 return Some(*d);
             }
         }
+        let day = time
+            .first_chunk::<CLF_DATE_LEN>()
+            .filter(|_| time.len() == CLF_LEN);
+        if let Some(day) = day {
+            let slot = day_slot(day);
+            if let Some(&Some((_, d))) = self
+                .days
+                .get(slot)
+                .filter(|e| e.is_some_and(|(k, _)| k == *day))
+            {
+                // A day read before: its date part was validated then.
+                if !clf_rest_ok(&time[CLF_DATE_LEN..]) {
+                    return None;
+                }
+                self.last = time.try_into().ok().map(|t| (t, d));
+                return Some(d);
+            }
+        }
         let d = line_date(time)?;
         if let Ok(time) = <[u8; CLF_LEN]>::try_from(time) {
             if clf(&time).is_ok() {
+                let day: [u8; CLF_DATE_LEN] = time[..CLF_DATE_LEN].try_into().expect("11 bytes");
+                let new_day = self.last.is_some_and(|(l, _)| l[..CLF_DATE_LEN] != day);
+                if new_day && self.days.is_empty() {
+                    // A second day: from now on every day is remembered.
+                    self.days = vec![None; DAY_SLOTS];
+                }
+                if let Some(slot) = self.days.get_mut(day_slot(&day)) {
+                    *slot = Some((day, d));
+                }
                 self.last = Some((time, d));
             }
         }

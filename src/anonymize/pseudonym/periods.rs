@@ -3,6 +3,7 @@
 //! not a key derivation and an emptied address cache per line.
 
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 
 use super::cache::AddrCache;
 use super::{Cipher, DerivedKey, KeyError, Period};
@@ -32,7 +33,7 @@ pub(super) struct PeriodKeys {
 /// emptied together).
 pub(super) struct PeriodTable {
     entries: Vec<PeriodKeys>,
-    index: HashMap<Period, usize>,
+    index: HashMap<Period, usize, BuildHasherDefault<LabelHasher>>,
     next_tag: u32,
     /// The entry that the next insertion into a full table replaces.
     victim: usize,
@@ -44,7 +45,7 @@ impl PeriodTable {
     pub(super) fn new(cap: usize) -> Self {
         PeriodTable {
             entries: Vec::new(),
-            index: HashMap::new(),
+            index: HashMap::default(),
             next_tag: 0,
             victim: 0,
             cap: cap.max(1),
@@ -91,6 +92,29 @@ impl PeriodTable {
     /// last insertion.
     pub(super) fn at(&self, i: usize) -> &PeriodKeys {
         &self.entries[i]
+    }
+}
+
+/// A multiply-rotate hash of a period label, for the table's index: with
+/// dates in no order it is looked up on every line, and SipHash cost 120
+/// instructions a line. The table holds at most [`MAX_PERIODS`] labels, so
+/// even labels chosen to collide (the dates come from the log) cost at
+/// most a scan of those.
+#[derive(Default)]
+struct LabelHasher(u64);
+
+impl Hasher for LabelHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for chunk in bytes.chunks(8) {
+            let mut w = [0u8; 8];
+            w[..chunk.len()].copy_from_slice(chunk);
+            self.0 =
+                (self.0.rotate_left(5) ^ u64::from_le_bytes(w)).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        }
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
     }
 }
 

@@ -24,13 +24,20 @@ const PFX_START_V6: u128 = 1;
 /// separator bit. Guarantees: a permutation of each family (IPv4 → IPv4,
 /// IPv6 → IPv6; `::ffff:a.b.c.d` is treated as IPv4 and stays mapped); two
 /// addresses share exactly as many leading bits after encryption as before;
-/// the key schedules are zeroized on drop. Encryption runs the 64 (IPv4) or
-/// 256 (IPv6) AES calls as independent batches, since every PRF input
-/// depends only on the plaintext.
+/// the key schedules and the precomputed first levels are zeroized on drop.
+/// Encryption takes the first eight pad bits from a table made with the
+/// key and runs the other 48 (IPv4) or 240 (IPv6) AES calls as independent
+/// batches, since every PRF input depends only on the plaintext.
 #[derive(Clone)]
 pub struct IpcryptPfx {
     k1: Aes128,
     k2: Aes128,
+    /// The first eight pad bits of each 8-bit IPv4 prefix, and of each
+    /// 8-bit IPv6 prefix: bit i of the pad depends only on the first i bits
+    /// of the address, so the first eight levels of the prefix tree are
+    /// 255 AES pairs per key, computed once, instead of eight per address.
+    top4: [u8; 256],
+    top6: [u8; 256],
 }
 
 impl IpcryptPfx {
@@ -42,19 +49,72 @@ impl IpcryptPfx {
         if k1.iter().zip(k2).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0 {
             return Err(KeyError::EqualHalves);
         }
-        Ok(IpcryptPfx {
+        let mut pfx = IpcryptPfx {
             k1: Aes128::new_from_slice(k1).expect("16-byte half"),
             k2: Aes128::new_from_slice(k2).expect("16-byte half"),
-        })
+            top4: [0; 256],
+            top6: [0; 256],
+        };
+        pfx.top4 = pfx.top_levels(PFX_START_V4);
+        pfx.top6 = pfx.top_levels(PFX_START_V6);
+        Ok(pfx)
+    }
+
+    /// The first eight pad bits of every 8-bit prefix, from the 255 nodes
+    /// of the tree's first eight levels: the PRF input of bit i (i < 8) is
+    /// the first i bits behind the separator, whatever follows them.
+    fn top_levels(&self, start: u128) -> [u8; 256] {
+        let mut e1 = [Block::default(); 255];
+        // Node (i, q), the i-bit prefix q, is at 2^i - 1 + q.
+        for i in 0..8 {
+            for q in 0..1u128 << i {
+                e1[(1 << i) - 1 + q as usize] = block((start << i) | q);
+            }
+        }
+        let mut e2 = e1;
+        self.k1.encrypt_blocks(&mut e1);
+        self.k2.encrypt_blocks(&mut e2);
+        let bit = |node: usize| (e1[node][15] ^ e2[node][15]) & 1;
+        let mut top = [0u8; 256];
+        for (p, t) in top.iter_mut().enumerate() {
+            for i in 0..8 {
+                *t = (*t << 1) | bit((1 << i) - 1 + (p >> (8 - i)));
+            }
+        }
+        top
     }
 
     /// Encrypts `a` keeping its family (see the type's guarantees).
     pub fn encrypt(&self, a: Addr) -> Addr {
         by_family(
             a,
-            |x| x ^ self.pad::<32>(u128::from(x), PFX_START_V4) as u32,
-            |x| x ^ self.pad::<128>(x, PFX_START_V6),
+            |x| {
+                let top = u32::from(self.top4[(x >> 24) as usize]) << 24;
+                x ^ (top | self.pad_tail::<24>(u128::from(x), 32, PFX_START_V4) as u32)
+            },
+            |x| {
+                let top = u128::from(self.top6[(x >> 120) as usize]) << 120;
+                x ^ (top | self.pad_tail::<120>(x, 128, PFX_START_V6))
+            },
         )
+    }
+
+    /// Bits `n - M ..n` of the pad of the n-bit address `x` (right-aligned):
+    /// those after the precomputed first eight.
+    #[inline]
+    fn pad_tail<const M: usize>(&self, x: u128, n: usize, start: u128) -> u128 {
+        let mut e1 = [Block::default(); M];
+        for (j, b) in e1.iter_mut().enumerate() {
+            let i = n - M + j;
+            let prefix = x.checked_shr((n - i) as u32).unwrap_or(0);
+            *b = block((start << i) | prefix);
+        }
+        let mut e2 = e1;
+        self.k1.encrypt_blocks(&mut e1);
+        self.k2.encrypt_blocks(&mut e2);
+        e1.iter().zip(&e2).fold(0u128, |acc, (a, b)| {
+            (acc << 1) | u128::from((a[15] ^ b[15]) & 1)
+        })
     }
 
     /// Inverts [`IpcryptPfx::encrypt`] (same family rules). Sequential: each
@@ -65,22 +125,6 @@ impl IpcryptPfx {
             |x| self.decrypt_bits::<32>(u128::from(x), PFX_START_V4) as u32,
             |x| self.decrypt_bits::<128>(x, PFX_START_V6),
         )
-    }
-
-    /// The N-bit pad (right-aligned) to XOR onto the N-bit address `x`.
-    #[inline]
-    fn pad<const N: usize>(&self, x: u128, start: u128) -> u128 {
-        let mut e1 = [Block::default(); N];
-        for (i, b) in e1.iter_mut().enumerate() {
-            let prefix = x.checked_shr((N - i) as u32).unwrap_or(0);
-            *b = block((start << i) | prefix);
-        }
-        let mut e2 = e1;
-        self.k1.encrypt_blocks(&mut e1);
-        self.k2.encrypt_blocks(&mut e2);
-        e1.iter().zip(&e2).fold(0u128, |acc, (a, b)| {
-            (acc << 1) | u128::from((a[15] ^ b[15]) & 1)
-        })
     }
 
     fn decrypt_bits<const N: usize>(&self, c: u128, start: u128) -> u128 {
@@ -95,6 +139,15 @@ impl IpcryptPfx {
             p = (p << 1) | bit;
         }
         x
+    }
+}
+
+impl Drop for IpcryptPfx {
+    /// The tables give away how the key maps every first octet.
+    fn drop(&mut self) {
+        use zeroize::Zeroize;
+        self.top4.zeroize();
+        self.top6.zeroize();
     }
 }
 
