@@ -157,8 +157,8 @@ impl Drop for AddrCache {
 ///
 /// Guarantees: [`AddrRewrite::rewrite`] returns exactly what the mode's
 /// cipher returns (the cache only saves work; it is keyed by the full
-/// address and family, and is emptied on [`Pseudonymizer::rekey`]); the
-/// cache holds at most `entries` pairs per family (for det, `entries` in
+/// address and family; a worker's rotation keys share one [`AddrCache`]
+/// whose pairs are tagged by key instead); the cache holds at most `entries` pairs per family (for det, `entries` in
 /// all: det encrypts IPv4 as its mapped IPv6 form, so both families share
 /// one table), is not shared between clones, and is zeroized on drop, since
 /// it maps pseudonyms back to addresses.
@@ -187,20 +187,6 @@ impl Pseudonymizer {
             cipher: Cipher::new(mode, key)?,
             cache: AddrCache::new(mode, entries),
         })
-    }
-
-    /// Switches to a new key (key rotation) and empties the cache, so no
-    /// pseudonym of the old key is ever returned afterwards. On error the
-    /// rewriter is unchanged.
-    pub fn rekey(&mut self, key: &DerivedKey) -> Result<(), KeyError> {
-        self.cipher = Cipher::new(self.mode, key)?;
-        self.clear_cache();
-        Ok(())
-    }
-
-    /// Forgets every cached pair (overwriting it).
-    pub fn clear_cache(&mut self) {
-        self.cache.clear();
     }
 
     /// Hit and miss counts since construction.
@@ -298,24 +284,35 @@ mod tests {
     }
 
     #[test]
-    fn rekey_forgets_old_pseudonyms() {
+    fn tags_keep_the_pairs_of_each_key_apart() {
+        // One table for two keys, as a worker's table of periods uses it:
+        // the same addresses under either tag get that key's pseudonyms,
+        // in every mode, in any order, cached or not.
         for mode in Mode::ALL {
-            let mut p = Pseudonymizer::new(mode, &key(1)).unwrap();
+            let (c1, c2) = (
+                Cipher::new(mode, &key(1)).unwrap(),
+                Cipher::new(mode, &key(2)).unwrap(),
+            );
+            let mut cache = AddrCache::new(mode, 16);
             let addrs = [ip("192.0.2.1"), ip("2001:db8::1"), ip("0.0.0.0"), ip("::")];
-            let before: Vec<Addr> = addrs.iter().map(|&a| p.rewrite(a)).collect();
-            p.rekey(&key(2)).unwrap();
-            let mut fresh = Pseudonymizer::with_cache(mode, &key(2), 0).unwrap();
-            for (i, &a) in addrs.iter().enumerate() {
-                let now = p.rewrite(a);
-                assert_eq!(now, fresh.rewrite(a), "{mode} {a:?}");
-                assert_ne!(now, before[i], "{mode} {a:?}");
+            for round in 0..3 {
+                for &a in &addrs {
+                    let (w1, w2) = (c1.encrypt(a), c2.encrypt(a));
+                    assert_ne!(w1, w2, "{mode} {a:?}");
+                    if round % 2 == 0 {
+                        assert_eq!(cache.rewrite(mode, &c1, 0, a), w1, "{mode} {a:?}");
+                        assert_eq!(cache.rewrite(mode, &c2, 1, a), w2, "{mode} {a:?}");
+                    } else {
+                        assert_eq!(cache.rewrite(mode, &c2, 1, a), w2, "{mode} {a:?}");
+                        assert_eq!(cache.rewrite(mode, &c1, 0, a), w1, "{mode} {a:?}");
+                    }
+                }
             }
-            // A failed rekey leaves the rewriter as it was.
-            let bad = DerivedKey::from_bytes(&[3; 32]);
-            if mode != Mode::Det {
-                assert!(p.rekey(&bad).is_err());
-                assert_eq!(p.rewrite(addrs[0]), fresh.rewrite(addrs[0]));
-            }
+            assert!(cache.stats().hits > 0, "{mode}");
+            cache.clear();
+            let misses = cache.stats().misses;
+            assert_eq!(cache.rewrite(mode, &c1, 0, addrs[0]), c1.encrypt(addrs[0]));
+            assert_eq!(cache.stats().misses, misses + 1, "{mode}: cleared");
         }
     }
 
@@ -326,7 +323,7 @@ mod tests {
         let first = p.rewrite(a);
         assert_eq!(p.rewrite(a), first);
         assert_eq!(p.cache_stats(), CacheStats { hits: 1, misses: 1 });
-        p.clear_cache();
+        p.cache.clear();
         assert_eq!(p.rewrite(a), first);
         assert_eq!(p.cache_stats().misses, 2);
         // An empty slot holds address 0 under no key: it is a miss.

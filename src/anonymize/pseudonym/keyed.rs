@@ -250,8 +250,12 @@ impl Keyed {
                 true
             }
             // Practically impossible (see KeyedConfig::new); never guess a
-            // key: the line is truncated instead.
-            Err(_) => false,
+            // key: the line is truncated instead. The table may have been
+            // emptied before the failure, so no old index is kept.
+            Err(_) => {
+                self.recent = None;
+                false
+            }
         }
     }
 
