@@ -1,6 +1,9 @@
-//! Criterion benches, all reported in bytes/s of input: parsing alone, the
-//! whole per-block transform, and the full pipeline (file in, /dev/null out).
-//! Each bench checks its result once, so a broken fast path cannot look fast.
+//! Criterion benches, all reported in bytes/s of input, one per stage:
+//! the structural pass (cutting a block into lines, the floor every other
+//! stage stands on), parsing alone, the whole per-block transform, the
+//! write of a finished block, and the full pipeline (file in, /dev/null
+//! out). Each bench checks its result once, so a broken fast path cannot
+//! look fast.
 
 mod corpus;
 
@@ -18,6 +21,42 @@ const BLOCK: u64 = 1 << 20;
 
 fn rules() -> Rules {
     Rules::new(Parser::Template(Predefined::Combined.template()))
+}
+
+/// The line cut as the transform does it: every newline of the block.
+fn split(c: &mut Criterion) {
+    let data = corpus::generate_vec(BLOCK, 7, false);
+    let lines = data.iter().filter(|&&b| b == b'\n').count();
+    let count = |d: &[u8]| memchr::memchr_iter(b'\n', d).count();
+    assert_eq!(count(&data), lines, "the cut finds every line");
+    let mut g = c.benchmark_group("split");
+    g.throughput(Throughput::Bytes(data.len() as u64));
+    g.bench_function("block_lines", |b| b.iter(|| count(black_box(&data))));
+    g.finish();
+}
+
+/// Writing finished blocks, as the ordered writer does, into a pipe read
+/// by `cat > /dev/null` (a write to /dev/null itself costs nothing, and
+/// would measure nothing).
+fn write(c: &mut Criterion) {
+    use std::process::{Command, Stdio};
+    let data = corpus::generate_vec(BLOCK, 7, false);
+    let mut cat = Command::new("cat")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("cat runs");
+    let pipe = std::fs::File::from(std::os::fd::OwnedFd::from(cat.stdin.take().unwrap()));
+    let w = anonlog::engine::output::BlockWriter::from_file(pipe);
+    w.write_block(&data).unwrap();
+    let mut g = c.benchmark_group("write");
+    g.throughput(Throughput::Bytes(data.len() as u64));
+    g.bench_function("block_to_pipe", |b| {
+        b.iter(|| w.write_block(black_box(&data)).unwrap())
+    });
+    g.finish();
+    drop(w);
+    assert!(cat.wait().unwrap().success(), "the reader took every block");
 }
 
 fn parse(c: &mut Criterion) {
@@ -99,5 +138,5 @@ fn pipeline(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, parse, transform, pipeline);
+criterion_group!(benches, split, parse, transform, write, pipeline);
 criterion_main!(benches);
