@@ -121,10 +121,11 @@ const EXAMPLES: &[(&str, &[&str])] = &[
         &["anonlog ./man > man.anon", "anonlog -- man > man.anon"],
     ),
     (
-        "Read this page without installing it, and install completions by hand:",
+        "Read this page without installing it, and install bash completions for yourself (the .deb installs them for everyone):",
         &[
             "anonlog man | man -l -",
-            "anonlog completions bash > /usr/local/share/bash-completion/completions/anonlog",
+            "mkdir -p ~/.local/share/bash-completion/completions",
+            "anonlog completions bash > ~/.local/share/bash-completion/completions/anonlog",
         ],
     ),
 ];
