@@ -5,13 +5,26 @@ use std::path::PathBuf;
 
 use clap::{Parser, ValueEnum};
 
+/// What `--version` prints after the name: the package version, the git
+/// commit it was built from (`-dirty` when the work tree had changes,
+/// `unknown` when built without git) and the target triple, so a bug
+/// report names the exact build.
+pub const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (commit ",
+    env!("ANONLOG_COMMIT"),
+    ", ",
+    env!("ANONLOG_TARGET"),
+    ")"
+);
+
 /// Anonymize web-server access logs: truncate client IPs, remove query
 /// strings, referrers and remote users. Lines that do not parse are
 /// scrubbed, never written raw.
 #[derive(Debug, Parser)]
-#[command(name = "anonlog", version, about, max_term_width = 100)]
+#[command(name = "anonlog", version = VERSION, about, max_term_width = 100)]
 #[command(
-    after_help = "Keyed pseudonyms: `anonlog keygen --out PATH` creates a key; `anonlog reveal --key-file PATH ADDRESS...` inverts pseudonyms (see their --help). A log file named `keygen` or `reveal` must be given as `./keygen`."
+    after_help = "Keyed pseudonyms: `anonlog keygen --out PATH` creates a key; `anonlog reveal --key-file PATH ADDRESS...` inverts pseudonyms (see their --help). `anonlog man` prints the manual page, `anonlog completions SHELL` a completion script. A log file named `keygen`, `reveal`, `man` or `completions` is given as `./man` or `-- man`."
 )]
 pub struct Cli {
     /// Input files, read in order; none or `-` means standard input.
@@ -293,7 +306,7 @@ pub enum UserArg {
 #[command(
     name = "anonlog keygen",
     bin_name = "anonlog keygen",
-    version,
+    version = VERSION,
     max_term_width = 100
 )]
 pub struct KeygenCli {
@@ -310,7 +323,7 @@ pub struct KeygenCli {
 #[command(
     name = "anonlog reveal",
     bin_name = "anonlog reveal",
-    version,
+    version = VERSION,
     max_term_width = 100
 )]
 pub struct RevealCli {
@@ -334,6 +347,33 @@ pub struct RevealCli {
     /// Pseudonyms as written in the logs (`[v6]:port` and `v4:port` too).
     #[arg(value_name = "ADDRESS", required = true)]
     pub addresses: Vec<String>,
+}
+
+/// `anonlog man`: print the manual page (roff, generated from these
+/// definitions) on standard output. Read it with `anonlog man | man -l -`.
+#[derive(Debug, Parser)]
+#[command(
+    name = "anonlog man",
+    bin_name = "anonlog man",
+    version = VERSION,
+    max_term_width = 100
+)]
+pub struct ManCli {}
+
+/// `anonlog completions`: print a completion script for SHELL on standard
+/// output, e.g. `anonlog completions bash >
+/// /usr/share/bash-completion/completions/anonlog`.
+#[derive(Debug, Parser)]
+#[command(
+    name = "anonlog completions",
+    bin_name = "anonlog completions",
+    version = VERSION,
+    max_term_width = 100
+)]
+pub struct CompletionsCli {
+    /// The shell to complete for.
+    #[arg(value_enum, value_name = "SHELL")]
+    pub shell: clap_complete::Shell,
 }
 
 #[cfg(test)]

@@ -4,10 +4,12 @@
 //! what the run did.
 //!
 //! anonlog has no subcommand syntax of its own (`anonlog [OPTIONS]
-//! [FILE]...`), so [`main`] recognises `keygen` and `reveal` as the first
-//! argument; a log file of that name is given as `./keygen`.
+//! [FILE]...`), so [`main`] recognises `keygen`, `reveal`, `man` and
+//! `completions` only as the first argument; a log file of that name is
+//! given as `./man` or `-- man`.
 
 pub mod cli;
+pub mod docs;
 pub mod keyfile;
 pub mod keygen;
 pub mod keys;
@@ -52,12 +54,24 @@ pub fn main(args: Vec<OsString>) -> ExitCode {
     }
 }
 
-/// Runs `anonlog keygen ...` or `anonlog reveal ...` when `args[1]` names
-/// one, and returns its exit status; `None` for the main command.
+/// Runs `anonlog keygen ...`, `reveal ...`, `man` or `completions ...`
+/// when `args[1]` names one, and returns its exit status; `None` for the
+/// main command.
 fn dispatch(args: &[OsString]) -> Option<ExitCode> {
     let result = match args.get(1).and_then(|a| a.to_str()) {
         Some("keygen") => keygen::keygen(&cli::KeygenCli::parse_from(&args[1..])),
         Some("reveal") => reveal::reveal(&cli::RevealCli::parse_from(&args[1..])),
+        Some("man") => {
+            cli::ManCli::parse_from(&args[1..]);
+            to_stdout(|out| docs::man(out))
+        }
+        Some("completions") => {
+            let shell = cli::CompletionsCli::parse_from(&args[1..]).shell;
+            to_stdout(|out| {
+                docs::completions(shell, out);
+                Ok(())
+            })
+        }
         _ => return None,
     };
     Some(match result {
@@ -73,4 +87,16 @@ fn dispatch(args: &[OsString]) -> Option<ExitCode> {
             ExitCode::from(2)
         }
     })
+}
+
+/// Runs `write` on a buffer and writes it to stdout in one go: an error
+/// (a closed pipe, a full disk) is then one `io::Error` that the caller
+/// reports, instead of a panic inside a generator.
+fn to_stdout(write: impl FnOnce(&mut Vec<u8>) -> io::Result<()>) -> anyhow::Result<()> {
+    let mut buf = Vec::new();
+    write(&mut buf)?;
+    let mut out = io::stdout().lock();
+    out.write_all(&buf)?;
+    out.flush()?;
+    Ok(())
 }

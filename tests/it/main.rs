@@ -16,6 +16,7 @@ mod util;
 mod batch_safety;
 mod cli;
 mod diskfull;
+mod docs;
 mod faults;
 mod files;
 mod live;

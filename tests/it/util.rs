@@ -79,6 +79,27 @@ pub fn have_root(what: &str) -> bool {
     false
 }
 
+/// True when `program` runs (`program ARG...` could be spawned). Missing,
+/// it fails under CI, whose `.ci/run` installs it, so that a missing tool
+/// must not look like a pass; elsewhere the test says it is skipped.
+pub fn have_program(program: &str, args: &[&str]) -> bool {
+    let found = std::process::Command::new(program)
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok();
+    if !found {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI must install {program} (.ci/run)"
+        );
+        eprintln!("SKIPPED: {program} is not installed");
+    }
+    found
+}
+
 /// Limit for every "eventually": far beyond what any of these waits needs,
 /// even on a loaded 2-core machine.
 pub const PATIENCE: Duration = Duration::from_secs(30);
