@@ -18,6 +18,7 @@ mod cli;
 mod diskfull;
 mod faults;
 mod files;
+mod interface;
 mod live;
 mod logrotate;
 mod prop;
