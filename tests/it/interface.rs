@@ -48,3 +48,69 @@ fn help_is_wrapped_to_100_columns_or_columns() {
     let text = help(&["--help"], Some("200"));
     assert!(text.lines().all(|l| l.chars().count() <= 100), "{text}");
 }
+
+/// A combined line with an address to truncate.
+const LINE: &[u8] =
+    b"192.0.2.7 - - [22/Nov/2026:08:38:17 +0000] \"GET /a?q=1 HTTP/1.1\" 200 1 \"-\" \"-\"\n";
+
+/// `anonlog ARGS` run in `dir`, with no input on stdin.
+fn run_in(dir: &std::path::Path, args: &[&str]) -> std::process::Output {
+    Command::new(crate::util::bin())
+        .args(args)
+        .current_dir(dir)
+        .stdin(Stdio::null())
+        .output()
+        .expect("run anonlog")
+}
+
+#[test]
+fn words_taken_for_missing_files_get_the_syntax_that_was_meant() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("a.log"), LINE).unwrap();
+    for (args, hint) in [
+        (&["--stats", "json", "a.log"][..], "use --stats=json"),
+        (&["a.log", "--stats", "json"], "use --stats=json"),
+        (&["--stats", "text", "a.log"], "(--stats=text)"),
+        (&["help"], "use `anonlog --help`"),
+        (&["version"], "use `anonlog --version`"),
+    ] {
+        let out = run_in(dir.path(), args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let err = crate::util::stderr(&out);
+        let word = args
+            .iter()
+            .find(|a| ["json", "text", "help", "version"].contains(a));
+        assert!(
+            err.starts_with(&format!("anonlog: error: no file `{}`; ", word.unwrap())),
+            "{args:?}: {err}"
+        );
+        assert!(err.contains(hint), "{args:?}: {err}");
+        assert_eq!(err.lines().count(), 1, "{args:?}: {err}");
+        assert!(out.stdout.is_empty(), "nothing is read before the hint");
+    }
+    // Without --stats, `json` is an ordinary missing file.
+    let err = crate::util::stderr(&run_in(dir.path(), &["json"]));
+    assert!(
+        err.starts_with("anonlog: error: cannot read json: "),
+        "{err}"
+    );
+    // Files of those names that exist are read.
+    for word in ["json", "text", "help", "version"] {
+        std::fs::write(dir.path().join(word), LINE).unwrap();
+    }
+    for args in [
+        &["--stats", "json"][..],
+        &["--stats", "text"],
+        &["help"],
+        &["version"],
+    ] {
+        let out = run_in(dir.path(), args);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{args:?}: {}",
+            crate::util::stderr(&out)
+        );
+        assert!(out.stdout.starts_with(b"192.0.2.0 - - "), "{args:?}");
+    }
+}
