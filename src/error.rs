@@ -164,13 +164,18 @@ impl std::fmt::Display for Mismatch {
 }
 
 /// The error and its causes on one line, `outer: inner: innermost`, as
-/// printed once by the binary.
+/// printed once by the binary. Each cause is said once: one whose text its
+/// parent's message already ends with (a message that quotes its source)
+/// is not repeated.
 pub fn chain(e: &dyn std::error::Error) -> String {
     let mut msg = e.to_string();
     let mut cause = e.source();
     while let Some(c) = cause {
-        msg.push_str(": ");
-        msg.push_str(&c.to_string());
+        let text = c.to_string();
+        if !msg.ends_with(&text) {
+            msg.push_str(": ");
+            msg.push_str(&text);
+        }
         cause = c.source();
     }
     msg
@@ -215,6 +220,23 @@ pub fn show_path(p: &Path) -> String {
 mod tests {
     use super::*;
     use std::ffi::OsStr;
+
+    #[test]
+    fn each_cause_is_said_once() {
+        #[derive(Debug, thiserror::Error)]
+        #[error("outer")]
+        struct Outer(#[source] Quoting);
+        #[derive(Debug, thiserror::Error)]
+        #[error("quoting: {0}")]
+        struct Quoting(#[source] io::Error);
+        let e = Outer(Quoting(io::Error::other("disk on fire")));
+        assert_eq!(chain(&e), "outer: quoting: disk on fire");
+        let e = Error::Read {
+            name: "a.log".into(),
+            source: io::Error::other("gone"),
+        };
+        assert_eq!(chain(&e), "cannot read a.log: gone");
+    }
 
     #[test]
     fn paths_are_shown_escaped() {

@@ -188,10 +188,11 @@ pub struct Cli {
     pub user: Option<UserArg>,
 }
 
-/// `--max-unparsed`: a percentage.
+/// `--max-unparsed`: a percentage. The error does not repeat the value:
+/// clap's message names it already.
 fn parse_share(s: &str) -> Result<crate::stats::Share, String> {
     crate::stats::Share::parse_percent(s)
-        .ok_or_else(|| format!("{s:?}: expected a percentage from 0 to 100, such as 1% or 0.5%"))
+        .ok_or_else(|| "expected a percentage from 0 to 100, such as 1% or 0.5%".to_owned())
 }
 
 /// `-f/--format` values.

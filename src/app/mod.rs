@@ -35,7 +35,7 @@ pub fn main(args: Vec<OsString>) -> ExitCode {
     let config = match resolve::config(cli::Cli::parse_from(args)) {
         Ok(c) => c,
         Err(e) => {
-            eprintln!("anonlog: error: {e:#}");
+            eprintln!("anonlog: error: {}", chain(e.as_ref()));
             return ExitCode::from(2);
         }
     };
@@ -69,7 +69,7 @@ fn dispatch(args: &[OsString]) -> Option<ExitCode> {
             ExitCode::SUCCESS
         }
         Err(e) => {
-            eprintln!("anonlog: error: {e:#}");
+            eprintln!("anonlog: error: {}", chain(e.as_ref()));
             ExitCode::from(2)
         }
     })

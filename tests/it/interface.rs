@@ -114,3 +114,44 @@ fn words_taken_for_missing_files_get_the_syntax_that_was_meant() {
         assert!(out.stdout.starts_with(b"192.0.2.0 - - "), "{args:?}");
     }
 }
+
+/// Asserts that the first line of `err` names `value` once and says no
+/// `: `-separated part of itself twice.
+fn says_each_cause_once(args: &[&str], err: &str, value: &str) {
+    let line = err.lines().next().unwrap_or_default();
+    assert_eq!(line.matches(value).count(), 1, "{args:?}: {err}");
+    let parts: Vec<&str> = line.split(": ").collect();
+    for (i, p) in parts.iter().enumerate() {
+        assert!(
+            !parts[i + 1..].contains(p),
+            "{args:?}: `{p}` twice in {err}"
+        );
+    }
+}
+
+#[test]
+fn each_cause_of_an_error_is_said_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("no-such-key");
+    let missing = missing.to_str().unwrap();
+    for (args, value) in [
+        (&["--json-key", "foo=bogus"][..], "foo=bogus"),
+        (&["--json-key", "foo"], "\"foo\""),
+        (&["--json-key", "=addr"], "=addr"),
+        (&["--pseudonymize", "pfx", "--key-file", missing], missing),
+        (&["reveal", "--key-file", missing, "192.0.2.1"], missing),
+        (&["--max-unparsed", "5x"], "5x"),
+        (&["--listen", "udp:nope"], "nope"),
+    ] {
+        let out = run_in(dir.path(), args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let err = crate::util::stderr(&out);
+        says_each_cause_once(args, &err, value);
+    }
+    // The key file's error keeps its cause, once.
+    let err = crate::util::stderr(&run_in(
+        dir.path(),
+        &["--pseudonymize", "pfx", "--key-file", missing],
+    ));
+    assert_eq!(err.matches("No such file or directory").count(), 1, "{err}");
+}
