@@ -10,6 +10,7 @@ use crate::anonymize::pseudonym::KeyedConfig;
 use crate::config::{Config, StatsFormat};
 use crate::engine::batch::Summary;
 use crate::engine::stream::Outcome;
+use crate::error::{count, plural};
 use crate::stats::{Stats, UnknownNames};
 
 /// Reports a finished stream and returns its status: 1 when some input did
@@ -33,15 +34,16 @@ pub fn stream_end(config: &Config, outcome: &Outcome) -> ExitCode {
 pub fn batch_end(config: &Config, sum: &Summary) -> ExitCode {
     summary(config, &Outcome::default(), &sum.stats, &[]);
     if !config.report.quiet {
+        let files = sum.rewritten + sum.unchanged + sum.failed + sum.skipped;
         eprintln!(
-            "anonlog: {} files: {} rewritten, {} already anonymized, {} failed, {} skipped; {} lines, {} bytes read",
-            sum.rewritten + sum.unchanged + sum.failed + sum.skipped,
+            "anonlog: {}: {} rewritten, {} already anonymized, {} failed, {} skipped; {}, {} read",
+            count(files as u64, "file", "files"),
             sum.rewritten,
             sum.unchanged,
             sum.failed,
             sum.skipped,
-            sum.stats.lines_read,
-            sum.stats.bytes_read,
+            count(sum.stats.lines_read, "line", "lines"),
+            count(sum.stats.bytes_read, "byte", "bytes"),
         );
     }
     ExitCode::from(sum.worst_exit)
@@ -95,33 +97,44 @@ fn summary(config: &Config, outcome: &Outcome, stats: &Stats, detected: &[(Strin
             && outcome.mismatched.is_empty()
             && stats.scrubbed + stats.dropped + stats.oversized > 0 =>
         {
-            let mut msg = format!(
-                "anonlog: warning: {} of {} lines did not parse as {format} and were {}",
-                stats.scrubbed + stats.dropped,
-                stats.lines_read,
-                if stats.dropped > 0 {
-                    "dropped"
-                } else {
-                    "scrubbed"
-                },
-            );
-            if stats.oversized > 0 {
-                msg.push_str(&format!(
-                    "; {} lines were longer than --max-line-bytes",
-                    stats.oversized
-                ));
-            }
-            let _ = writeln!(err, "{msg}");
+            let _ = writeln!(err, "anonlog: warning: {}", unparsed_warning(stats, format));
         }
         None => {}
     }
     if config.report.stats.is_none() && !quiet && stats.undated > 0 {
         let _ = writeln!(
             err,
-            "anonlog: warning: {} lines had no readable timestamp for --key-rotation and were truncated instead of pseudonymized",
-            stats.undated
+            "anonlog: warning: {} no readable timestamp for --key-rotation and {} truncated instead of pseudonymized",
+            count(stats.undated, "line had", "lines had"),
+            plural(stats.undated, "was", "were"),
         );
     }
+}
+
+/// The warning for lines that did not parse or were too long, when the
+/// format still fits: what became of them, each count with its own noun.
+fn unparsed_warning(stats: &Stats, format: &str) -> String {
+    let unparsed = stats.scrubbed + stats.dropped;
+    let mut parts = Vec::new();
+    if unparsed > 0 {
+        parts.push(format!(
+            "{unparsed} of {} did not parse as {format} and {} {}",
+            count(stats.lines_read, "line", "lines"),
+            plural(unparsed, "was", "were"),
+            if stats.dropped > 0 {
+                "dropped"
+            } else {
+                "scrubbed"
+            },
+        ));
+    }
+    if stats.oversized > 0 {
+        parts.push(format!(
+            "{} longer than --max-line-bytes",
+            count(stats.oversized, "line was", "lines were")
+        ));
+    }
+    parts.join("; ")
 }
 
 /// The counters, one `anonlog: name value` per line, prefixed so they are

@@ -155,3 +155,106 @@ fn each_cause_of_an_error_is_said_once() {
     ));
     assert_eq!(err.matches("No such file or directory").count(), 1, "{err}");
 }
+
+/// `anonlog ARGS` on `stdin`, in `dir`; stderr as text.
+fn err_of(dir: &std::path::Path, args: &[&str], stdin: &[u8]) -> (Option<i32>, String) {
+    use std::io::Write;
+    let mut child = Command::new(crate::util::bin())
+        .args(args)
+        .current_dir(dir)
+        .env_remove("ANONLOG_KEY_FILE")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run anonlog");
+    let _ = child.stdin.take().unwrap().write_all(stdin);
+    let out = child.wait_with_output().unwrap();
+    (out.status.code(), crate::util::stderr(&out))
+}
+
+#[test]
+fn counts_agree_with_their_nouns() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    // The in-place summary: files, lines and bytes.
+    std::fs::write(d.join("a.log"), LINE).unwrap();
+    let (_, err) = err_of(d, &["-i", "a.log"], b"");
+    let bytes = LINE.len();
+    assert!(err.contains("anonlog: 1 file: 1 rewritten"), "{err}");
+    assert!(
+        err.contains(&format!("; 1 line, {bytes} bytes read")),
+        "{err}"
+    );
+    for f in ["b.log", "c.log"] {
+        std::fs::write(d.join(f), LINE).unwrap();
+    }
+    let (_, err) = err_of(d, &["-i", "b.log", "c.log"], b"");
+    assert!(err.contains("anonlog: 2 files: 2 rewritten"), "{err}");
+    assert!(err.contains("; 2 lines, "), "{err}");
+    // Unparsed and over-long lines, one and two of them.
+    let many = LINE.repeat(98);
+    for (n, was) in [(1, "was"), (2, "were")] {
+        let input = [&many[..], &b"not a log line\n".repeat(n)].concat();
+        let (code, err) = err_of(d, &["-f", "combined", "--max-unparsed", "5%"], &input);
+        assert_eq!(code, Some(0), "{err}");
+        let total = 98 + n;
+        let want = format!("{n} of {total} lines did not parse as combined and {was} scrubbed");
+        assert!(err.contains(&want), "{err}");
+        let long = [&[b'x'; 200][..], b"\n"].concat().repeat(n);
+        let input = [&many[..], &long[..]].concat();
+        let (_, err) = err_of(d, &["-f", "combined", "--max-line-bytes", "150"], &input);
+        let lines = if n == 1 { "line was" } else { "lines were" };
+        assert_eq!(
+            err,
+            format!("anonlog: warning: {n} {lines} longer than --max-line-bytes\n")
+        );
+    }
+    // A format that does not fit one line, and a better one for it.
+    let (code, err) = err_of(d, &["-f", "json"], LINE);
+    assert_eq!(code, Some(1), "{err}");
+    assert!(err.contains("<stdin>: 1 of 1 line (100.0%"), "{err}");
+    assert!(
+        err.contains("Try -f combined (it parses the first line)"),
+        "{err}"
+    );
+    let (code, err) = err_of(d, &["-f", "json"], &LINE.repeat(2));
+    assert_eq!(code, Some(1), "{err}");
+    assert!(err.contains("<stdin>: 2 of 2 lines (100.0%"), "{err}");
+    assert!(err.contains("(it parses 2 of the first 2 lines)"), "{err}");
+    // The limit of --max-line-bytes.
+    let (_, err) = err_of(d, &["--max-line-bytes", "1", "--on-unparsed", "fail"], LINE);
+    assert!(err.contains("--max-line-bytes (1 byte)"), "{err}");
+    let (_, err) = err_of(d, &["--max-line-bytes", "2", "--on-unparsed", "fail"], LINE);
+    assert!(err.contains("--max-line-bytes (2 bytes)"), "{err}");
+}
+
+#[test]
+fn undated_lines_are_counted_in_the_singular_too() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let (code, err) = err_of(d, &["keygen", "--out", "key"], b"");
+    assert_eq!(code, Some(0), "{err}");
+    let args = [
+        "--key-file",
+        "key",
+        "--pseudonymize",
+        "pfx",
+        "--key-rotation",
+        "daily",
+    ];
+    // 31 November is no date: the line is truncated, not pseudonymized.
+    let undated = String::from_utf8(LINE.to_vec())
+        .unwrap()
+        .replace("22/Nov", "31/Nov");
+    for n in [1, 2] {
+        let input = undated.repeat(n);
+        let (code, err) = err_of(d, &args, input.as_bytes());
+        assert_eq!(code, Some(0), "{err}");
+        let want = match n {
+            1 => "1 line had no readable timestamp for --key-rotation and was truncated",
+            _ => "2 lines had no readable timestamp for --key-rotation and were truncated",
+        };
+        assert!(err.contains(want), "{err}");
+    }
+}
