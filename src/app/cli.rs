@@ -71,7 +71,7 @@ pub struct Cli {
     /// Log format of the input. `auto` chooses, per input, the format that
     /// explains its first 1000 lines (never one that fails on more than
     /// --max-unparsed of them).
-    #[arg(short, long, value_enum, default_value_t = FormatArg::Auto)]
+    #[arg(short, long, value_parser = super::suggest::FormatParser, default_value = "auto")]
     pub format: FormatArg,
 
     /// The share of an input's lines that may fail to parse (they are

@@ -15,6 +15,7 @@ pub mod nginx_conf;
 pub mod report;
 pub mod resolve;
 pub mod reveal;
+mod suggest;
 
 use std::ffi::OsString;
 use std::io::{self, Write};

@@ -258,3 +258,33 @@ fn undated_lines_are_counted_in_the_singular_too() {
         assert!(err.contains(want), "{err}");
     }
 }
+
+#[test]
+fn a_server_named_for_a_format_gets_its_access_log_formats_first() {
+    let dir = tempfile::tempdir().unwrap();
+    let (code, err) = err_of(dir.path(), &["-f", "nginx"], b"");
+    assert_eq!(code, Some(2), "{err}");
+    assert!(
+        err.contains("tip: did you mean `combined`, `main` or `nginx-error`?"),
+        "{err}"
+    );
+    assert!(!err.contains("similar value"), "{err}");
+    let at = |s: &str| err.find(s).unwrap_or_else(|| panic!("{s}: {err}"));
+    assert!(at("`combined` is nginx's built-in") < at("`main` is combined plus"));
+    assert!(at("`main` is combined plus") < at("`nginx-error` is the error log"));
+    let (code, err) = err_of(dir.path(), &["-f", "apache2"], b"");
+    assert_eq!(code, Some(2), "{err}");
+    assert!(
+        err.contains("did you mean `combined`, `common`, `vhost_combined` or `apache-error`?"),
+        "{err}"
+    );
+    // A near spelling of a format keeps clap's own suggestion.
+    let (_, err) = err_of(dir.path(), &["-f", "nginx_error"], b"");
+    assert!(
+        err.contains("a similar value exists: 'nginx-error'"),
+        "{err}"
+    );
+    // The values themselves are unchanged.
+    let (code, _) = err_of(dir.path(), &["-f", "main"], b"");
+    assert_eq!(code, Some(0));
+}
