@@ -288,3 +288,72 @@ fn a_server_named_for_a_format_gets_its_access_log_formats_first() {
     let (code, _) = err_of(dir.path(), &["-f", "main"], b"");
     assert_eq!(code, Some(0));
 }
+
+/// A JSON line whose key `trace_note` has no rule.
+const JSON_LINE: &[u8] =
+    b"{\"remote_addr\":\"192.0.2.7\",\"request\":\"GET /x HTTP/1.1\",\"trace_note\":\"a\"}\n";
+
+#[test]
+fn stats_name_auto_and_the_format_detected_for_each_input() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let write = |name: &str, body: &[u8]| std::fs::write(d.join(name), body).unwrap();
+    let text_of = |args: &[&str]| {
+        let (code, err) = err_of(d, args, b"");
+        assert_eq!(code, Some(0), "{args:?}: {err}");
+        err
+    };
+    // In place, the files are rewritten: each run gets them afresh.
+    let reset = || {
+        write("a.log", LINE);
+        write("j.log", JSON_LINE);
+        write(
+            "m.log",
+            &[&LINE[..LINE.len() - 1], b" \"203.0.113.9\"\n"].concat(),
+        );
+    };
+    for mode in [&[][..], &["-i"], &["-i", "-j", "1"]] {
+        reset();
+        let files = ["a.log", "j.log", "m.log"];
+        let err = text_of(&[mode, &["--stats"], &files].concat());
+        let head: Vec<&str> = err.lines().take(4).collect();
+        assert_eq!(
+            head,
+            [
+                "anonlog: format                  auto",
+                "anonlog: detected format         combined for a.log",
+                "anonlog: detected format         json for j.log",
+                "anonlog: detected format         main for m.log",
+            ],
+            "{mode:?}: {err}"
+        );
+        assert!(err.contains("scrubbed: trace_note"), "{mode:?}: {err}");
+        reset();
+        let err = text_of(&[mode, &["--stats=json"], &files].concat());
+        assert!(err.starts_with("{\"format\":\"auto\","), "{mode:?}: {err}");
+        assert!(
+            err.contains(
+                "\"unknown_fields\":[\"trace_note\"],\"unknown_fields_more\":0,\"detected\":[\
+                 {\"input\":\"a.log\",\"format\":\"combined\"},\
+                 {\"input\":\"j.log\",\"format\":\"json\"},\
+                 {\"input\":\"m.log\",\"format\":\"main\"}]"
+            ),
+            "{mode:?}: {err}"
+        );
+    }
+    // A forced format is named alone.
+    write("a.log", LINE);
+    let err = text_of(&["-f", "combined", "--stats", "a.log"]);
+    assert!(
+        err.starts_with("anonlog: format                  combined\nanonlog: lines read"),
+        "{err}"
+    );
+    // The warning names the format the lines were read with, not `auto`.
+    let bad = [&LINE.repeat(199)[..], b"not a log line\n"].concat();
+    write("bad.log", &bad);
+    let err = text_of(&["bad.log"]);
+    assert_eq!(
+        err,
+        "anonlog: warning: 1 of 200 lines did not parse as combined and was scrubbed\n"
+    );
+}
