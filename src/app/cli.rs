@@ -246,7 +246,8 @@ pub enum OnUnparsedArg {
 /// `--stats` values.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum StatsArg {
-    /// `name: value` lines.
+    /// One `anonlog: NAME VALUE` line each, the format (and with -f auto the
+    /// one detected for each input) first.
     Text,
     /// One JSON object.
     Json,
