@@ -17,6 +17,7 @@ pub mod nginx_conf;
 pub mod report;
 pub mod resolve;
 pub mod reveal;
+mod suggest;
 
 use std::ffi::OsString;
 use std::io::{self, Write};
@@ -37,7 +38,7 @@ pub fn main(args: Vec<OsString>) -> ExitCode {
     let config = match resolve::config(cli::Cli::parse_from(args)) {
         Ok(c) => c,
         Err(e) => {
-            eprintln!("anonlog: error: {e:#}");
+            eprintln!("anonlog: error: {}", chain(e.as_ref()));
             return ExitCode::from(2);
         }
     };
@@ -83,7 +84,7 @@ fn dispatch(args: &[OsString]) -> Option<ExitCode> {
             ExitCode::SUCCESS
         }
         Err(e) => {
-            eprintln!("anonlog: error: {e:#}");
+            eprintln!("anonlog: error: {}", chain(e.as_ref()));
             ExitCode::from(2)
         }
     })

@@ -19,6 +19,7 @@ mod diskfull;
 mod docs;
 mod faults;
 mod files;
+mod interface;
 mod live;
 mod logrotate;
 mod prop;
