@@ -16,135 +16,16 @@ use std::os::unix::fs::PermissionsExt;
 use std::os::unix::net::UnixDatagram;
 use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::path::{Path, PathBuf};
-use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::thread;
 use std::time::{Duration, Instant};
 
+use crate::child::{
+    Anonlog, NOBODY, assert_stats, combined_datagram, lines_in, no_context, open_dir, read_text,
+    send_as,
+};
 use crate::util::{PATIENCE, bin, eventually, have_root, stat};
-
-fn no_context() -> String {
-    String::new()
-}
-
-fn signal(pid: u32, sig: libc::c_int) {
-    // SAFETY: kill(2) takes plain integers and touches no memory.
-    let r = unsafe { libc::kill(pid as libc::pid_t, sig) };
-    assert_eq!(
-        r,
-        0,
-        "kill({pid}, {sig}): {}",
-        std::io::Error::last_os_error()
-    );
-}
-
-/// Complete (newline-terminated) lines in a file; 0 if it does not exist.
-fn lines_in(p: &Path) -> usize {
-    fs::read(p).map_or(0, |b| b.iter().filter(|&&c| c == b'\n').count())
-}
-
-fn read_text(p: &Path) -> String {
-    String::from_utf8(fs::read(p).unwrap_or_else(|e| panic!("{}: {e}", p.display())))
-        .expect("output is UTF-8")
-}
-
-/// Asserts `--stats=json` counters.
-fn assert_stats(json: &str, want: &[(&str, usize)]) {
-    assert_eq!(json.lines().count(), 1, "one JSON object: {json}");
-    for &(key, n) in want {
-        assert_eq!(stat(json, key), Some(n as u64), "{key} in {json}");
-    }
-}
-
-/// A running anonlog that is killed if the test fails before it ends.
-struct Anonlog {
-    child: Option<Child>,
-    /// stderr goes to a file, so it can never fill up a pipe.
-    stderr: PathBuf,
-}
-
-impl Anonlog {
-    fn start(args: &[&str], stdin: Stdio, stderr: PathBuf) -> Anonlog {
-        let child = Command::new(bin())
-            .args(args)
-            .stdin(stdin)
-            .stdout(Stdio::null())
-            .stderr(fs::File::create(&stderr).unwrap())
-            .spawn()
-            .expect("spawn anonlog");
-        Anonlog {
-            child: Some(child),
-            stderr,
-        }
-    }
-
-    fn pid(&self) -> u32 {
-        self.child.as_ref().unwrap().id()
-    }
-
-    fn take_stdin(&mut self) -> ChildStdin {
-        self.child
-            .as_mut()
-            .unwrap()
-            .stdin
-            .take()
-            .expect("stdin piped")
-    }
-
-    fn stderr_text(&self) -> String {
-        fs::read_to_string(&self.stderr).unwrap_or_default()
-    }
-
-    fn signal(&self, sig: libc::c_int) {
-        signal(self.pid(), sig);
-    }
-
-    /// Whether anonlog still runs, and its stderr, for failure messages.
-    fn report(&mut self) -> String {
-        let state = match self.child.as_mut().map(|c| c.try_wait()) {
-            Some(Ok(None)) => "anonlog is running".to_owned(),
-            Some(Ok(Some(st))) => format!("anonlog exited: {st}"),
-            Some(Err(e)) => format!("anonlog: {e}"),
-            None => "anonlog was waited for".to_owned(),
-        };
-        format!("{state}; stderr: {}", self.stderr_text())
-    }
-
-    /// Panics if anonlog has already exited (with its status and stderr).
-    fn assert_running(&mut self, when: &str) {
-        if let Some(st) = self.child.as_mut().unwrap().try_wait().unwrap() {
-            panic!(
-                "anonlog exited {when}: {st}; stderr: {}",
-                self.stderr_text()
-            );
-        }
-    }
-
-    /// Waits (eventually) for anonlog to exit and returns its status.
-    fn wait(&mut self) -> ExitStatus {
-        let mut status = None;
-        let child = self.child.as_mut().unwrap();
-        eventually(
-            "anonlog to exit",
-            || {
-                status = child.try_wait().unwrap();
-                status.is_some()
-            },
-            no_context,
-        );
-        self.child = None;
-        status.unwrap()
-    }
-}
-
-impl Drop for Anonlog {
-    fn drop(&mut self) {
-        if let Some(mut c) = self.child.take() {
-            let _ = c.kill();
-            let _ = c.wait();
-        }
-    }
-}
 
 // ---------------------------------------------------------------------------
 // 1. A real nginx logging to the listener over a unix syslog socket.
@@ -749,80 +630,6 @@ fn listener_routes_tags_and_counts_datagrams() {
 // ---------------------------------------------------------------------------
 // 4. Who may write into the listener's socket.
 // ---------------------------------------------------------------------------
-
-/// The account `nobody` (and group `nogroup`) on Debian and most Linuxes.
-const NOBODY: u32 = 65534;
-
-/// Sends `msg` to the unix datagram socket at `sock` from a forked child
-/// that runs as `uid`/`gid` with no supplementary groups. Returns 0 when
-/// the datagram was accepted, else the errno of `sendto`.
-fn send_as(uid: u32, gid: u32, sock: &Path, msg: &[u8]) -> i32 {
-    use std::os::unix::ffi::OsStrExt;
-    // Everything the child needs is built before fork: after it, the
-    // child (a copy of a multithreaded process) may not allocate.
-    // SAFETY: a zeroed sockaddr_un is a valid, empty address.
-    let mut addr: libc::sockaddr_un = unsafe { std::mem::zeroed() };
-    addr.sun_family = libc::AF_UNIX as libc::sa_family_t;
-    let path = sock.as_os_str().as_bytes();
-    assert!(path.len() < addr.sun_path.len(), "socket path too long");
-    for (d, &s) in addr.sun_path.iter_mut().zip(path) {
-        *d = s as libc::c_char;
-    }
-    // SAFETY: the child calls only async-signal-safe functions on memory
-    // prepared before the fork, and leaves with _exit.
-    let pid = unsafe { libc::fork() };
-    assert!(pid >= 0, "fork: {}", std::io::Error::last_os_error());
-    if pid == 0 {
-        // SAFETY: see above; every pointer is to memory owned by this frame.
-        unsafe {
-            if libc::setgroups(0, std::ptr::null()) != 0
-                || libc::setgid(gid) != 0
-                || libc::setuid(uid) != 0
-            {
-                libc::_exit(200);
-            }
-            let fd = libc::socket(libc::AF_UNIX, libc::SOCK_DGRAM, 0);
-            if fd < 0 {
-                libc::_exit(201);
-            }
-            let r = libc::sendto(
-                fd,
-                msg.as_ptr().cast(),
-                msg.len(),
-                0,
-                (&addr as *const libc::sockaddr_un).cast(),
-                size_of::<libc::sockaddr_un>() as libc::socklen_t,
-            );
-            libc::_exit(if r < 0 { *libc::__errno_location() } else { 0 });
-        }
-    }
-    let mut status = 0;
-    // SAFETY: waits for our own child; `status` outlives the call.
-    let r = unsafe { libc::waitpid(pid, &mut status, 0) };
-    assert_eq!(r, pid, "waitpid: {}", std::io::Error::last_os_error());
-    assert!(libc::WIFEXITED(status), "child died: {status:#x}");
-    let code = libc::WEXITSTATUS(status);
-    assert!(
-        code < 200,
-        "the child could not become {uid}:{gid} ({code})"
-    );
-    code
-}
-
-/// A temporary directory that every user may enter, so that only the
-/// socket's own mode decides who may connect.
-fn open_dir() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    fs::set_permissions(dir.path(), fs::Permissions::from_mode(0o755)).unwrap();
-    dir
-}
-
-fn combined_datagram(request: &str) -> Vec<u8> {
-    format!(
-        "<190>Nov 22 08:39:58 nginx: 192.0.2.7 - - [22/Nov/2025:08:39:58 +0000] \"{request}\" 200 5 \"-\" \"ua\""
-    )
-    .into_bytes()
-}
 
 #[test]
 fn unix_socket_is_owner_only_by_default() {

@@ -11,6 +11,7 @@
 //!
 //! Run one module with `cargo test --test it cli::`.
 
+mod child;
 mod util;
 
 mod batch_safety;
