@@ -1,422 +1,30 @@
-//! anonlog as a live logger: the listener fed by a real nginx over a unix
-//! syslog socket (with a logrotate-style rename + SIGHUP in the middle), the
-//! listener's tag routing fed by hand-made datagrams, and Apache's piped-log
-//! signal semantics on standard input.
+//! anonlog as a live logger without a web server: Apache's piped-log
+//! signal semantics on standard input, the listener's tag routing fed by
+//! hand-made datagrams, who may write into its socket, and UDP drops.
+//! The listener fed by a real nginx, and the systemd recipe's listener, are
+//! recipe checks (`tests/recipes/`).
 //!
-//! `.ci/run` installs nginx; outside CI the nginx test is skipped (loudly)
-//! when it is missing. Nothing here asserts timing: every wait is an
-//! "eventually" with a generous limit, and only 127.0.0.1 and unix sockets
-//! are used.
+//! Nothing here asserts timing: every wait is an "eventually" with a
+//! generous limit, and only 127.0.0.1 and unix sockets are used.
 
-use std::collections::HashMap;
 use std::fs;
-use std::io::{Read, Write};
-use std::net::{Ipv4Addr, TcpListener, TcpStream};
-use std::os::unix::fs::PermissionsExt;
+use std::io::Write;
+use std::net::Ipv4Addr;
 use std::os::unix::net::UnixDatagram;
-use std::os::unix::process::{CommandExt, ExitStatusExt};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::os::unix::process::ExitStatusExt;
+use std::process::Stdio;
 use std::sync::mpsc;
 use std::thread;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use crate::child::{
     Anonlog, NOBODY, assert_stats, combined_datagram, lines_in, no_context, open_dir, read_text,
     send_as,
 };
-use crate::util::{PATIENCE, bin, eventually, have_root, stat};
+use crate::util::{eventually, have_root, stat};
 
 // ---------------------------------------------------------------------------
-// 1. A real nginx logging to the listener over a unix syslog socket.
-// ---------------------------------------------------------------------------
-
-fn find_nginx() -> Option<PathBuf> {
-    let path = std::env::var_os("PATH").unwrap_or_default();
-    std::env::split_paths(&path)
-        .chain([PathBuf::from("/usr/sbin")])
-        .map(|d| d.join("nginx"))
-        .find(|p| fs::metadata(p).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0))
-}
-
-/// A running nginx (master and worker in a process group of their own); the
-/// whole group is stopped when the guard goes, also when the test fails.
-struct Nginx {
-    child: Option<Child>,
-    prefix: PathBuf,
-}
-
-impl Nginx {
-    fn start(nginx: &Path, prefix: &Path, sock: &Path, port: u16) -> Nginx {
-        let d = prefix.display();
-        // As root, nginx would run its worker as `nobody`; keep it root so
-        // it may use the socket and the directories of this test.
-        // SAFETY: getuid cannot fail and touches no memory.
-        let user = if unsafe { libc::getuid() } == 0 {
-            "user root;\n"
-        } else {
-            ""
-        };
-        let conf = format!(
-            r#"{user}daemon off;
-master_process on;
-worker_processes 1;
-pid {d}/nginx.pid;
-error_log {d}/error.log warn;
-events {{
-    worker_connections 64;
-}}
-http {{
-    client_body_temp_path {d}/client_body_temp;
-    proxy_temp_path {d}/proxy_temp;
-    fastcgi_temp_path {d}/fastcgi_temp;
-    uwsgi_temp_path {d}/uwsgi_temp;
-    scgi_temp_path {d}/scgi_temp;
-    access_log syslog:server=unix:{sock},nohostname combined;
-    server {{
-        listen 127.0.0.1:{port};
-        location / {{
-            return 200 "ok\n";
-        }}
-    }}
-}}
-"#,
-            sock = sock.display(),
-        );
-        let conf_path = prefix.join("nginx.conf");
-        fs::write(&conf_path, conf).unwrap();
-        let out = fs::File::create(prefix.join("nginx.out")).unwrap();
-        let child = Command::new(nginx)
-            .arg("-p")
-            .arg(prefix)
-            .arg("-c")
-            .arg(&conf_path)
-            .stdin(Stdio::null())
-            .stdout(out.try_clone().unwrap())
-            .stderr(out)
-            // Its own process group, so the worker can be stopped with it.
-            .process_group(0)
-            .spawn()
-            .expect("spawn nginx");
-        Nginx {
-            child: Some(child),
-            prefix: prefix.to_owned(),
-        }
-    }
-
-    /// nginx's own diagnostics, for failure messages.
-    fn diagnostics(&self) -> String {
-        nginx_diagnostics(&self.prefix)
-    }
-
-    /// Waits (eventually) until nginx accepts connections on `port`.
-    fn wait_ready(&mut self, port: u16) {
-        let child = self.child.as_mut().unwrap();
-        let mut exited = None;
-        let prefix = self.prefix.clone();
-        eventually(
-            "nginx to accept connections",
-            || {
-                if let Some(st) = child.try_wait().unwrap() {
-                    exited = Some(st);
-                    return true;
-                }
-                TcpStream::connect((Ipv4Addr::LOCALHOST, port)).is_ok()
-            },
-            || nginx_diagnostics(&prefix),
-        );
-        if let Some(st) = exited {
-            self.child = None;
-            panic!("nginx exited at startup: {st}\n{}", self.diagnostics());
-        }
-    }
-
-    /// Stops the whole process group: SIGTERM (nginx's fast shutdown, the
-    /// master stops its worker), then SIGKILL if it lingers.
-    fn stop(&mut self) {
-        let Some(mut child) = self.child.take() else {
-            return;
-        };
-        let group = -(child.id() as libc::pid_t);
-        // SAFETY: kill(2) takes plain integers and touches no memory.
-        unsafe { libc::kill(group, libc::SIGTERM) };
-        let start = Instant::now();
-        while start.elapsed() < PATIENCE {
-            if child.try_wait().ok().flatten().is_some() {
-                break;
-            }
-            thread::sleep(Duration::from_millis(20));
-        }
-        // Whatever is left of the group (a worker whose master died).
-        // SAFETY: as above.
-        unsafe { libc::kill(group, libc::SIGKILL) };
-        let _ = child.kill();
-        let _ = child.wait();
-    }
-}
-
-impl Drop for Nginx {
-    fn drop(&mut self) {
-        self.stop();
-    }
-}
-
-fn nginx_diagnostics(prefix: &Path) -> String {
-    let read = |n: &str| fs::read_to_string(prefix.join(n)).unwrap_or_default();
-    format!(
-        "nginx output:\n{}\nnginx error.log:\n{}",
-        read("nginx.out"),
-        read("error.log")
-    )
-}
-
-/// A port on 127.0.0.1 that was free a moment ago.
-fn free_port() -> u16 {
-    TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-/// Standard base64 with padding (RFC 4648), for the Authorization header.
-fn base64(data: &[u8]) -> String {
-    const A: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut s = String::new();
-    for c in data.chunks(3) {
-        let n = c
-            .iter()
-            .enumerate()
-            .fold(0u32, |n, (i, &b)| n | u32::from(b) << (16 - 8 * i));
-        for i in 0..4 {
-            if i <= c.len() {
-                s.push(A[(n >> (18 - 6 * i) & 63) as usize] as char);
-            } else {
-                s.push('=');
-            }
-        }
-    }
-    s
-}
-
-#[test]
-fn base64_helper_matches_rfc_4648() {
-    assert_eq!(base64(b""), "");
-    assert_eq!(base64(b"f"), "Zg==");
-    assert_eq!(base64(b"fo"), "Zm8=");
-    assert_eq!(base64(b"foo"), "Zm9v");
-    assert_eq!(base64(b"foobar"), "Zm9vYmFy");
-    assert_eq!(base64(b"alice:pw"), "YWxpY2U6cHc=");
-}
-
-/// Request `i` of the nginx test: every field anonlog must remove carries
-/// something recognisable.
-fn get(port: u16, i: usize) {
-    let auth = if i % 3 == 0 {
-        format!("Authorization: Basic {}\r\n", base64(b"alice:pw"))
-    } else {
-        String::new()
-    };
-    let req = format!(
-        "GET /req/{i}?email=user{i}%40example.com&token=SECRET{i} HTTP/1.1\r\n\
-         Host: 127.0.0.1:{port}\r\n\
-         Referer: https://ref.example.org/page?ref={i}\r\n\
-         {auth}\
-         User-Agent: anonlog-live-test\r\n\
-         Connection: close\r\n\r\n"
-    );
-    let mut s = TcpStream::connect((Ipv4Addr::LOCALHOST, port)).expect("connect to nginx");
-    s.set_read_timeout(Some(PATIENCE)).unwrap();
-    s.write_all(req.as_bytes()).unwrap();
-    let mut resp = Vec::new();
-    s.read_to_end(&mut resp).expect("read the whole response");
-    let resp = String::from_utf8_lossy(&resp);
-    assert!(
-        resp.starts_with("HTTP/1.1 200 ") && resp.ends_with("\r\n\r\nok\n"),
-        "request {i}: unexpected response {resp:?}"
-    );
-}
-
-/// `/req/<i>` -> how many lines of `text` carry it; also checks every line.
-fn requests_in(text: &str, name: &str) -> HashMap<usize, usize> {
-    let mut seen = HashMap::new();
-    for line in text.lines() {
-        assert!(
-            line.starts_with("127.0.0.0 - - ["),
-            "{name}: client or user not anonymized: {line:?}"
-        );
-        for raw in [
-            "?",
-            "SECRET",
-            "%40example.com",
-            "example.com",
-            "alice",
-            "ref.example.org",
-            "127.0.0.1",
-        ] {
-            assert!(!line.contains(raw), "{name}: {raw:?} survived in {line:?}");
-        }
-        assert!(
-            line.ends_with(r#"" 200 3 "-" "anonlog-live-test""#),
-            "{name}: unexpected line {line:?}"
-        );
-        let rest = line
-            .split_once("\"GET /req/")
-            .unwrap_or_else(|| panic!("{name}: no request in {line:?}"))
-            .1;
-        let i: usize = rest
-            .strip_suffix(r#" HTTP/1.1" 200 3 "-" "anonlog-live-test""#)
-            .and_then(|n| n.parse().ok())
-            .unwrap_or_else(|| panic!("{name}: unexpected request in {line:?}"));
-        *seen.entry(i).or_default() += 1;
-    }
-    seen
-}
-
-#[test]
-fn nginx_syslog_listener_end_to_end() {
-    let Some(nginx) = find_nginx() else {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "CI must install nginx (.ci/run)"
-        );
-        eprintln!("SKIPPED: nginx is not installed");
-        return;
-    };
-    const N: usize = 200;
-    const BATCH: usize = 5;
-    let half = N / 2;
-    let dir = tempfile::tempdir().unwrap();
-    let d = dir.path();
-    let sock = d.join("anonlog.sock");
-    let log = d.join("access.log");
-    let rotated = d.join("access.log.1");
-
-    let listen = format!("unix:{}", sock.display());
-    let mut anonlog = Anonlog::start(
-        &[
-            "--listen",
-            &listen,
-            "-o",
-            log.to_str().unwrap(),
-            "--stats=json",
-        ],
-        Stdio::null(),
-        d.join("anonlog.err"),
-    );
-    // The socket is bound after the signal handlers are installed.
-    eventually(
-        "the listener's socket",
-        || sock.exists(),
-        || anonlog.report(),
-    );
-    anonlog.assert_running("after binding its socket");
-
-    let port = free_port();
-    let mut server = Nginx::start(&nginx, d, &sock, port);
-    server.wait_ready(port);
-
-    // Requests go out in batches smaller than the kernel's queue of a unix
-    // datagram socket (net.unix.max_dgram_qlen, 10 by default), and each
-    // batch waits until its lines are written. nginx logs a request before
-    // it closes the connection, so when a response has been read in full
-    // its datagram is queued; a burst larger than the queue would be
-    // dropped by nginx whenever anonlog is descheduled (a loaded CI
-    // machine), which is not what this test is about. (nginx notes such a
-    // drop as "send() to syslog failed" at level warn, which the error_log
-    // of `Nginx::start` keeps for the failure message.)
-    let logged = || lines_in(&rotated) + lines_in(&log);
-    let send = |range: std::ops::Range<usize>, anonlog: &mut Anonlog| {
-        let mut i = range.start;
-        while i < range.end {
-            let end = (i + BATCH).min(range.end);
-            for j in i..end {
-                get(port, j);
-            }
-            eventually(
-                &format!("the lines of requests up to {end} in the log files"),
-                || logged() >= end,
-                || {
-                    format!(
-                        "{} lines in access.log.1, {} in access.log; \
-                         net.unix.max_dgram_qlen = {}\n{}\n{}",
-                        lines_in(&rotated),
-                        lines_in(&log),
-                        fs::read_to_string("/proc/sys/net/unix/max_dgram_qlen")
-                            .unwrap_or_default()
-                            .trim(),
-                        anonlog.report(),
-                        server.diagnostics()
-                    )
-                },
-            );
-            i = end;
-        }
-    };
-
-    // First half, all written before the rotation (so the reopen below
-    // cannot overtake a queued line: either file would be correct for
-    // such a line).
-    send(0..half, &mut anonlog);
-    assert_eq!(lines_in(&log), half);
-
-    // logrotate: rename, then `kill -HUP`; anonlog reopens access.log.
-    fs::rename(&log, &rotated).unwrap();
-    anonlog.signal(libc::SIGHUP);
-    eventually(
-        "anonlog to reopen access.log after SIGHUP",
-        || log.exists(),
-        || anonlog.report(),
-    );
-    anonlog.assert_running("after SIGHUP");
-
-    send(half..N, &mut anonlog);
-    assert_eq!(logged(), N, "no more lines than requests");
-
-    anonlog.signal(libc::SIGTERM);
-    let status = anonlog.wait();
-    let stderr = anonlog.stderr_text();
-    assert!(status.success(), "anonlog: {status}; stderr: {stderr}");
-    assert!(!sock.exists(), "the socket was not removed at exit");
-    server.stop();
-
-    let first = requests_in(&read_text(&rotated), "access.log.1");
-    let second = requests_in(&read_text(&log), "access.log");
-    for i in 0..N {
-        let (here, there) = if i < half {
-            (&first, &second)
-        } else {
-            (&second, &first)
-        };
-        assert_eq!(
-            here.get(&i).copied().unwrap_or(0),
-            1,
-            "/req/{i} must be logged exactly once, in access.log{}",
-            if i < half { ".1" } else { "" }
-        );
-        assert!(!there.contains_key(&i), "/req/{i} is in the wrong file");
-    }
-    assert_eq!(first.len() + second.len(), N);
-
-    // The counters prove the raw lines had what was removed.
-    let auth = (0..N).filter(|i| i % 3 == 0).count();
-    assert_stats(
-        &stderr,
-        &[
-            ("lines_read", N),
-            ("parsed", N),
-            ("scrubbed", 0),
-            ("datagrams", N),
-            ("queries_removed", N),
-            ("referrers_removed", N),
-            ("users_removed", auth),
-            ("addresses_truncated", N),
-        ],
-    );
-}
-
-// ---------------------------------------------------------------------------
-// 2. Apache piped logs: SIGTERM drains a stream, a second SIGTERM exits.
+// 1. Apache piped logs: SIGTERM drains a stream, a second SIGTERM exits.
 // ---------------------------------------------------------------------------
 
 /// Line `i` of the piped-log test, with a marker that no other line holds.
@@ -524,7 +132,7 @@ fn apache_piped_log_semantics_without_apache() {
 }
 
 // ---------------------------------------------------------------------------
-// 3. Tag routing, headerless datagrams, the datagram counter.
+// 2. Tag routing, headerless datagrams, the datagram counter.
 // ---------------------------------------------------------------------------
 
 #[test]
@@ -628,7 +236,7 @@ fn listener_routes_tags_and_counts_datagrams() {
 }
 
 // ---------------------------------------------------------------------------
-// 4. Who may write into the listener's socket.
+// 3. Who may write into the listener's socket.
 // ---------------------------------------------------------------------------
 
 #[test]
@@ -750,7 +358,7 @@ fn socket_group_admits_its_members_and_a_datagram_stays_one_line() {
 }
 
 // ---------------------------------------------------------------------------
-// 5. UDP drops are counted even when no datagram follows them.
+// 4. UDP drops are counted even when no datagram follows them.
 // ---------------------------------------------------------------------------
 
 /// True when every thread of `pid` is stopped (SIGSTOP has landed).
@@ -852,119 +460,6 @@ fn udp_drops_during_a_stall_are_counted_at_exit() {
          (machine-wide backlog drops meanwhile: {softnet}); {stderr}"
     );
     assert_eq!(lines_in(&log) as u64, received);
-}
-
-/// The arguments of the systemd recipe's `ExecStart=`, without the binary.
-fn recipe_args() -> Vec<String> {
-    let unit =
-        fs::read_to_string(crate::util::samples().join("systemd/anonlog-nginx.service")).unwrap();
-    let line = unit
-        .lines()
-        .find_map(|l| l.strip_prefix("ExecStart="))
-        .expect("ExecStart= in the recipe");
-    line.split_whitespace().skip(1).map(str::to_owned).collect()
-}
-
-#[test]
-fn readme_example_is_the_systemd_recipe() {
-    let readme = fs::read_to_string(crate::util::samples().join("../README.md")).unwrap();
-    // The example: from `anonlog --format` to the end of its `\` lines.
-    let start = readme
-        .find("  anonlog --format combined --listen")
-        .expect("the listener example in the README");
-    let mut example = String::new();
-    for line in readme[start..].lines() {
-        let (text, more) = match line.trim().strip_suffix('\\') {
-            Some(t) => (t, true),
-            None => (line.trim(), false),
-        };
-        example.push_str(text);
-        example.push(' ');
-        if !more {
-            break;
-        }
-    }
-    let example: Vec<&str> = example.split_whitespace().skip(1).collect();
-    assert_eq!(example, recipe_args(), "README example vs ExecStart=");
-}
-
-#[test]
-fn systemd_recipe_lets_the_web_server_group_in() {
-    use std::os::unix::fs::MetadataExt;
-    if !have_root("running the recipe as its own user") {
-        return;
-    }
-    // The recipe's Group= (nginx's packages create it; CI installs nginx).
-    let Ok(www) = anonlog::engine::listen::parse_group("www-data") else {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "CI installs nginx, which creates the group www-data"
-        );
-        eprintln!("SKIPPED: no group www-data");
-        return;
-    };
-    // User=anonlog is played by nobody; the web server by another uid.
-    const ANONLOG: u32 = NOBODY;
-    const WEB: u32 = 12_345;
-    let dir = open_dir();
-    let d = dir.path();
-    let (run, logs) = (d.join("run"), d.join("log"));
-    for p in [&run, &logs] {
-        // RuntimeDirectory= and LogsDirectory=: User:Group, 0750.
-        fs::create_dir(p).unwrap();
-        std::os::unix::fs::chown(p, Some(ANONLOG), Some(www)).unwrap();
-        fs::set_permissions(p, fs::Permissions::from_mode(0o750)).unwrap();
-    }
-    let args: Vec<String> = recipe_args()
-        .iter()
-        .map(|a| {
-            a.replace("/run/anonlog", run.to_str().unwrap())
-                .replace("/var/log/anonlog", logs.to_str().unwrap())
-        })
-        .chain(["--stats=json".to_owned()])
-        .collect();
-    let stderr = d.join("err");
-    let child = Command::new(bin())
-        .args(&args)
-        .uid(ANONLOG)
-        .gid(www)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(fs::File::create(&stderr).unwrap())
-        .spawn()
-        .unwrap();
-    let mut anonlog = Anonlog {
-        child: Some(child),
-        stderr,
-    };
-    let sock = run.join("nginx.sock");
-    eventually("the recipe's socket", || sock.exists(), || anonlog.report());
-    let meta = fs::symlink_metadata(&sock).unwrap();
-    assert_eq!(
-        (meta.uid(), meta.gid(), meta.mode() & 0o7777),
-        (ANONLOG, www, 0o660),
-        "socket owner, group and mode"
-    );
-    let dg = combined_datagram("GET /from-nginx HTTP/1.1");
-    assert_eq!(
-        send_as(WEB, www, &sock, &dg),
-        0,
-        "the web server is refused"
-    );
-    assert_eq!(
-        send_as(WEB, WEB, &sock, b"FORGED"),
-        libc::EACCES,
-        "a user outside www-data got in"
-    );
-    anonlog.signal(libc::SIGTERM);
-    let status = anonlog.wait();
-    let err = anonlog.stderr_text();
-    assert!(status.success(), "anonlog: {status}; stderr: {err}");
-    assert_eq!(
-        read_text(&logs.join("access.log")),
-        "192.0.2.0 - - [22/Nov/2025:08:39:58 +0000] \"GET /from-nginx HTTP/1.1\" 200 5 \"-\" \"ua\"\n"
-    );
-    assert_stats(&err, &[("datagrams", 1)]);
 }
 
 #[test]
