@@ -5,13 +5,15 @@
 
 use std::fs;
 use std::io::Read;
+use std::os::unix::net::UnixDatagram;
 use std::path::Path;
-use std::process::Command;
+use std::process::{Command, Stdio};
 
 use flate2::read::MultiGzDecoder;
 
+use crate::child::{Anonlog, assert_stats, lines_in, read_text};
 use crate::harness::{Check, Need, needed};
-use crate::util::{bin, count_lines, run, sample, samples};
+use crate::util::{bin, count_lines, eventually, run, sample, samples};
 
 const LOGROTATE: Need = Need::Program("logrotate");
 
@@ -40,6 +42,11 @@ pub const CHECKS: &[Check] = &[
         name: "logrotate::apache_recipe_with_delaycompress",
         needs: &[LOGROTATE],
         run: apache_recipe_with_delaycompress,
+    },
+    Check {
+        name: "logrotate::listener_recipe_reopens_every_output",
+        needs: &[LOGROTATE, Need::Root],
+        run: listener_recipe_reopens_every_output,
     },
 ];
 
@@ -240,4 +247,109 @@ fn apache_recipe_with_delaycompress() {
         &vhost,
         &["-f", "vhost_combined"],
     );
+}
+
+/// A datagram for the listener: `tag` and a line that names a client.
+fn datagram(tag: &str, i: usize) -> Vec<u8> {
+    let line = if tag == "nginx_error" {
+        format!(
+            "2026/11/22 08:39:58 [error] 7#7: *{i} open() \"/srv/e{i}\" failed (2: No such file or directory), client: 198.51.100.7, server: x, request: \"GET /e{i}?q=secret HTTP/1.1\", host: \"x\""
+        )
+    } else {
+        format!(
+            "198.51.100.7 - - [22/Nov/2026:08:39:58 +0000] \"GET /a{i}?q=secret HTTP/1.1\" 200 5 \"-\" \"ua\""
+        )
+    };
+    format!("<190>Nov 22 08:39:58 {tag}: {line}").into_bytes()
+}
+
+/// True when no descriptor of `pid` is open on a file whose name ends in
+/// `.1`: after a rotation, anonlog writes to the new files only.
+fn writes_no_rotated_file(pid: u32) -> bool {
+    fs::read_dir(format!("/proc/{pid}/fd"))
+        .unwrap()
+        .filter_map(|e| fs::read_link(e.ok()?.path()).ok())
+        .all(|target| !target.to_string_lossy().ends_with(".1"))
+}
+
+/// The systemd recipe's listener, rotated twice by the listener recipe:
+/// its SIGHUP reopens both outputs, so each line is in exactly one file,
+/// and the second rotation compresses the first day's (already anonymized)
+/// lines with plain gzip.
+fn listener_recipe_reopens_every_output() {
+    let dir = crate::child::open_dir();
+    let d = dir.path();
+    let sock = d.join("nginx.sock");
+    let mut args = crate::systemd::recipe_args("anonlog-nginx.service", d, d);
+    args.push("--stats=json".into());
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let mut anonlog = Anonlog::start(&args, Stdio::null(), d.join("anonlog.err"));
+    eventually("the socket", || sock.exists(), || anonlog.report());
+    let client = UnixDatagram::unbound().unwrap();
+    let send = |from: usize, to: usize| {
+        for i in from..to {
+            for tag in ["nginx", "nginx_error"] {
+                client.send_to(&datagram(tag, i), &sock).unwrap();
+            }
+        }
+    };
+    let (access, error) = (d.join("access.log"), d.join("error.log"));
+    let conf = localize("anonlog-listener", d).replace(
+        "systemctl kill --kill-whom=main --signal=HUP anonlog-nginx.service anonlog-fifo.service",
+        &format!("kill -HUP {}", anonlog.pid()),
+    );
+    for (day, (from, to)) in [(0, 50), (50, 80), (80, 90)].into_iter().enumerate() {
+        send(from, to);
+        eventually(
+            &format!("the lines of day {day}"),
+            || lines_in(&access) == to - from && lines_in(&error) == to - from,
+            || anonlog.report(),
+        );
+        if day < 2 {
+            logrotate(d, &conf);
+            let pid = anonlog.pid();
+            eventually(
+                "anonlog to reopen its outputs",
+                || writes_no_rotated_file(pid),
+                || anonlog.report(),
+            );
+        }
+    }
+    anonlog.signal(libc::SIGTERM);
+    let status = anonlog.wait();
+    let stderr = anonlog.stderr_text();
+    assert!(status.success(), "anonlog: {status}; {stderr}");
+    assert_stats(&stderr, &[("datagrams", 180), ("parsed", 180)]);
+
+    let gunzip = |p: &Path| {
+        let mut s = String::new();
+        MultiGzDecoder::new(&fs::read(p).unwrap()[..])
+            .read_to_string(&mut s)
+            .unwrap();
+        s
+    };
+    for (name, marker) in [("access", "/a"), ("error", "/e")] {
+        let days = [
+            gunzip(&d.join(format!("{name}.log.2.gz"))),
+            read_text(&d.join(format!("{name}.log.1"))),
+            read_text(&d.join(format!("{name}.log"))),
+        ];
+        let mut seen = Vec::new();
+        for text in &days {
+            for line in text.lines() {
+                assert!(
+                    !line.contains("198.51.100.7") && !line.contains("secret"),
+                    "{name}: {line}"
+                );
+                let n = line.split(marker).nth(1).unwrap();
+                let n: usize = n[..n.find([' ', '"']).unwrap()].parse().unwrap();
+                seen.push(n);
+            }
+        }
+        assert_eq!(
+            seen,
+            (0..90).collect::<Vec<_>>(),
+            "{name}: every line once, in order"
+        );
+    }
 }

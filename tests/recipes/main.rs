@@ -25,15 +25,23 @@ mod child;
 #[path = "../it/util.rs"]
 mod util;
 
+mod credentials;
 mod harness;
 mod logrotate;
 mod nginx;
+mod sysctl;
 mod systemd;
 
 fn main() {
-    let checks: Vec<&harness::Check> = [logrotate::CHECKS, nginx::CHECKS, systemd::CHECKS]
-        .into_iter()
-        .flatten()
-        .collect();
+    let checks: Vec<&harness::Check> = [
+        credentials::CHECKS,
+        logrotate::CHECKS,
+        nginx::CHECKS,
+        sysctl::CHECKS,
+        systemd::CHECKS,
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
     harness::run(&checks);
 }

@@ -14,7 +14,7 @@ use std::process::{Child, Command, Stdio};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use crate::child::{Anonlog, assert_stats, lines_in, read_text};
+use crate::child::{Anonlog, assert_stats, lines_in, open_dir, read_text};
 use crate::harness::{Check, Need, needed};
 use crate::util::{PATIENCE, eventually, samples};
 
@@ -25,6 +25,11 @@ pub const CHECKS: &[Check] = &[
         name: "nginx::config_test_accepts_the_recipe",
         needs: &[NGINX],
         run: config_test_accepts_the_recipe,
+    },
+    Check {
+        name: "nginx::recipe_logs_access_and_errors_through_the_listener",
+        needs: &[NGINX, Need::Root],
+        run: recipe_logs_access_and_errors_through_the_listener,
     },
     Check {
         name: "nginx::syslog_listener_end_to_end",
@@ -72,6 +77,104 @@ fn config_test_accepts_the_recipe() {
     for bad in ["[warn]", "[emerg]", "[alert]"] {
         assert!(!said.contains(bad), "nginx -t: {said}");
     }
+}
+
+/// nginx with the recipe (its socket moved into the test's directory)
+/// logging to the listener unit's command: a request that is served and
+/// one for a missing file, each with a query, a referrer and credentials.
+/// The access log gets one anonymized line per request, the error log
+/// (tag nginx_error) the anonymized message about the missing file, and
+/// nothing raw reaches any file, nginx's own error log included.
+fn recipe_logs_access_and_errors_through_the_listener() {
+    let dir = open_dir();
+    let d = dir.path();
+    let (run, logs, html) = (d.join("run"), d.join("log"), d.join("html"));
+    for p in [&run, &logs, &html] {
+        fs::create_dir(p).unwrap();
+    }
+    fs::write(html.join("index.html"), "ok\n").unwrap();
+    let mut args = crate::systemd::recipe_args("anonlog-nginx.service", &run, &logs);
+    args.push("--stats=json".to_owned());
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let mut anonlog = Anonlog::start(&args, Stdio::null(), d.join("anonlog.err"));
+    let sock = run.join("nginx.sock");
+    eventually(
+        "the listener's socket",
+        || sock.exists(),
+        || anonlog.report(),
+    );
+
+    let recipe = fs::read_to_string(samples().join("nginx/anonlog.conf"))
+        .unwrap()
+        .replace("/run/anonlog/", &format!("{}/", run.display()));
+    fs::write(d.join("anonlog.conf"), recipe).unwrap();
+    let include = format!("include {}/anonlog.conf;", d.display());
+    let port = free_port();
+    let location = format!("root {};", html.display());
+    let mut server = Nginx::start(&needed("nginx"), d, &include, port, &location);
+    server.wait_ready(port);
+    let ask = |path: &str| {
+        let req = format!(
+            "GET {path}?token=SECRET HTTP/1.1\r\nHost: 127.0.0.1\r\n\
+             Referer: https://ref.example.org/?q=jane\r\n\
+             Authorization: Basic YWxpY2U6cHc=\r\nConnection: close\r\n\r\n"
+        );
+        let mut s = TcpStream::connect((Ipv4Addr::LOCALHOST, port)).unwrap();
+        s.write_all(req.as_bytes()).unwrap();
+        let mut resp = String::new();
+        s.read_to_string(&mut resp).unwrap();
+        resp
+    };
+    assert!(ask("/index.html").starts_with("HTTP/1.1 200 "));
+    assert!(ask("/missing.html").starts_with("HTTP/1.1 404 "));
+    let (access, error) = (logs.join("access.log"), logs.join("error.log"));
+    eventually(
+        "two access lines and the error message",
+        || lines_in(&access) == 2 && lines_in(&error) >= 1,
+        || format!("{}\n{}", anonlog.report(), server.diagnostics()),
+    );
+    server.stop();
+    anonlog.signal(libc::SIGTERM);
+    let status = anonlog.wait();
+    let stderr = anonlog.stderr_text();
+    assert!(status.success(), "anonlog: {status}; {stderr}");
+
+    let access = read_text(&access);
+    let lines: Vec<&str> = access.lines().collect();
+    assert_eq!(lines.len(), 2, "{access}");
+    for (line, path, status) in [
+        (lines[0], "/index.html", 200),
+        (lines[1], "/missing.html", 404),
+    ] {
+        assert!(
+            line.starts_with("127.0.0.0 - - [")
+                && line.contains(&format!("\"GET {path} HTTP/1.1\" {status} "))
+                && line.ends_with(" \"-\" \"-\""),
+            "{line}"
+        );
+    }
+    let error = read_text(&error);
+    assert!(
+        error.lines().any(|l| l.contains("[error]")
+            && l.contains("/missing.html")
+            && l.contains("client: 127.0.0.0,")),
+        "{error}"
+    );
+    let nginx_own = fs::read_to_string(d.join("error.log")).unwrap_or_default();
+    for (name, text) in [
+        ("access.log", &access),
+        ("error.log", &error),
+        ("nginx's error.log", &nginx_own),
+    ] {
+        for raw in ["127.0.0.1", "SECRET", "jane", "ref.example.org", "alice"] {
+            assert!(!text.contains(raw), "{raw} in {name}: {text}");
+        }
+    }
+    let n = error.lines().count();
+    assert_stats(
+        &stderr,
+        &[("datagrams", 2 + n), ("parsed", 2 + n), ("scrubbed", 0)],
+    );
 }
 
 /// A running nginx (master and worker in a process group of their own); the

@@ -27,6 +27,11 @@ pub const CHECKS: &[Check] = &[
         run: readme_example_is_the_listener_unit,
     },
     Check {
+        name: "systemd::pseudonymize_dropin_is_the_unit_with_a_key",
+        needs: &[],
+        run: pseudonymize_dropin_is_the_unit_with_a_key,
+    },
+    Check {
         name: "systemd::listener_unit_lets_the_web_server_group_in",
         needs: &[Need::Root],
         run: listener_unit_lets_the_web_server_group_in,
@@ -158,6 +163,27 @@ fn readme_example_is_the_listener_unit() {
             "{opt}: README example {example:?} vs ExecStart= {unit:?}"
         );
     }
+}
+
+/// The drop-in runs the unit's command with the key options added, and the
+/// key it names is the credential it loads.
+fn pseudonymize_dropin_is_the_unit_with_a_key() {
+    let file = "anonlog-nginx.service.d/pseudonymize.conf";
+    let mut want = exec_start("anonlog-nginx.service");
+    want.extend(["--pseudonymize", "pfx", "--key-file", "%d/anonlog.key"].map(String::from));
+    assert_eq!(exec_start(file), want);
+    let text = fs::read_to_string(samples().join("systemd").join(file)).unwrap();
+    assert!(
+        text.lines()
+            .any(|l| l == "LoadCredential=anonlog.key:/etc/credstore/anonlog.key"),
+        "{text}"
+    );
+    let clears = text.lines().position(|l| l == "ExecStart=");
+    let sets = text.lines().position(|l| l.starts_with("ExecStart=/"));
+    assert!(
+        clears.is_some() && clears < sets,
+        "an empty ExecStart= must clear the unit's first"
+    );
 }
 
 /// The unit's command, run as its User= (played by nobody) and Group=
