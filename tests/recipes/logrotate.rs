@@ -160,26 +160,24 @@ fn check_gz(path: &Path, raw: &[u8], args: &[&str]) {
     }
 }
 
+/// The access log and the error log are both rotated and anonymized, each
+/// in its own format, and only the anonymized .gz files are left.
 fn nginx_compresscmd_recipe() {
     let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
     let raw = raw_log();
-    fs::write(dir.path().join("access.log"), &raw).unwrap();
-    fs::write(
-        dir.path().join("error.log"),
-        b"2026/11/22 08:00:00 [error] 1#1: *1 x, client: 192.0.2.1\n",
-    )
-    .unwrap();
-    logrotate(dir.path(), &localize("nginx", dir.path()));
-    check_gz(&dir.path().join("access.log.1.gz"), &raw, &[]);
-    assert!(
-        !dir.path().join("access.log.1").exists(),
-        "raw rotated file removed"
-    );
-    assert_eq!(
-        fs::read(dir.path().join("access.log")).unwrap(),
-        b"",
-        "new empty log created"
-    );
+    let err = sample("nginx-error.log").repeat(50);
+    fs::write(d.join("access.log"), &raw).unwrap();
+    fs::write(d.join("error.log"), &err).unwrap();
+    logrotate(d, &localize("nginx", d));
+    check_gz(&d.join("access.log.1.gz"), &raw, &["-f", "combined"]);
+    check_gz(&d.join("error.log.1.gz"), &err, &["-f", "nginx-error"]);
+    for name in ["access.log.1", "error.log.1"] {
+        assert!(!d.join(name).exists(), "raw rotated file {name} removed");
+    }
+    for name in ["access.log", "error.log"] {
+        assert_eq!(fs::read(d.join(name)).unwrap(), b"", "new empty {name}");
+    }
 }
 
 fn nginx_compresscmd_recipe_keeps_a_log_whose_format_does_not_fit() {
@@ -216,37 +214,48 @@ fn nginx_compresscmd_recipe_keeps_a_log_whose_format_does_not_fit() {
 
 fn nginx_postrotate_in_place_recipe() {
     let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
     let raw = raw_log();
-    fs::write(dir.path().join("access.log"), &raw).unwrap();
-    logrotate(dir.path(), &localize("nginx-postrotate", dir.path()));
-    check_gz(&dir.path().join("access.log.1.gz"), &raw, &[]);
+    let err = sample("nginx-error.log").repeat(50);
+    fs::write(d.join("access.log"), &raw).unwrap();
+    fs::write(d.join("error.log"), &err).unwrap();
+    logrotate(d, &localize("nginx-postrotate", d));
+    check_gz(&d.join("access.log.1.gz"), &raw, &[]);
+    check_gz(&d.join("error.log.1.gz"), &err, &["-f", "nginx-error"]);
 }
 
+/// Every log of Debian's stanza (access, other_vhosts_access, error) is
+/// rotated; delaycompress leaves .1 plain and the next rotation compresses
+/// it, anonymized.
 fn apache_recipe_with_delaycompress() {
     let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
     let raw = raw_log();
-    let vhost = fs::read(samples().join("vhost_combined.log"))
-        .unwrap()
-        .repeat(100);
-    fs::write(dir.path().join("access.log"), &raw).unwrap();
-    fs::write(dir.path().join("other_vhosts_access.log"), &vhost).unwrap();
-    let conf = localize("apache2", dir.path());
-    logrotate(dir.path(), &conf);
-    // delaycompress: the first rotation leaves .1 plain; the next compresses it.
-    assert!(dir.path().join("access.log.1").exists());
+    let vhost = sample("vhost_combined.log").repeat(100);
+    let err = sample("apache-error.log").repeat(50);
+    fs::write(d.join("access.log"), &raw).unwrap();
+    fs::write(d.join("other_vhosts_access.log"), &vhost).unwrap();
+    fs::write(d.join("error.log"), &err).unwrap();
+    let conf = localize("apache2", d);
+    logrotate(d, &conf);
+    for name in ["access.log.1", "other_vhosts_access.log.1", "error.log.1"] {
+        assert!(d.join(name).exists(), "{name} after the first rotation");
+    }
     fs::write(
-        dir.path().join("access.log"),
+        d.join("access.log"),
         b"192.0.2.1 - - [22/Nov/2026:10:00:00 +0000] \"GET / HTTP/1.1\" 200 1 \"-\" \"-\"\n",
     )
     .unwrap();
-    fs::write(dir.path().join("other_vhosts_access.log"), b"x\n").unwrap();
-    logrotate(dir.path(), &conf);
-    check_gz(&dir.path().join("access.log.2.gz"), &raw, &[]);
+    fs::write(d.join("other_vhosts_access.log"), b"x\n").unwrap();
+    fs::write(d.join("error.log"), b"x\n").unwrap();
+    logrotate(d, &conf);
+    check_gz(&d.join("access.log.2.gz"), &raw, &[]);
     check_gz(
-        &dir.path().join("other_vhosts_access.log.2.gz"),
+        &d.join("other_vhosts_access.log.2.gz"),
         &vhost,
         &["-f", "vhost_combined"],
     );
+    check_gz(&d.join("error.log.2.gz"), &err, &["-f", "apache-error"]);
 }
 
 /// A datagram for the listener: `tag` and a line that names a client.

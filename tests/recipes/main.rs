@@ -25,6 +25,7 @@ mod child;
 #[path = "../it/util.rs"]
 mod util;
 
+mod apache;
 mod credentials;
 mod harness;
 mod logrotate;
@@ -34,6 +35,7 @@ mod systemd;
 
 fn main() {
     let checks: Vec<&harness::Check> = [
+        apache::CHECKS,
         credentials::CHECKS,
         logrotate::CHECKS,
         nginx::CHECKS,
