@@ -42,6 +42,7 @@ pub fn main(args: Vec<OsString>) -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    report::listener_start(&config);
     match crate::run(&config) {
         Ok(Report::Stream(outcome)) => report::stream_end(&config, &outcome),
         Ok(Report::Batch(sum)) => report::batch_end(&config, &sum),

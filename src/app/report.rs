@@ -7,11 +7,31 @@ use std::io::Write;
 use std::process::ExitCode;
 
 use crate::anonymize::pseudonym::KeyedConfig;
-use crate::config::{Config, StatsFormat};
+use crate::config::{Config, Mode, StatsFormat};
 use crate::engine::batch::Summary;
 use crate::engine::stream::Outcome;
 use crate::error::{count, plural};
 use crate::stats::{Stats, UnknownNames};
+
+/// Warns, once, before a listener on a unix socket starts, when the
+/// kernel's queue for it is shorter than systemd's
+/// ([`short_unix_queue`](crate::engine::listen::short_unix_queue)). Said
+/// even with `--quiet`, like every loss anonlog knows of: the lines of a
+/// burst beyond the queue are refused by the kernel, so no counter of
+/// anonlog's can ever show them, and nginx notes each one, if at all, as a
+/// warning naming the client and the request, raw.
+pub fn listener_start(config: &Config) {
+    let Mode::Listen(lc) = &config.mode else {
+        return;
+    };
+    if let Some(len) = crate::engine::listen::short_unix_queue(&lc.addr) {
+        let msg = format!(
+            "anonlog: warning: net.unix.max_dgram_qlen is {len}: nginx loses every line of a burst beyond {len} that arrives while anonlog is busy; raise it to {} or more (samples/sysctl.d/60-anonlog.conf in /etc/sysctl.d/, then `sysctl --system`) and restart anonlog\n",
+            crate::engine::listen::MIN_UNIX_QUEUE
+        );
+        let _ = std::io::stderr().lock().write_all(msg.as_bytes());
+    }
+}
 
 /// Reports a finished stream and returns its status: 1 when some input did
 /// not fit its format (said even with `--quiet`: a format that does not
