@@ -133,13 +133,17 @@ pub struct Cli {
     #[arg(long, value_name = "KEY=RULE")]
     pub json_key: Vec<String>,
 
-    /// IPv4 prefix length to keep (0..=32).
-    #[arg(long, value_name = "N", default_value_t = 24, value_parser = clap::value_parser!(u8).range(0..=32))]
-    pub ipv4_prefix: u8,
+    /// IPv4 prefix length to keep (0..=32). Default: 24, or the --preset's.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u8).range(0..=32))]
+    pub ipv4_prefix: Option<u8>,
 
-    /// IPv6 prefix length to keep (0..=128).
-    #[arg(long, value_name = "N", default_value_t = 48, value_parser = clap::value_parser!(u8).range(0..=128))]
-    pub ipv6_prefix: u8,
+    /// IPv6 prefix length to keep (0..=128). Default: 48, or the --preset's.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u8).range(0..=128))]
+    pub ipv6_prefix: Option<u8>,
+
+    /// The finer privacy options (app/privacy.rs).
+    #[command(flatten)]
+    pub privacy: super::privacy::PrivacyArgs,
 
     /// Keep query strings in request lines.
     #[arg(long)]

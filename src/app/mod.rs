@@ -14,6 +14,7 @@ pub mod keyfile;
 pub mod keygen;
 pub mod keys;
 pub mod nginx_conf;
+pub mod privacy;
 pub mod report;
 pub mod resolve;
 pub mod reveal;
@@ -35,7 +36,23 @@ pub fn main(args: Vec<OsString>) -> ExitCode {
     if let Some(status) = dispatch(&args) {
         return status;
     }
-    let config = match resolve::config(cli::Cli::parse_from(args)) {
+    let cli = cli::Cli::parse_from(args);
+    if let (true, Some(preset)) = (cli.privacy.explain, cli.privacy.preset) {
+        return match to_stdout(|out| out.write_all(privacy::explain(preset).as_bytes())) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e)
+                if e.downcast_ref::<io::Error>().map(io::Error::kind)
+                    == Some(io::ErrorKind::BrokenPipe) =>
+            {
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("anonlog: error: {}", chain(e.as_ref()));
+                ExitCode::from(2)
+            }
+        };
+    }
+    let config = match resolve::config(cli) {
         Ok(c) => c,
         Err(e) => {
             eprintln!("anonlog: error: {}", chain(e.as_ref()));

@@ -34,7 +34,11 @@ pub fn config(cli: Cli) -> anyhow::Result<Config> {
         engine,
         rules: Arc::new(rules),
         rewrite: Rewrite {
-            truncate: Truncate::new(cli.ipv4_prefix, cli.ipv6_prefix)?,
+            truncate: {
+                let (v4, v6) =
+                    super::privacy::prefixes(cli.privacy.preset, cli.ipv4_prefix, cli.ipv6_prefix);
+                Truncate::new(v4, v6)?
+            },
             keyed,
         },
         report: ReportOpts {

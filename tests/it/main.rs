@@ -27,6 +27,7 @@ mod faults;
 mod files;
 mod interface;
 mod live;
+mod privacy;
 mod prop;
 mod pseudo;
 mod snapshots;

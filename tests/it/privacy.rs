@@ -1,0 +1,87 @@
+//! The finer privacy options end to end (issue 16): `--preset`,
+//! `--keep-net`, `--keep-query-param`, `--path-rules`,
+//! `--time-resolution` and `--user-agent`, on the samples and on lines
+//! made for each rule.
+
+use crate::util::{run, sample, samples, stderr};
+
+/// Runs anonlog with `args` on `input` and returns its standard output,
+/// asserting success.
+fn anon(args: &[&str], input: &str) -> String {
+    let out = run(args, input.as_bytes());
+    assert!(out.status.success(), "{args:?}: {}", stderr(&out));
+    String::from_utf8(out.stdout).unwrap()
+}
+
+const T: &str = "[10/Oct/2000:13:55:36 -0700]";
+
+fn combined(client: &str, request: &str, referrer: &str, ua: &str) -> String {
+    format!("{client} - - {T} \"{request}\" 200 1 \"{referrer}\" \"{ua}\"\n")
+}
+
+#[test]
+fn presets_truncate_as_their_sources_do() {
+    let input = [
+        combined("198.51.100.77", "GET / HTTP/1.1", "-", "-"),
+        combined("2001:db8:abcd:1234:5678::1", "GET / HTTP/1.1", "-", "-"),
+    ]
+    .concat();
+    for (preset, v4, v6) in [
+        ("default", "198.51.100.0", "2001:db8:abcd::"),
+        ("ga", "198.51.100.0", "2001:db8:abcd::"),
+        ("strict", "198.51.0.0", "2001:db8::"),
+        ("goaccess-1", "198.51.100.0", "2001:db8:abcd:1234::"),
+        ("goaccess-2", "198.51.0.0", "2001:db8:abcd::"),
+        ("goaccess-3", "198.0.0.0", "2001:db8::"),
+        ("matomo-1", "198.51.100.0", "2001:db8:abcd:1234::"),
+        ("matomo-2", "198.51.0.0", "2001:db8:abcd::"),
+        ("matomo-3", "198.0.0.0", "2001:d00::"),
+    ] {
+        let out = anon(&["--preset", preset], &input);
+        let clients: Vec<&str> = out.lines().map(|l| l.split(' ').next().unwrap()).collect();
+        assert_eq!(clients, [v4, v6], "--preset {preset}");
+    }
+}
+
+#[test]
+fn explicit_prefixes_override_the_preset() {
+    let input = [
+        combined("198.51.100.77", "GET / HTTP/1.1", "-", "-"),
+        combined("2001:db8:abcd:1234:5678::1", "GET / HTTP/1.1", "-", "-"),
+    ]
+    .concat();
+    let out = anon(&["--preset", "strict", "--ipv4-prefix", "24"], &input);
+    assert!(out.starts_with("198.51.100.0 "), "{out}");
+    assert!(out.contains("\n2001:db8:: "), "{out}");
+}
+
+#[test]
+fn preset_default_is_byte_identical_to_no_option() {
+    let want = anon(&[], &String::from_utf8(sample("access.log")).unwrap());
+    let path = samples().join("access.log");
+    let out = run(&["--preset", "default", path.to_str().unwrap()], b"");
+    assert_eq!(String::from_utf8(out.stdout).unwrap(), want);
+}
+
+#[test]
+fn explain_says_what_a_preset_does_and_exits_0() {
+    for (preset, needle) in [
+        ("default", "keeps IPv4 /24 and IPv6 /48"),
+        ("ga", "anonymizeIp"),
+        ("strict", "CNIL"),
+        ("goaccess-1", "--anonymize-level"),
+        ("goaccess-3", "IPv4 /8 and IPv6 /32"),
+        ("matomo-2", "Anonymize Visitors' IP addresses"),
+        ("matomo-3", "IPv4 /8 and IPv6 /24"),
+    ] {
+        let out = run(&["--preset", preset, "--explain"], b"");
+        assert!(out.status.success(), "{preset}");
+        let text = String::from_utf8(out.stdout).unwrap();
+        assert!(text.contains(needle), "{preset}: {text}");
+        assert!(text.contains("source: "), "{preset}: {text}");
+    }
+    let out = run(&["--explain"], b"");
+    assert_eq!(out.status.code(), Some(2), "--explain needs --preset");
+    let out = run(&["--preset", "nope"], b"");
+    assert_eq!(out.status.code(), Some(2));
+}
