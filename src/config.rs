@@ -12,7 +12,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use crate::addr::Truncate;
+use crate::addr::{NetSet, Truncate};
 use crate::anonymize::Rules;
 use crate::anonymize::pseudonym::{KeyedConfig, Rewriter};
 
@@ -82,12 +82,16 @@ pub struct Rewrite {
     /// Keyed pseudonyms and user tokens (`--pseudonymize`, `--user
     /// pseudonymize`): the master key and how it is used.
     pub keyed: Option<Arc<KeyedConfig>>,
+    /// Networks whose addresses are written unchanged (`--keep-net`), in
+    /// every mode.
+    pub keep: Option<Arc<NetSet>>,
 }
 
 impl Rewrite {
-    /// A worker's address rewriter: truncation, or keyed pseudonyms.
+    /// A worker's address rewriter: truncation, or keyed pseudonyms, with
+    /// the kept networks.
     pub fn rewriter(&self) -> Rewriter {
-        Rewriter::new(self.truncate, self.keyed.as_ref())
+        Rewriter::new(self.truncate, self.keyed.as_ref()).keeping(self.keep.as_ref())
     }
 }
 

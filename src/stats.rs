@@ -58,6 +58,9 @@ pub struct Stats {
     /// With `--key-rotation`: non-empty lines whose time field could not be
     /// read (unparsed lines included), truncated instead of pseudonymized.
     pub undated: u64,
+    /// Addresses inside a `--keep-net` network, written unchanged (not
+    /// counted as truncated or pseudonymized).
+    pub kept: u64,
 }
 
 impl AddAssign for Stats {
@@ -84,6 +87,7 @@ impl AddAssign for Stats {
         self.pseudonymized += o.pseudonymized;
         self.users_pseudonymized += o.users_pseudonymized;
         self.undated += o.undated;
+        self.kept += o.kept;
     }
 }
 
@@ -149,7 +153,7 @@ impl Stats {
 
     /// Every counter with its stable name (the `--stats` keys), in the
     /// order they are reported.
-    pub fn fields(&self) -> [(&'static str, u64); 22] {
+    pub fn fields(&self) -> [(&'static str, u64); 23] {
         [
             ("lines_read", self.lines_read),
             ("lines_written", self.lines_written),
@@ -173,6 +177,7 @@ impl Stats {
             ("addresses_pseudonymized", self.pseudonymized),
             ("users_pseudonymized", self.users_pseudonymized),
             ("undated_truncated", self.undated),
+            ("addresses_kept", self.kept),
         ]
     }
 }
@@ -331,6 +336,7 @@ mod tests {
             lines_lost_disk_full: 20,
             users_pseudonymized: 18,
             undated: 19,
+            kept: 21,
         };
         let mut sum = one;
         sum += one;

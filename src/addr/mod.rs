@@ -10,6 +10,7 @@
 //! and `anonymize` (which rewrites them) can use it.
 
 mod class;
+mod nets;
 mod parse;
 mod scrub;
 #[cfg(test)]
@@ -18,6 +19,7 @@ mod token;
 mod truncate;
 mod write;
 
+pub use nets::NetSet;
 pub use parse::{parse_v4, parse_v6};
 pub use scrub::scrub_text;
 pub(crate) use scrub::scrub_text_keeping;

@@ -238,6 +238,7 @@ impl<'a, R: LineRewrite> Anonymizer<'a, R> {
                 last = end;
             }
             crate::bytes::append(out, &line[last..]);
+            self.count_kept(stats);
             count_keying(keying, addresses_before, stats);
             return Ok(());
         }
@@ -249,6 +250,7 @@ impl<'a, R: LineRewrite> Anonymizer<'a, R> {
                 let c = scrub::scrub_line(&mut self.rewriter, &policy, line, out);
                 stats.scrubbed += 1;
                 rules::add_scrub_counts(stats, c);
+                self.count_kept(stats);
                 count_keying(keying, addresses_before, stats);
                 Ok(())
             }
@@ -260,6 +262,19 @@ impl<'a, R: LineRewrite> Anonymizer<'a, R> {
         }
     }
 }
+impl<R: LineRewrite> Anonymizer<'_, R> {
+    /// Moves the line's addresses that a kept network left unchanged from
+    /// the rewritten count to their own.
+    #[inline]
+    fn count_kept(&mut self, stats: &mut Stats) {
+        let kept = self.rewriter.take_kept();
+        if kept > 0 {
+            stats.kept += kept;
+            stats.addresses = stats.addresses.saturating_sub(kept);
+        }
+    }
+}
+
 impl Rules {
     /// The command line's defaults around `parser`: queries, referrers and
     /// users removed, unparsed lines scrubbed, lines up to 64 MiB, a format

@@ -3,7 +3,13 @@
 //! definitions, flattened into [`super::cli::Cli`], what `--explain` says of
 //! a preset, and their resolution into typed settings.
 
+use std::net::IpAddr;
+use std::sync::Arc;
+
 use clap::{Args, ValueEnum};
+use ipnet::IpNet;
+
+use crate::addr::NetSet;
 
 /// The privacy options of the main command.
 #[derive(Debug, Args)]
@@ -19,6 +25,13 @@ pub struct PrivacyArgs {
     /// and exit.
     #[arg(long, requires = "preset")]
     pub explain: bool,
+
+    /// Write the addresses inside these networks unchanged, wherever they
+    /// appear (client, X-Forwarded-For, text), in every mode, keyed ones
+    /// too: your own monitoring or proxies. A bare address is one host.
+    /// --stats counts them (addresses kept). Repeatable.
+    #[arg(long, value_name = "CIDR[,CIDR...]", value_delimiter = ',')]
+    pub keep_net: Vec<String>,
 }
 
 /// `--preset` values.
@@ -144,6 +157,33 @@ impl PresetArg {
     }
 }
 
+/// The `--keep-net` networks, or `None` when none was given.
+///
+/// # Errors
+/// An entry that is neither an address nor a network, or a network
+/// written with host bits (`10.1.2.3/8`, likely a typo for a host or for
+/// `10.0.0.0/8`: which one was meant cannot be told).
+pub fn keep_nets(args: &[String]) -> anyhow::Result<Option<Arc<NetSet>>> {
+    let mut nets = Vec::new();
+    for arg in args {
+        let s = arg.trim();
+        let net = match (s.parse::<IpNet>(), s.parse::<IpAddr>()) {
+            (Ok(net), _) => net,
+            (_, Ok(a)) => IpNet::from(a),
+            _ => anyhow::bail!(
+                "--keep-net {arg:?}: expected an address or a network such as 10.0.0.0/8 or 2001:db8::/32"
+            ),
+        };
+        anyhow::ensure!(
+            net == net.trunc(),
+            "--keep-net {arg:?}: the address has bits set past the prefix; the network is {}",
+            net.trunc()
+        );
+        nets.push(net);
+    }
+    Ok((!nets.is_empty()).then(|| Arc::new(NetSet::new(&nets))))
+}
+
 /// The prefixes of a run: each explicit option wins over the preset, which
 /// wins over the defaults (/24 and /48).
 pub fn prefixes(preset: Option<PresetArg>, v4: Option<u8>, v6: Option<u8>) -> (u8, u8) {
@@ -207,6 +247,29 @@ mod tests {
             );
         }
         assert_eq!(table.len(), PresetArg::value_variants().len());
+    }
+
+    #[test]
+    fn keep_net_values() {
+        let args = |a: &[&str]| a.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(keep_nets(&[]).unwrap(), None);
+        let s = keep_nets(&args(&[
+            "10.0.0.0/8",
+            "192.0.2.7",
+            "2001:db8::/32",
+            " ::1 ",
+        ]))
+        .unwrap()
+        .unwrap();
+        assert!(s.contains(crate::addr::Addr::V4(0x0a00_0001)));
+        assert!(s.contains(crate::addr::Addr::V4(0xc000_0207)));
+        assert!(!s.contains(crate::addr::Addr::V4(0xc000_0208)));
+        assert!(s.contains(crate::addr::Addr::V6(1)));
+        let e = keep_nets(&args(&["10.1.2.3/8"])).unwrap_err().to_string();
+        assert!(e.contains("10.0.0.0/8"), "{e}");
+        let e = keep_nets(&args(&["intranet"])).unwrap_err().to_string();
+        assert!(e.contains("expected an address or a network"), "{e}");
+        assert!(keep_nets(&args(&["10.0.0.0/33"])).is_err());
     }
 
     #[test]

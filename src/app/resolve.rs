@@ -40,6 +40,7 @@ pub fn config(cli: Cli) -> anyhow::Result<Config> {
                 Truncate::new(v4, v6)?
             },
             keyed,
+            keep: super::privacy::keep_nets(&cli.privacy.keep_net)?,
         },
         report: ReportOpts {
             unknown_fields,

@@ -11,7 +11,7 @@ use flate2::Compression;
 use super::ledger::Ledger;
 use super::stream::{Done, Job, Plan, Slot, StreamInput, read_blocks, work, write_error};
 use crate::anonymize::Anonymizer;
-use crate::anonymize::pseudonym::{Keyed, LineRewrite};
+use crate::anonymize::pseudonym::{Keeping, Keyed, LineRewrite};
 use crate::engine::output::BlockWriter;
 use crate::error::Error;
 
@@ -32,10 +32,16 @@ pub(super) fn stream_parallel(
         let rx = work_rx.clone();
         let rules = Arc::clone(plan.rules);
         let (truncate, keyed) = (plan.rewrite.truncate, plan.rewrite.keyed.clone());
+        let keep = plan.rewrite.keep.clone();
         let gzip = plan.engine.gzip;
-        workers.push(thread::spawn(move || match keyed {
-            None => worker(Anonymizer::new(&rules, truncate), rx, gzip),
-            Some(k) => worker(Anonymizer::new(&rules, Keyed::new(k, truncate)), rx, gzip),
+        workers.push(thread::spawn(move || match (keyed, keep) {
+            (None, None) => worker(Anonymizer::new(&rules, truncate), rx, gzip),
+            (Some(k), None) => worker(Anonymizer::new(&rules, Keyed::new(k, truncate)), rx, gzip),
+            (None, Some(n)) => worker(Anonymizer::new(&rules, Keeping::new(truncate, n)), rx, gzip),
+            (Some(k), Some(n)) => {
+                let r = Keeping::new(Keyed::new(k, truncate), n);
+                worker(Anonymizer::new(&rules, r), rx, gzip)
+            }
         }));
     }
     drop(work_rx);

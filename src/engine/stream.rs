@@ -15,7 +15,7 @@ use std::sync::Arc;
 use crossbeam_channel::Sender;
 use flate2::Compression;
 
-use crate::anonymize::pseudonym::{Keyed, LineRewrite};
+use crate::anonymize::pseudonym::{Keeping, Keyed, LineRewrite};
 use crate::anonymize::{Anonymizer, OnUnparsed, Rules, Unparsed};
 use crate::config::{Destination, EngineOpts, Rewrite, Source};
 use crate::engine::input::{self, Input};
@@ -246,13 +246,23 @@ fn stream_inline(
 ) -> Result<bool, Error> {
     // One instance per rewriter type: truncation keeps its own code path.
     let truncate = plan.rewrite.truncate;
-    match &plan.rewrite.keyed {
-        None => {
+    let keep = plan.rewrite.keep.clone();
+    match (&plan.rewrite.keyed, keep) {
+        (None, None) => {
             let anonymizer = Anonymizer::new(plan.rules, truncate);
             inline_with(anonymizer, plan, inputs, sink, sink_name, ledger)
         }
-        Some(k) => {
+        (Some(k), None) => {
             let anonymizer = Anonymizer::new(plan.rules, Keyed::new(Arc::clone(k), truncate));
+            inline_with(anonymizer, plan, inputs, sink, sink_name, ledger)
+        }
+        (None, Some(n)) => {
+            let anonymizer = Anonymizer::new(plan.rules, Keeping::new(truncate, n));
+            inline_with(anonymizer, plan, inputs, sink, sink_name, ledger)
+        }
+        (Some(k), Some(n)) => {
+            let keyed = Keyed::new(Arc::clone(k), truncate);
+            let anonymizer = Anonymizer::new(plan.rules, Keeping::new(keyed, n));
             inline_with(anonymizer, plan, inputs, sink, sink_name, ledger)
         }
     }

@@ -85,3 +85,105 @@ fn explain_says_what_a_preset_does_and_exits_0() {
     let out = run(&["--preset", "nope"], b"");
     assert_eq!(out.status.code(), Some(2));
 }
+
+/// A key for the keyed runs, made by `anonlog keygen` in its own directory.
+fn keygen() -> (tempfile::TempDir, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("k.key");
+    let out = run(&["keygen", "--out", path.to_str().unwrap()], b"");
+    assert!(out.status.success(), "{}", stderr(&out));
+    let path = path.to_str().unwrap().to_owned();
+    (dir, path)
+}
+
+#[test]
+fn kept_networks_stay_raw_everywhere_in_every_mode() {
+    let line = |client: &str, xff: &str| {
+        format!(
+            "{client} - - {T} \"GET /whois/10.9.8.7 HTTP/1.1\" 200 1 \"-\" \"probe 10.1.1.1\" \"{xff}\"\n"
+        )
+    };
+    let input = [
+        line("10.20.30.40", "10.0.0.1, 198.51.100.77"),
+        line("[2001:db8:1::5]:443", "2001:db8:1::6"),
+        line("198.51.100.77", "-"),
+    ]
+    .concat();
+    let (_dir, key) = keygen();
+    let mut runs: Vec<Vec<&str>> = vec![vec![]];
+    for mode in ["pfx", "det", "cryptopan"] {
+        runs.push(vec!["--key-file", &key, "--pseudonymize", mode]);
+    }
+    runs.push(vec![
+        "--key-file",
+        &key,
+        "--pseudonymize",
+        "pfx",
+        "--key-rotation",
+        "daily",
+    ]);
+    for extra in runs {
+        let mut args = vec!["-f", "main", "--keep-net", "10.0.0.0/8,2001:db8:1::/48"];
+        args.extend(&extra);
+        let out = anon(&args, &input);
+        let lines: Vec<&str> = out.lines().collect();
+        assert!(lines[0].starts_with("10.20.30.40 - - "), "{extra:?}: {out}");
+        assert!(
+            lines[0].contains("GET /whois/10.9.8.7 HTTP/1.1"),
+            "{extra:?}: {out}"
+        );
+        assert!(lines[0].contains("\"probe 10.1.1.1\""), "{extra:?}: {out}");
+        assert!(lines[0].contains("\"10.0.0.1, "), "{extra:?}: {out}");
+        assert!(!lines[0].contains("198.51.100.77"), "{extra:?}: {out}");
+        // The client's port still goes: it is no part of the address.
+        assert!(
+            lines[1].starts_with("2001:db8:1::5 - - "),
+            "{extra:?}: {out}"
+        );
+        assert!(lines[1].ends_with("\"2001:db8:1::6\""), "{extra:?}: {out}");
+        assert!(!lines[2].starts_with("198.51.100.77 "), "{extra:?}: {out}");
+    }
+}
+
+#[test]
+fn stats_count_the_kept_addresses() {
+    let input = [
+        combined("10.20.30.40", "GET /p/10.0.0.9 HTTP/1.1", "-", "-"),
+        combined("198.51.100.77", "GET / HTTP/1.1", "-", "-"),
+        "not a log line 10.3.3.3 and 203.0.113.9\n".to_owned(),
+    ]
+    .concat();
+    let out = run(
+        &[
+            "--keep-net",
+            "10.0.0.0/8",
+            "--stats=json",
+            "--max-unparsed",
+            "100%",
+        ],
+        input.as_bytes(),
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(err.contains("\"addresses_kept\":3"), "{err}");
+    assert!(err.contains("\"addresses_truncated\":2"), "{err}");
+    let text = run(&["--keep-net", "10.0.0.0/8", "--stats"], input.as_bytes());
+    assert!(
+        stderr(&text).contains("anonlog: addresses kept"),
+        "{}",
+        stderr(&text)
+    );
+}
+
+#[test]
+fn keep_net_refuses_what_is_no_network() {
+    for (arg, needle) in [
+        ("10.1.2.3/8", "the network is 10.0.0.0/8"),
+        ("intranet", "expected an address or a network"),
+        ("10.0.0.0/33", "expected an address or a network"),
+    ] {
+        let out = run(&["--keep-net", arg], b"");
+        assert_eq!(out.status.code(), Some(2), "{arg}");
+        assert!(stderr(&out).contains(needle), "{arg}: {}", stderr(&out));
+    }
+}

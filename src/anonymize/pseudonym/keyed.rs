@@ -61,6 +61,12 @@ pub trait LineRewrite: AddrRewrite {
         let _ = (user, out);
         false
     }
+
+    /// The number of addresses written unchanged because they are inside
+    /// a `--keep-net` network since the last call, which resets it.
+    fn take_kept(&mut self) -> u64 {
+        0
+    }
 }
 
 impl LineRewrite for Truncate {}
@@ -331,70 +337,9 @@ impl LineRewrite for Keyed {
     }
 }
 
-/// The address rewriter a worker uses: truncation, or keyed pseudonyms.
-pub enum Rewriter {
-    /// Prefix truncation (the default).
-    Truncate(Truncate),
-    /// Keyed pseudonyms and/or user tokens.
-    Keyed(Box<Keyed>),
-}
-
-impl Rewriter {
-    /// Keyed when `keyed` is given, else truncation.
-    pub fn new(truncate: Truncate, keyed: Option<&Arc<KeyedConfig>>) -> Self {
-        match keyed {
-            None => Rewriter::Truncate(truncate),
-            Some(k) => Rewriter::Keyed(Box::new(Keyed::new(Arc::clone(k), truncate))),
-        }
-    }
-}
-
-impl AddrRewrite for Rewriter {
-    #[inline]
-    fn rewrite(&mut self, addr: Addr) -> Addr {
-        match self {
-            Rewriter::Truncate(t) => t.rewrite(addr),
-            Rewriter::Keyed(k) => k.rewrite(addr),
-        }
-    }
-
-    #[inline]
-    fn keeps_v4(&self) -> bool {
-        match self {
-            Rewriter::Truncate(t) => t.keeps_v4(),
-            Rewriter::Keyed(k) => k.keeps_v4(),
-        }
-    }
-
-    #[inline]
-    fn keeps_v6(&self) -> bool {
-        match self {
-            Rewriter::Truncate(t) => t.keeps_v6(),
-            Rewriter::Keyed(k) => k.keeps_v6(),
-        }
-    }
-}
-
-impl LineRewrite for Rewriter {
-    #[inline]
-    fn begin_line<'t>(&mut self, time: impl FnOnce() -> Option<&'t [u8]>) -> LineKeying {
-        match self {
-            Rewriter::Truncate(_) => LineKeying::Truncated,
-            Rewriter::Keyed(k) => k.begin_line(time),
-        }
-    }
-
-    fn user_token(&mut self, user: &[u8], out: &mut Vec<u8>) -> bool {
-        match self {
-            Rewriter::Truncate(_) => false,
-            Rewriter::Keyed(k) => k.user_token(user, out),
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
-    use super::super::Pseudonymizer;
+    use super::super::{Pseudonymizer, Rewriter};
     use super::*;
 
     const HEX: &str = "1522178d33a4cf80130a5b1649907d10d8988f837979652762574c2d2a842202";
