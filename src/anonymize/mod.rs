@@ -6,6 +6,7 @@
 pub mod pseudonym;
 mod rules;
 pub mod scrub;
+pub mod time;
 pub mod ua;
 pub mod url;
 
@@ -64,6 +65,8 @@ pub struct Rules {
     /// The chunker applies the same rule to lines it cannot hold, so the
     /// outcome never depends on where blocks were cut.
     pub max_line: usize,
+    /// How finely time fields are kept (`--time-resolution`).
+    pub time_resolution: time::TimeResolution,
 }
 
 /// A line of the block did not parse and the policy is [`OnUnparsed::Fail`].
@@ -290,6 +293,7 @@ impl Rules {
             keep_user: false,
             on_unparsed: OnUnparsed::Scrub,
             max_line: 64 << 20,
+            time_resolution: time::TimeResolution::Second,
         }
     }
 

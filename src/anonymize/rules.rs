@@ -1,6 +1,7 @@
 //! How one field of a parsed line is rewritten, by its kind, and the shapes
 //! of values that decide it (inert values, address lists, CLF times).
 
+use super::time::TimeResolution;
 use super::{Anonymizer, ReferrerMode, scrub, url};
 use crate::addr;
 use crate::anonymize::pseudonym::LineRewrite;
@@ -111,6 +112,11 @@ impl<R: LineRewrite> Anonymizer<'_, R> {
             FieldKind::SecretScalar => {
                 out.extend_from_slice(b"null");
                 stats.secrets += 1;
+            }
+            FieldKind::Time if self.rules.time_resolution != TimeResolution::Second => {
+                if !super::time::round_time(v, self.rules.time_resolution, out) {
+                    self.unknown(v, out, stats);
+                }
             }
             FieldKind::Time if is_clf_time(v) => crate::bytes::append(out, v),
             // Any bracketed text parses as a time, so one that is not

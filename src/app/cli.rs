@@ -129,7 +129,7 @@ pub struct Cli {
 
     /// With -f json or auto: treat the JSON key KEY (dotted path or last
     /// component) by RULE: addr, xff, user, request, uri, query, referrer,
-    /// secret, text or keep. Later rules win.
+    /// secret, time, text or keep. Later rules win.
     #[arg(long, value_name = "KEY=RULE")]
     pub json_key: Vec<String>,
 

@@ -10,6 +10,7 @@ use clap::{Args, ValueEnum};
 use ipnet::IpNet;
 
 use crate::addr::NetSet;
+use crate::anonymize::time::TimeResolution;
 
 /// The privacy options of the main command.
 #[derive(Debug, Args)]
@@ -32,6 +33,39 @@ pub struct PrivacyArgs {
     /// --stats counts them (addresses kept). Repeatable.
     #[arg(long, value_name = "CIDR[,CIDR...]", value_delimiter = ',')]
     pub keep_net: Vec<String>,
+
+    /// Round time fields down to this resolution, keeping their form and
+    /// zone (`[10/Oct/2000:13:55:36 -0700]` at `hour` is
+    /// `[10/Oct/2000:13:00:00 -0700]`), so analyzers count the same hits
+    /// per hour (or day). Also ISO 8601 and epoch times under the JSON
+    /// time keys (time, timestamp, @timestamp, date, ts, ...).
+    #[arg(long, value_enum, value_name = "UNIT", default_value_t = TimeResolutionArg::Second)]
+    pub time_resolution: TimeResolutionArg,
+}
+
+/// `--time-resolution` values.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum TimeResolutionArg {
+    /// As written.
+    Second,
+    /// Seconds zeroed.
+    Minute,
+    /// Minutes and seconds zeroed.
+    Hour,
+    /// Midnight of the date written.
+    Day,
+}
+
+impl TimeResolutionArg {
+    /// The resolution of the rules.
+    pub fn resolution(self) -> TimeResolution {
+        match self {
+            TimeResolutionArg::Second => TimeResolution::Second,
+            TimeResolutionArg::Minute => TimeResolution::Minute,
+            TimeResolutionArg::Hour => TimeResolution::Hour,
+            TimeResolutionArg::Day => TimeResolution::Day,
+        }
+    }
 }
 
 /// `--preset` values.

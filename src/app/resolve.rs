@@ -230,6 +230,7 @@ fn rules(cli: &Cli) -> anyhow::Result<(Rules, Vec<String>)> {
             OnUnparsedArg::Fail => OnUnparsed::Fail,
         },
         max_line: cli.max_line_bytes,
+        time_resolution: cli.privacy.time_resolution.resolution(),
         candidates,
         max_unparsed: cli.max_unparsed,
     };

@@ -187,3 +187,79 @@ fn keep_net_refuses_what_is_no_network() {
         assert!(stderr(&out).contains(needle), "{arg}: {}", stderr(&out));
     }
 }
+
+/// The time of each line of a default run, rounded by hand: what
+/// `--time-resolution` must give, every other byte the same.
+fn round_clf_by_hand(out: &str, keep: usize) -> String {
+    out.lines()
+        .map(|l| {
+            let open = l.find('[').unwrap();
+            let mut b = l.as_bytes().to_vec();
+            // `[dd/Mon/yyyy:HH:MM:SS`: the clock starts 13 bytes in.
+            for i in [
+                open + 13,
+                open + 14,
+                open + 16,
+                open + 17,
+                open + 19,
+                open + 20,
+            ]
+            .into_iter()
+            .skip(keep)
+            {
+                b[i] = b'0';
+            }
+            String::from_utf8(b).unwrap() + "\n"
+        })
+        .collect()
+}
+
+#[test]
+fn time_resolution_rounds_only_the_time_on_the_samples() {
+    let path = samples().join("access.log");
+    let path = path.to_str().unwrap();
+    let default = String::from_utf8(crate::util::expected("access.out")).unwrap();
+    // access.log is one access log plus lines that do not parse: only the
+    // parsed lines' times are rounded.
+    let parsed: Vec<bool> = default.lines().map(|l| l.contains(" [")).collect();
+    for (res, keep) in [("second", 6), ("minute", 4), ("hour", 2), ("day", 0)] {
+        let out = anon(&["-q", "--time-resolution", res, path], "");
+        assert_eq!(out.lines().count(), default.lines().count());
+        for ((got, want), parsed) in out.lines().zip(default.lines()).zip(&parsed) {
+            let want = if *parsed && want.contains("] \"") {
+                round_clf_by_hand(want, keep).trim_end().to_owned()
+            } else {
+                want.to_owned()
+            };
+            assert_eq!(got, want, "--time-resolution {res}");
+        }
+    }
+}
+
+#[test]
+fn time_resolution_in_json_logs() {
+    let input = concat!(
+        r#"{"time":"2026-11-22T08:38:17.250+01:00","remote_addr":"198.51.100.7","request":"GET / HTTP/1.1"}"#,
+        "\n",
+        r#"{"ts":1795340297.12,"request":{"remote_ip":"198.51.100.7","uri":"/"}}"#,
+        "\n",
+        r#"{"@timestamp":"not a time 198.51.100.7","time_local":"22/Nov/2026:08:38:17 +0000"}"#,
+        "\n",
+    );
+    let out = anon(&["-f", "json", "--time-resolution", "hour"], input);
+    let want = concat!(
+        r#"{"time":"2026-11-22T08:00:00.000+01:00","remote_addr":"198.51.100.0","request":"GET / HTTP/1.1"}"#,
+        "\n",
+        r#"{"ts":1795338000.00,"request":{"remote_ip":"198.51.100.0","uri":"/"}}"#,
+        "\n",
+        r#"{"@timestamp":"not a time 198.51.100.0","time_local":"22/Nov/2026:08:00:00 +0000"}"#,
+        "\n",
+    );
+    assert_eq!(out, want);
+    // The default leaves every time as it was.
+    let out = anon(&["-f", "json"], input);
+    assert!(
+        out.contains("08:38:17.250+01:00") && out.contains("1795340297.12"),
+        "{out}"
+    );
+}

@@ -264,7 +264,7 @@ mod tests {
             (
                 br#"{"time":"2026-11-22T08:38:17+00:00","remote_addr":"198.51.100.7","remote_user":"","request":"GET /p?a=\"b\" HTTP/1.1","status":200,"body_bytes_sent":3,"request_time":0.001,"http_referer":"http://r/?q=1","http_user_agent":"ua \"q\" \\","http_x_forwarded_for":"203.0.113.9, 192.0.2.1"}"#,
                 &[
-                    (Unknown, b"2026-11-22T08:38:17+00:00"),
+                    (Time, b"2026-11-22T08:38:17+00:00"),
                     (Client, b"198.51.100.7"),
                     (User, b""),
                     (Request, br#"GET /p?a=\"b\" HTTP/1.1"#),
@@ -293,7 +293,7 @@ mod tests {
                     (Unknown, b"200"),
                     (Referer, b"-"),
                     (UserAgent, b"curl"),
-                    (Unknown, b"2026-11-22T08:38:17+00:00"),
+                    (Time, b"2026-11-22T08:38:17+00:00"),
                 ],
             ),
             (
@@ -485,7 +485,9 @@ mod tests {
             ("X-Forwarded-Proto", Unknown),
             ("server_port", Unknown),
             ("status", Unknown),
-            ("time", Unknown),
+            ("time", Time),
+            ("@timestamp", Time),
+            ("ts", Time),
             ("host", Unknown),
             ("msg", Unknown),
             ("ua", Unknown),
@@ -515,7 +517,7 @@ mod tests {
         let mut fields = Fields::new();
         let lines: &[&[u8]] = &[
             br#"{"remote_addr":"192.0.2.1","msg":"a","ua":"b","n":1,"e":"","request":{"headers":{"X-Trace":["t"]}}}"#,
-            br#"{"msg":"again","192.0.2.7":"x","jane@example.com":"y","h":{"caf\u00e9":"z"},"@timestamp":"t"}"#,
+            br#"{"msg":"again","192.0.2.7":"x","jane@example.com":"y","h":{"caf\u00e9":"z"},"@version":"t"}"#,
         ];
         assert!(f.parse_noting(lines[0], &mut fields, &mut notes));
         let first = notes.take();
@@ -527,7 +529,7 @@ mod tests {
         assert!(f.parse_noting(lines[1], &mut fields, &mut notes));
         let second = notes.take();
         // Keys that could carry an address or e-mail are only counted.
-        assert_eq!(second.shown(), ["@timestamp"]);
+        assert_eq!(second.shown(), ["@version"]);
         assert_eq!(second.more(), 3);
         assert!(f.parse_noting(lines[1], &mut fields, &mut notes));
         assert!(notes.take().is_empty());

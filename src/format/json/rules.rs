@@ -12,6 +12,7 @@ pub const RULES: &[(&str, FieldKind)] = &[
     ("query", Query),
     ("referrer", Referer),
     ("secret", Secret),
+    ("time", Time),
     ("text", Text),
     ("keep", Verbatim),
 ];
@@ -84,6 +85,15 @@ pub(super) const DEFAULTS: &[(&str, FieldKind)] = &[
     ("ssl_client_cert", Secret),
     ("ssl_client_raw_cert", Secret),
     ("ssl_client_escaped_cert", Secret),
+    // Times: read for key rotation and rounded by --time-resolution;
+    // a value that is no time is still treated as one without a rule.
+    ("time", Time),
+    ("time_local", Time),
+    ("time_iso8601", Time),
+    ("timestamp", Time),
+    ("@timestamp", Time),
+    ("date", Time),
+    ("ts", Time),
     // User agents.
     ("http_user_agent", UserAgent),
     ("user_agent", UserAgent),

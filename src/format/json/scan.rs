@@ -204,6 +204,13 @@ impl Scanner<'_, '_> {
                 start,
                 end: self.pos,
             });
+        } else if kind == Time {
+            // An epoch time (Caddy's `ts`), for --time-resolution.
+            self.fields.push(Span {
+                kind: Time,
+                start,
+                end: self.pos,
+            });
         }
         true
     }
