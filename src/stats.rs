@@ -61,6 +61,12 @@ pub struct Stats {
     /// Addresses inside a `--keep-net` network, written unchanged (not
     /// counted as truncated or pseudonymized).
     pub kept: u64,
+    /// JWTs, UUIDs, hex tokens and numbers replaced in paths (and JWTs in
+    /// unparsed text) by `--path-rules`; e-mail addresses count as
+    /// `emails`.
+    pub tokens: u64,
+    /// Query parameters removed by `--keep-query-param`.
+    pub params: u64,
 }
 
 impl AddAssign for Stats {
@@ -88,6 +94,8 @@ impl AddAssign for Stats {
         self.users_pseudonymized += o.users_pseudonymized;
         self.undated += o.undated;
         self.kept += o.kept;
+        self.tokens += o.tokens;
+        self.params += o.params;
     }
 }
 
@@ -153,7 +161,7 @@ impl Stats {
 
     /// Every counter with its stable name (the `--stats` keys), in the
     /// order they are reported.
-    pub fn fields(&self) -> [(&'static str, u64); 23] {
+    pub fn fields(&self) -> [(&'static str, u64); 25] {
         [
             ("lines_read", self.lines_read),
             ("lines_written", self.lines_written),
@@ -178,6 +186,8 @@ impl Stats {
             ("users_pseudonymized", self.users_pseudonymized),
             ("undated_truncated", self.undated),
             ("addresses_kept", self.kept),
+            ("tokens_redacted", self.tokens),
+            ("query_params_removed", self.params),
         ]
     }
 }
@@ -337,6 +347,8 @@ mod tests {
             users_pseudonymized: 18,
             undated: 19,
             kept: 21,
+            tokens: 22,
+            params: 23,
         };
         let mut sum = one;
         sum += one;

@@ -3,9 +3,13 @@
 //! Pure functions of bytes: no I/O, no allocation per line (every buffer is
 //! owned by the per-worker [`Anonymizer`] and reused).
 
+pub mod path;
+mod privacy;
 pub mod pseudonym;
+pub mod query;
 mod rules;
 pub mod scrub;
+mod target;
 pub mod time;
 pub mod ua;
 pub mod url;
@@ -67,6 +71,11 @@ pub struct Rules {
     pub max_line: usize,
     /// How finely time fields are kept (`--time-resolution`).
     pub time_resolution: time::TimeResolution,
+    /// The classes of personal data removed from paths (`--path-rules`).
+    pub path_rules: path::PathRules,
+    /// With `--keep-query-param`: the query parameters kept (in requests,
+    /// targets, query fields and kept referrers); all others go.
+    pub keep_params: Option<std::sync::Arc<query::QueryParams>>,
 }
 
 /// A line of the block did not parse and the policy is [`OnUnparsed::Fail`].
@@ -250,7 +259,9 @@ impl<'a, R: LineRewrite> Anonymizer<'a, R> {
                 // No field is known, so neither is the line's period.
                 let keying = self.rewriter.begin_line(|| None);
                 let policy = self.rules.scrub_policy();
+                let start = out.len();
                 let c = scrub::scrub_line(&mut self.rewriter, &policy, line, out);
+                self.path_rules_unparsed(start, out, stats);
                 stats.scrubbed += 1;
                 rules::add_scrub_counts(stats, c);
                 self.count_kept(stats);
@@ -265,19 +276,6 @@ impl<'a, R: LineRewrite> Anonymizer<'a, R> {
         }
     }
 }
-impl<R: LineRewrite> Anonymizer<'_, R> {
-    /// Moves the line's addresses that a kept network left unchanged from
-    /// the rewritten count to their own.
-    #[inline]
-    fn count_kept(&mut self, stats: &mut Stats) {
-        let kept = self.rewriter.take_kept();
-        if kept > 0 {
-            stats.kept += kept;
-            stats.addresses = stats.addresses.saturating_sub(kept);
-        }
-    }
-}
-
 impl Rules {
     /// The command line's defaults around `parser`: queries, referrers and
     /// users removed, unparsed lines scrubbed, lines up to 64 MiB, a format
@@ -294,6 +292,8 @@ impl Rules {
             on_unparsed: OnUnparsed::Scrub,
             max_line: 64 << 20,
             time_resolution: time::TimeResolution::Second,
+            path_rules: path::PathRules::DEFAULT,
+            keep_params: None,
         }
     }
 
@@ -305,6 +305,19 @@ impl Rules {
         } else {
             "auto"
         }
+    }
+
+    /// What paths and queries are written with.
+    fn url_policy(&self) -> target::UrlPolicy<'_> {
+        target::UrlPolicy {
+            path: self.path_rules,
+            params: self.keep_params.as_deref(),
+        }
+    }
+
+    /// Whether queries are cut only after their parameters are judged.
+    fn query_kept(&self) -> bool {
+        self.keep_query || self.keep_params.is_some()
     }
 
     /// What the scrubber needs of the policy.

@@ -2,7 +2,7 @@
 //! of values that decide it (inert values, address lists, CLF times).
 
 use super::time::TimeResolution;
-use super::{Anonymizer, ReferrerMode, scrub, url};
+use super::{Anonymizer, ReferrerMode, scrub, target, url};
 use crate::addr;
 use crate::anonymize::pseudonym::LineRewrite;
 use crate::format::FieldKind;
@@ -47,12 +47,10 @@ impl<R: LineRewrite> Anonymizer<'_, R> {
                 }
             }
             FieldKind::Request => {
-                let cut = url::cut_request(v, self.rules.keep_query);
+                let cut = url::cut_request(v, self.rules.query_kept());
                 stats.queries += u64::from(cut.query_removed);
                 stats.secrets += u64::from(cut.userinfo_removed);
-                for range in cut.ranges() {
-                    stats.addresses += u64::from(addr::scrub_text(r, &v[range.clone()], out));
-                }
+                target::write_cut(r, self.rules.url_policy(), v, &cut, out, stats);
             }
             FieldKind::Referer => match self.rules.referrer {
                 ReferrerMode::Remove => {
@@ -73,27 +71,36 @@ impl<R: LineRewrite> Anonymizer<'_, R> {
                 },
                 // Credentials are not part of what `keep` keeps. The part
                 // before the cut ends with `://`, so no address spans it.
-                ReferrerMode::Keep => match url::userinfo_span(v) {
-                    Some(u) => {
-                        stats.secrets += 1;
-                        let n = addr::scrub_text(r, &v[..u.start], out)
-                            + addr::scrub_text(r, &v[u.end..], out);
-                        stats.addresses += u64::from(n);
-                    }
-                    None => stats.addresses += u64::from(addr::scrub_text(r, v, out)),
-                },
+                ReferrerMode::Keep => {
+                    let cut = url::cut_referrer(v);
+                    stats.secrets += u64::from(cut.userinfo_removed);
+                    target::write_cut(r, self.rules.url_policy(), v, &cut, out, stats);
+                }
             },
             FieldKind::Target => {
-                let cut = url::cut_target(v, self.rules.keep_query);
+                let cut = url::cut_target(v, self.rules.query_kept());
                 stats.queries += u64::from(cut.query_removed);
                 stats.secrets += u64::from(cut.userinfo_removed);
-                for range in cut.ranges() {
-                    stats.addresses += u64::from(addr::scrub_text(r, &v[range.clone()], out));
-                }
+                target::write_cut(r, self.rules.url_policy(), v, &cut, out, stats);
             }
             FieldKind::Query => {
                 if self.rules.keep_query {
                     stats.addresses += u64::from(addr::scrub_text(r, v, out));
+                } else if v.is_empty() || v == b"-" {
+                    out.extend_from_slice(v);
+                } else if let Some(params) = self.rules.keep_params.as_deref() {
+                    let c = super::query::write_query(r, params, v, out);
+                    stats.addresses += u64::from(c.addresses);
+                    stats.emails += u64::from(c.emails);
+                    stats.params += u64::from(c.removed);
+                    if c.kept == 0 {
+                        // As for a removed query: `-` for nginx `$args`,
+                        // nothing for Apache `%q`.
+                        if v[0] != b'?' {
+                            out.push(b'-');
+                        }
+                        stats.queries += 1;
+                    }
                 } else if v.is_empty() || v == b"-" {
                     out.extend_from_slice(v);
                 } else {

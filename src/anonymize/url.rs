@@ -31,6 +31,12 @@ pub struct RequestCut {
     pub session_removed: bool,
     /// The `userinfo@` (`user:password@`) of an absolute URL was removed.
     pub userinfo_removed: bool,
+    /// Where the target's path is (after a removed userinfo, up to its
+    /// query or end): the part path rules apply to. Empty when there is no
+    /// target.
+    pub path: Range<usize>,
+    /// Where the query is, `?` included, when it was kept; empty otherwise.
+    pub query: Range<usize>,
 }
 
 impl RequestCut {
@@ -115,10 +121,16 @@ pub fn cut_request(req: &[u8], keep_query: bool) -> RequestCut {
         pos = path + s.end;
         cut.session_removed = true;
     }
-    if let Some(q) = query.filter(|_| !keep_query) {
-        cut.push(pos..q);
-        pos = end;
-        cut.query_removed = true;
+    let path_end = query.unwrap_or(end);
+    cut.path = path..path_end;
+    match query {
+        Some(q) if !keep_query => {
+            cut.push(pos..q);
+            pos = end;
+            cut.query_removed = true;
+        }
+        Some(q) => cut.query = q..end,
+        None => {}
     }
     cut.push(pos..req.len());
     cut
@@ -144,13 +156,39 @@ pub fn cut_target(t: &[u8], keep_query: bool) -> RequestCut {
         pos = path + s.end;
         cut.session_removed = true;
     }
+    cut.path = path..path_end;
     match query {
         Some(q) if !keep_query => {
             cut.push(pos..q);
             cut.query_removed = true;
         }
-        _ => cut.push(pos..t.len()),
+        Some(q) => {
+            cut.query = q..t.len();
+            cut.push(pos..t.len());
+        }
+        None => cut.push(pos..t.len()),
     }
+    cut
+}
+
+/// What to keep of a referrer under `--referrer keep`: all of it but the
+/// `userinfo@` of its URL ([`userinfo_span`]), with its path (everything
+/// before the query, scheme and host included) and its query marked as in
+/// a [`RequestCut`] so that path rules and kept parameters apply to them.
+pub fn cut_referrer(r: &[u8]) -> RequestCut {
+    let mut cut = RequestCut::empty();
+    let mut pos = 0;
+    if let Some(u) = userinfo_span(r) {
+        cut.push(0..u.start);
+        pos = u.end;
+        cut.userinfo_removed = true;
+    }
+    let query = memchr(b'?', &r[pos..]).map(|q| pos + q);
+    cut.path = pos..query.unwrap_or(r.len());
+    if let Some(q) = query {
+        cut.query = q..r.len();
+    }
+    cut.push(pos..r.len());
     cut
 }
 
@@ -162,6 +200,8 @@ impl RequestCut {
             query_removed: false,
             session_removed: false,
             userinfo_removed: false,
+            path: 0..0,
+            query: 0..0,
         }
     }
 }
@@ -854,10 +894,15 @@ mod tests {
             pos = start + s.end;
             cut.session_removed = true;
         }
-        if let Some(q) = query.filter(|_| !keep_query) {
-            cut.push(pos..q);
-            pos = end;
-            cut.query_removed = true;
+        cut.path = start..path_end;
+        if let Some(q) = query {
+            if keep_query {
+                cut.query = q..end;
+            } else {
+                cut.push(pos..q);
+                pos = end;
+                cut.query_removed = true;
+            }
         }
         cut.push(pos..req.len());
         cut

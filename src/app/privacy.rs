@@ -10,6 +10,8 @@ use clap::{Args, ValueEnum};
 use ipnet::IpNet;
 
 use crate::addr::NetSet;
+use crate::anonymize::path::PathRules;
+use crate::anonymize::query::QueryParams;
 use crate::anonymize::time::TimeResolution;
 
 /// The privacy options of the main command.
@@ -41,6 +43,95 @@ pub struct PrivacyArgs {
     /// time keys (time, timestamp, @timestamp, date, ts, ...).
     #[arg(long, value_enum, value_name = "UNIT", default_value_t = TimeResolutionArg::Second)]
     pub time_resolution: TimeResolutionArg,
+
+    /// Keep only these query parameters (names, or globs with `*`:
+    /// `utm_*,page,lang`), in their original order, in requests, targets,
+    /// query fields and kept referrers; kept values are still scrubbed of
+    /// addresses and e-mail addresses. --keep-query keeps them all.
+    #[arg(
+        long,
+        value_name = "NAME[,NAME...]",
+        value_delimiter = ',',
+        conflicts_with = "keep_query"
+    )]
+    pub keep_query_param: Vec<String>,
+
+    /// What is removed from URL paths (request targets, kept referrers,
+    /// unparsed lines), each match replaced by a placeholder valid in a
+    /// path (`email-redacted`, `jwt-redacted`, ...): `email` (plain or
+    /// %40-encoded), `jwt`, `uuid`, `hex` (words of 16+ hex digits),
+    /// `digits` (words of 6+ digits), or `none`. Dots never split a word,
+    /// so asset fingerprints (app.3f2a9c.js) stay.
+    #[arg(
+        long,
+        value_enum,
+        value_name = "CLASS[,CLASS...]",
+        value_delimiter = ',',
+        default_value = "email,jwt"
+    )]
+    pub path_rules: Vec<PathRuleArg>,
+}
+
+/// `--path-rules` values.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum PathRuleArg {
+    /// E-mail addresses, plain or with `%40`.
+    Email,
+    /// JSON Web Tokens (`eyJ...`, three base64url parts).
+    Jwt,
+    /// UUIDs (8-4-4-4-12 hex digits).
+    Uuid,
+    /// Words of 16 or more hex digits.
+    Hex,
+    /// Words of 6 or more digits.
+    Digits,
+    /// Nothing: paths as they are (addresses are still rewritten).
+    None,
+}
+
+/// The path rules of `--path-rules`.
+///
+/// # Errors
+/// `none` together with a class.
+pub fn path_rules(args: &[PathRuleArg]) -> anyhow::Result<PathRules> {
+    if args.contains(&PathRuleArg::None) {
+        anyhow::ensure!(
+            args.iter().all(|a| *a == PathRuleArg::None),
+            "--path-rules none keeps paths as they are; it cannot be combined with a class"
+        );
+        return Ok(PathRules::NONE);
+    }
+    Ok(args.iter().fold(PathRules::NONE, |rules, a| {
+        rules.with(match a {
+            PathRuleArg::Email => PathRules::EMAIL,
+            PathRuleArg::Jwt => PathRules::JWT,
+            PathRuleArg::Uuid => PathRules::UUID,
+            PathRuleArg::Hex => PathRules::HEX,
+            PathRuleArg::Digits => PathRules::DIGITS,
+            PathRuleArg::None => PathRules::NONE,
+        })
+    }))
+}
+
+/// The `--keep-query-param` names, or `None` without the option.
+///
+/// # Errors
+/// An empty name, or one holding `&`, `=`, `?` or `#`, which no parameter
+/// name can hold.
+pub fn keep_params(args: &[String]) -> anyhow::Result<Option<Arc<QueryParams>>> {
+    if args.is_empty() {
+        return Ok(None);
+    }
+    let mut names = Vec::new();
+    for a in args {
+        let n = a.trim();
+        anyhow::ensure!(
+            !n.is_empty() && !n.contains(['&', '=', '?', '#']),
+            "--keep-query-param {a:?}: expected parameter names or globs such as utm_*,page,lang"
+        );
+        names.push(n.as_bytes().to_vec());
+    }
+    Ok(Some(Arc::new(QueryParams::new(names))))
 }
 
 /// `--time-resolution` values.
@@ -304,6 +395,30 @@ mod tests {
         let e = keep_nets(&args(&["intranet"])).unwrap_err().to_string();
         assert!(e.contains("expected an address or a network"), "{e}");
         assert!(keep_nets(&args(&["10.0.0.0/33"])).is_err());
+    }
+
+    #[test]
+    fn path_rule_and_parameter_values() {
+        use PathRuleArg::*;
+        assert_eq!(path_rules(&[Email, Jwt]).unwrap(), PathRules::DEFAULT);
+        assert_eq!(path_rules(&[None]).unwrap(), PathRules::NONE);
+        assert!(path_rules(&[None, Email]).is_err());
+        let all = path_rules(&[Email, Jwt, Uuid, Hex, Digits]).unwrap();
+        for c in [
+            PathRules::UUID,
+            PathRules::HEX,
+            PathRules::DIGITS,
+            PathRules::DEFAULT,
+        ] {
+            assert!(all.has(c));
+        }
+        assert_eq!(keep_params(&[]).unwrap(), Option::None);
+        let p = keep_params(&["utm_*".into(), " page ".into()])
+            .unwrap()
+            .unwrap();
+        assert!(p.keeps(b"utm_source") && p.keeps(b"page") && !p.keeps(b"q"));
+        assert!(keep_params(&["".into()]).is_err());
+        assert!(keep_params(&["a=b".into()]).is_err());
     }
 
     #[test]

@@ -231,6 +231,8 @@ fn rules(cli: &Cli) -> anyhow::Result<(Rules, Vec<String>)> {
         },
         max_line: cli.max_line_bytes,
         time_resolution: cli.privacy.time_resolution.resolution(),
+        path_rules: super::privacy::path_rules(&cli.privacy.path_rules)?,
+        keep_params: super::privacy::keep_params(&cli.privacy.keep_query_param)?,
         candidates,
         max_unparsed: cli.max_unparsed,
     };

@@ -263,3 +263,112 @@ fn time_resolution_in_json_logs() {
         "{out}"
     );
 }
+
+/// samples/privacy.log (a path e-mail, a JWT, fingerprinted assets, a
+/// UUID, hex and digit tokens, campaign parameters, kept networks, the
+/// common browsers and bots, an unparsed line) with each option, and its
+/// golden output.
+const GOLDEN: &[(&[&str], &str)] = &[
+    (&[], "privacy.out"),
+    (&["--path-rules", "none"], "privacy.none.out"),
+    (
+        &[
+            "--path-rules",
+            "email,jwt,uuid,hex,digits",
+            "--referrer",
+            "keep",
+        ],
+        "privacy.all.out",
+    ),
+    (
+        &[
+            "--keep-query-param",
+            "utm_*,page,lang",
+            "--referrer",
+            "keep",
+        ],
+        "privacy.params.out",
+    ),
+    (
+        &["--keep-net", "10.0.0.0/8,2001:db8:abcd:12::2"],
+        "privacy.keepnet.out",
+    ),
+    (&["--time-resolution", "hour"], "privacy.hour.out"),
+    (&["--preset", "strict"], "privacy.strict.out"),
+];
+
+#[test]
+fn privacy_sample_matches_golden_outputs() {
+    let path = samples().join("privacy.log");
+    for (opts, expected) in GOLDEN {
+        for threads in ["1", "2"] {
+            let mut args = opts.to_vec();
+            args.extend([
+                "-q",
+                "--max-unparsed",
+                "100%",
+                "-j",
+                threads,
+                path.to_str().unwrap(),
+            ]);
+            let out = run(&args, b"");
+            assert!(out.status.success(), "{opts:?}: {}", stderr(&out));
+            assert_eq!(
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&crate::util::expected(expected)),
+                "{opts:?} -j {threads} differs from expected/{expected}"
+            );
+        }
+    }
+}
+
+/// The samples of tests/it/cli.rs's golden table whose outputs the new
+/// options must leave alone when they have nothing to act on.
+const SAMPLES: &[(&str, &[&str], &str)] = &[
+    ("access.log", &[], "access.out"),
+    (
+        "access.log",
+        &["--referrer", "keep", "--keep-query"],
+        "access.keep.out",
+    ),
+    ("main.log", &[], "main.out"),
+    ("vhost_combined.log", &[], "vhost_combined.out"),
+    ("common.log", &[], "common.out"),
+    ("json.log", &[], "json.out"),
+    ("json-keys.log", &[], "json-keys.out"),
+    ("nginx-error.log", &[], "nginx-error.out"),
+    ("apache-error.log", &[], "apache-error.out"),
+    ("combined-extra.log", &[], "combined-extra.out"),
+    ("combined-cookie.log", &[], "combined-cookie.out"),
+    (
+        "truncated.log",
+        &["--max-unparsed", "100%"],
+        "truncated.out",
+    ),
+    ("app.log", &["--max-unparsed", "100%"], "app.out"),
+    ("edge.log", &["--max-unparsed", "100%"], "edge.out"),
+];
+
+#[test]
+fn options_with_nothing_to_act_on_keep_every_golden_output() {
+    let idle: &[&[&str]] = &[
+        &["--preset", "default"],
+        &["--keep-net", "100.64.0.0/10"],
+        &["--time-resolution", "second"],
+        &["--path-rules", "email,jwt"],
+    ];
+    for (input, opts, expected) in SAMPLES {
+        let path = samples().join(input);
+        for extra in idle {
+            let mut args = opts.to_vec();
+            args.extend(*extra);
+            args.extend(["-q", path.to_str().unwrap()]);
+            let out = run(&args, b"");
+            assert_eq!(
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&crate::util::expected(expected)),
+                "{input} {args:?}"
+            );
+        }
+    }
+}

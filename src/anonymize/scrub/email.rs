@@ -8,7 +8,7 @@ use crate::addr::AddrRewrite;
 
 /// What an e-mail address is replaced by: valid in a URL path and in a
 /// header, and not itself an address, so a second pass leaves it alone.
-pub(super) const PLACEHOLDER: &[u8] = b"email-redacted";
+pub(crate) const PLACEHOLDER: &[u8] = b"email-redacted";
 
 /// Bytes of a local part as the scrubber reads it. Wider than what mail
 /// systems produce in practice only by `%`, so that an encoded local part
@@ -28,7 +28,7 @@ fn is_local_byte(b: u8) -> bool {
 /// address ends after them. Not addresses:
 /// `@scope/pkg`, `pkg@1.2.3`, `user@localhost`, and the image-density
 /// suffix `logo@2x.png` (a first label of digits and `x`).
-pub(super) fn email_span(
+pub(crate) fn email_span(
     s: &[u8],
     floor: usize,
     at: usize,

@@ -120,6 +120,7 @@ mod urls;
 mod tests;
 
 use crate::addr::AddrRewrite;
+pub(crate) use email::{PLACEHOLDER as EMAIL_PLACEHOLDER, email_span};
 // Named by the documentation only.
 #[cfg(doc)]
 use crate::{

@@ -319,6 +319,8 @@ mod tests {
         let line = br#"{"level":"info","ts":1761019828.6153953,"logger":"http.log.access","msg":"handled request","request":{"remote_ip":"198.51.100.7","remote_port":"46628","client_ip":"203.0.113.5","proto":"HTTP/1.1","method":"GET","host":"localhost","uri":"/?x=1","headers":{"Referer":["https://r.example/?q=1"],"Cookie":["a=b","c=d"],"User-Agent":["Mozilla/5.0"],"X-Forwarded-For":["203.0.113.5"],"If-None-Match":["\"ddnp\""]},"tls":{"server_name":"example.com"}},"bytes_read":0,"user_id":"bob","duration":0.001,"size":0,"status":304,"resp_headers":{"Server":["Caddy"],"Set-Cookie":["s=1"]}}"#;
         let want: &[(FieldKind, &[u8])] = &[
             (Unknown, b"info"),
+            // An epoch time under `ts`: a span for --time-resolution.
+            (Time, b"1761019828.6153953"),
             (Unknown, b"http.log.access"),
             (Unknown, b"handled request"),
             (Client, b"198.51.100.7"),
