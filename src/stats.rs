@@ -67,6 +67,8 @@ pub struct Stats {
     pub tokens: u64,
     /// Query parameters removed by `--keep-query-param`.
     pub params: u64,
+    /// User agents generalized or removed (`--user-agent`).
+    pub user_agents: u64,
 }
 
 impl AddAssign for Stats {
@@ -96,6 +98,7 @@ impl AddAssign for Stats {
         self.kept += o.kept;
         self.tokens += o.tokens;
         self.params += o.params;
+        self.user_agents += o.user_agents;
     }
 }
 
@@ -161,7 +164,7 @@ impl Stats {
 
     /// Every counter with its stable name (the `--stats` keys), in the
     /// order they are reported.
-    pub fn fields(&self) -> [(&'static str, u64); 25] {
+    pub fn fields(&self) -> [(&'static str, u64); 26] {
         [
             ("lines_read", self.lines_read),
             ("lines_written", self.lines_written),
@@ -188,6 +191,7 @@ impl Stats {
             ("addresses_kept", self.kept),
             ("tokens_redacted", self.tokens),
             ("query_params_removed", self.params),
+            ("user_agents_reduced", self.user_agents),
         ]
     }
 }
@@ -349,6 +353,7 @@ mod tests {
             kept: 21,
             tokens: 22,
             params: 23,
+            user_agents: 24,
         };
         let mut sum = one;
         sum += one;

@@ -12,6 +12,7 @@ pub mod scrub;
 mod target;
 pub mod time;
 pub mod ua;
+pub mod uagen;
 pub mod url;
 
 use crate::format::{FieldKind, Fields, Parser, Span};
@@ -76,6 +77,8 @@ pub struct Rules {
     /// With `--keep-query-param`: the query parameters kept (in requests,
     /// targets, query fields and kept referrers); all others go.
     pub keep_params: Option<std::sync::Arc<query::QueryParams>>,
+    /// What is done with User-Agent fields (`--user-agent`).
+    pub user_agent: uagen::UaPolicy,
 }
 
 /// A line of the block did not parse and the policy is [`OnUnparsed::Fail`].
@@ -99,6 +102,8 @@ pub struct Anonymizer<'a, R> {
     per_line: bool,
     /// JSON keys without a rule, for `--stats`.
     json_keys: crate::format::json::KeyNotes,
+    /// Generalized user agents seen (`--user-agent generalize`).
+    ua_memo: uagen::UaMemo,
 }
 
 impl<'a, R: LineRewrite> Anonymizer<'a, R> {
@@ -112,6 +117,7 @@ impl<'a, R: LineRewrite> Anonymizer<'a, R> {
             selected: None,
             per_line: false,
             json_keys: Default::default(),
+            ua_memo: Default::default(),
         }
     }
 
@@ -294,6 +300,7 @@ impl Rules {
             time_resolution: time::TimeResolution::Second,
             path_rules: path::PathRules::DEFAULT,
             keep_params: None,
+            user_agent: uagen::UaPolicy::Keep,
         }
     }
 

@@ -2,6 +2,7 @@
 //! of values that decide it (inert values, address lists, CLF times).
 
 use super::time::TimeResolution;
+use super::uagen::UaPolicy;
 use super::{Anonymizer, ReferrerMode, scrub, target, url};
 use crate::addr;
 use crate::anonymize::pseudonym::LineRewrite;
@@ -139,11 +140,22 @@ impl<R: LineRewrite> Anonymizer<'_, R> {
             // A user agent is client-chosen text: everything the scrubber
             // removes goes (an e-mail, a credential, a query), but product
             // versions and bot URLs stay, so analyzers classify it the same.
-            FieldKind::UserAgent => {
-                let policy = self.rules.scrub_policy();
-                let c = scrub::scrub_user_agent(r, &policy, v, out);
-                add_scrub_counts(stats, c);
-            }
+            FieldKind::UserAgent => match &self.rules.user_agent {
+                UaPolicy::Keep => {
+                    let policy = self.rules.scrub_policy();
+                    let c = scrub::scrub_user_agent(r, &policy, v, out);
+                    add_scrub_counts(stats, c);
+                }
+                _ if v.is_empty() || v == b"-" => out.extend_from_slice(v),
+                UaPolicy::Generalize(c) => {
+                    self.ua_memo.generalize(c, v, out);
+                    stats.user_agents += 1;
+                }
+                UaPolicy::Remove => {
+                    out.push(b'-');
+                    stats.user_agents += 1;
+                }
+            },
             // Not all of them are checked by the parser: the last field of
             // a format takes the rest of the line (`%h %D %T` took a query
             // and an e-mail address in the `format_compile` fuzz target).

@@ -13,6 +13,7 @@ use crate::addr::NetSet;
 use crate::anonymize::path::PathRules;
 use crate::anonymize::query::QueryParams;
 use crate::anonymize::time::TimeResolution;
+use crate::anonymize::uagen::{UaClassifier, UaPolicy};
 
 /// The privacy options of the main command.
 #[derive(Debug, Args)]
@@ -70,6 +71,41 @@ pub struct PrivacyArgs {
         default_value = "email,jwt"
     )]
     pub path_rules: Vec<PathRuleArg>,
+
+    /// What to do with User-Agent fields: `keep` them (scrubbed of
+    /// e-mails, credentials, queries and addresses), `generalize` them to
+    /// browser family and major version and OS family as the ua-parser
+    /// project (uap-core) classifies them, written as a short user agent
+    /// that GoAccess and Matomo classify alike (`Mozilla/5.0 (Windows NT
+    /// 10.0) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0
+    /// Safari/537.36`), or `remove` them (`-`).
+    #[arg(long, value_enum, value_name = "POLICY", default_value_t = UserAgentArg::Keep)]
+    pub user_agent: UserAgentArg,
+}
+
+/// `--user-agent` values.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum UserAgentArg {
+    /// Kept (scrubbed of what any text loses).
+    Keep,
+    /// Browser family and major version, OS family.
+    Generalize,
+    /// Replaced by `-`.
+    Remove,
+}
+
+/// The user-agent policy; builds the classifier for `generalize`.
+///
+/// # Errors
+/// Only if the shipped uap-core data did not compile.
+pub fn user_agent(arg: UserAgentArg) -> anyhow::Result<UaPolicy> {
+    Ok(match arg {
+        UserAgentArg::Keep => UaPolicy::Keep,
+        UserAgentArg::Remove => UaPolicy::Remove,
+        UserAgentArg::Generalize => UaPolicy::Generalize(Arc::new(
+            UaClassifier::new().map_err(|e| anyhow::anyhow!("--user-agent generalize: {e}"))?,
+        )),
+    })
 }
 
 /// `--path-rules` values.

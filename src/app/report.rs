@@ -289,7 +289,7 @@ mod tests {
         let j = stats_json(&s, "combined", &[], 0, &[], None);
         assert!(j.starts_with("{\"format\":\"combined\",\"lines_read\":3,"));
         assert!(j.ends_with(
-            "\"undated_truncated\":0,\"addresses_kept\":0,\"tokens_redacted\":0,\"query_params_removed\":0,\"unknown_fields\":[],\"unknown_fields_more\":0,\"detected\":[]}"
+            "\"undated_truncated\":0,\"addresses_kept\":0,\"tokens_redacted\":0,\"query_params_removed\":0,\"user_agents_reduced\":0,\"unknown_fields\":[],\"unknown_fields_more\":0,\"detected\":[]}"
         ));
         assert!(!j.contains('\n'));
     }

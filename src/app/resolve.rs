@@ -233,6 +233,7 @@ fn rules(cli: &Cli) -> anyhow::Result<(Rules, Vec<String>)> {
         time_resolution: cli.privacy.time_resolution.resolution(),
         path_rules: super::privacy::path_rules(&cli.privacy.path_rules)?,
         keep_params: super::privacy::keep_params(&cli.privacy.keep_query_param)?,
+        user_agent: super::privacy::user_agent(cli.privacy.user_agent)?,
         candidates,
         max_unparsed: cli.max_unparsed,
     };

@@ -295,6 +295,8 @@ const GOLDEN: &[(&[&str], &str)] = &[
     ),
     (&["--time-resolution", "hour"], "privacy.hour.out"),
     (&["--preset", "strict"], "privacy.strict.out"),
+    (&["--user-agent", "generalize"], "privacy.ua.out"),
+    (&["--user-agent", "remove"], "privacy.uaremove.out"),
 ];
 
 #[test]
@@ -356,6 +358,7 @@ fn options_with_nothing_to_act_on_keep_every_golden_output() {
         &["--keep-net", "100.64.0.0/10"],
         &["--time-resolution", "second"],
         &["--path-rules", "email,jwt"],
+        &["--user-agent", "keep"],
     ];
     for (input, opts, expected) in SAMPLES {
         let path = samples().join(input);

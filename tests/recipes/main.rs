@@ -1,5 +1,6 @@
 //! The shipped recipes (`samples/`: nginx, Apache, logrotate, systemd and
-//! sysctl files) checked by the programs that read them, and run with them
+//! sysctl files) checked by the programs that read them, anonlog's output
+//! read by GoAccess, and run with them
 //! where that can be done on 127.0.0.1: a real nginx and a real Apache
 //! logging through anonlog, a real logrotate rotating, `systemd-analyze
 //! verify`, `sysctl` in a network namespace of the test's own.
@@ -27,6 +28,7 @@ mod util;
 
 mod apache;
 mod credentials;
+mod goaccess;
 mod harness;
 mod logrotate;
 mod nginx;
@@ -37,6 +39,7 @@ fn main() {
     let checks: Vec<&harness::Check> = [
         apache::CHECKS,
         credentials::CHECKS,
+        goaccess::CHECKS,
         logrotate::CHECKS,
         nginx::CHECKS,
         sysctl::CHECKS,
