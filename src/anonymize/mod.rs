@@ -5,6 +5,8 @@
 
 pub mod path;
 mod privacy;
+#[cfg(test)]
+mod props;
 pub mod pseudonym;
 pub mod query;
 mod rules;

@@ -375,3 +375,27 @@ fn options_with_nothing_to_act_on_keep_every_golden_output() {
         }
     }
 }
+
+#[path = "../../benches/corpus.rs"]
+mod corpus;
+
+/// The generated corpus's fingerprinted asset (`/static/js/app.4f3a9c.js`)
+/// and every other path of it survive the default path rules and every
+/// class; its JWTs sit in queries, which go.
+#[test]
+fn asset_fingerprints_survive_on_the_generated_corpus() {
+    let log = String::from_utf8(corpus::generate_vec(300_000, 7, false)).unwrap();
+    let asset = "\"GET /static/js/app.4f3a9c.js";
+    let n = log.matches(asset).count();
+    assert!(n > 10, "the corpus has the asset");
+    let default = anon(&["-q"], &log);
+    let none = anon(&["-q", "--path-rules", "none"], &log);
+    let all = anon(&["-q", "--path-rules", "email,jwt,uuid,hex,digits"], &log);
+    for out in [&default, &all] {
+        assert_eq!(out.matches(asset).count(), n);
+        assert!(!out.contains("eyJ"), "no JWT survives");
+    }
+    // The corpus has no e-mail address or JWT in a path: the defaults
+    // write what --path-rules none writes.
+    assert_eq!(default, none);
+}
