@@ -122,9 +122,7 @@ impl<R: LineRewrite> Anonymizer<'_, R> {
                 stats.secrets += 1;
             }
             FieldKind::Time if self.rules.time_resolution != TimeResolution::Second => {
-                if !super::time::round_time(v, self.rules.time_resolution, out) {
-                    self.unknown(v, out, stats);
-                }
+                self.rounded_time(v, out, stats);
             }
             FieldKind::Time if is_clf_time(v) => crate::bytes::append(out, v),
             // Any bracketed text parses as a time, so one that is not
@@ -146,15 +144,7 @@ impl<R: LineRewrite> Anonymizer<'_, R> {
                     let c = scrub::scrub_user_agent(r, &policy, v, out);
                     add_scrub_counts(stats, c);
                 }
-                _ if v.is_empty() || v == b"-" => out.extend_from_slice(v),
-                UaPolicy::Generalize(c) => {
-                    self.ua_memo.generalize(c, v, out);
-                    stats.user_agents += 1;
-                }
-                UaPolicy::Remove => {
-                    out.push(b'-');
-                    stats.user_agents += 1;
-                }
+                _ => self.reduced_user_agent(v, out, stats),
             },
             // Not all of them are checked by the parser: the last field of
             // a format takes the rest of the line (`%h %D %T` took a query
@@ -166,6 +156,33 @@ impl<R: LineRewrite> Anonymizer<'_, R> {
             }
         }
     }
+    /// A time field under `--time-resolution`, out of line: the default
+    /// path through [`Anonymizer::field`] stays as short as it was.
+    #[inline(never)]
+    fn rounded_time(&mut self, v: &[u8], out: &mut Vec<u8>, stats: &mut Stats) {
+        let res = self.rules.time_resolution;
+        match v.try_into() {
+            Ok(clf) if is_clf_time(v) => super::time::round_clf(clf, res, out),
+            _ if super::time::round_time(v, res, out) => {}
+            _ => self.unknown(v, out, stats),
+        }
+    }
+
+    /// A user agent under `--user-agent generalize` or `remove`, out of
+    /// line like [`Anonymizer::rounded_time`]. An empty one or `-` stays.
+    #[inline(never)]
+    fn reduced_user_agent(&mut self, v: &[u8], out: &mut Vec<u8>, stats: &mut Stats) {
+        if v.is_empty() || v == b"-" {
+            out.extend_from_slice(v);
+            return;
+        }
+        match &self.rules.user_agent {
+            UaPolicy::Generalize(c) => self.ua_memo.generalize(c, v, out),
+            _ => out.push(b'-'),
+        }
+        stats.user_agents += 1;
+    }
+
     /// A value without a rule: kept only when its shape is inert, truncated
     /// when it is a list of addresses, scrubbed like an unparsed line
     /// otherwise.

@@ -81,6 +81,22 @@ pub fn round_time(v: &[u8], res: TimeResolution, out: &mut Vec<u8>) -> bool {
     round_epoch(v, res, out)
 }
 
+/// [`round_time`] for a value already known to have the shape of a CLF
+/// time (`dd/Mon/yyyy:HH:MM:SS +zzzz`, 26 bytes), as the time field of
+/// every parsed access-log line has: the digits are zeroed in place
+/// without parsing the date again. A shaped value whose numbers are out
+/// of range stays out of range, as it is copied unchanged without the
+/// option.
+pub fn round_clf(v: &[u8; 26], res: TimeResolution, out: &mut Vec<u8>) {
+    let start = out.len();
+    out.extend_from_slice(v);
+    for g in 0..res.groups() {
+        let at = 12 + 6 - 3 * g;
+        out[start + at] = b'0';
+        out[start + at + 1] = b'0';
+    }
+}
+
 /// Epoch seconds with an optional fraction (see [`round_time`]).
 fn round_epoch(v: &[u8], res: TimeResolution, out: &mut Vec<u8>) -> bool {
     let int = v.iter().take_while(|b| b.is_ascii_digit()).count();
@@ -189,6 +205,17 @@ mod tests {
         for (v, want) in cases {
             for (res, w) in [Second, Minute, Hour, Day].into_iter().zip(want) {
                 assert_eq!(round(v, res).as_deref(), Some(w), "{v} {res:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn clf_fast_path_agrees() {
+        for v in ["10/Oct/2000:13:55:36 -0700", "29/Feb/2024:23:59:60 +1400"] {
+            for res in [Second, Minute, Hour, Day] {
+                let mut out = Vec::new();
+                round_clf(v.as_bytes().try_into().unwrap(), res, &mut out);
+                assert_eq!(Some(String::from_utf8(out).unwrap()), round(v, res));
             }
         }
     }
