@@ -399,3 +399,44 @@ fn asset_fingerprints_survive_on_the_generated_corpus() {
     // write what --path-rules none writes.
     assert_eq!(default, none);
 }
+
+#[test]
+fn contradictory_options_are_refused() {
+    for args in [
+        &["--keep-query", "--keep-query-param", "page"][..],
+        &["--path-rules", "none,email"],
+        &["--path-rules", "emails"],
+        &["--keep-query-param", "a=b"],
+        &["--time-resolution", "week"],
+        &["--user-agent", "hide"],
+    ] {
+        let out = run(args, b"");
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert!(out.stdout.is_empty());
+    }
+}
+
+#[test]
+fn user_agent_policies_in_json_logs() {
+    let input = concat!(
+        r#"{"remote_addr":"198.51.100.7","http_user_agent":"Mozilla/5.0 (X11; Linux x86_64; rv:121.0) Gecko/20100101 Firefox/121.0 jane@example.com"}"#,
+        "\n",
+        r#"{"request":{"remote_ip":"198.51.100.7","headers":{"User-Agent":["curl/7.88.1"]}},"ua":"-"}"#,
+        "\n",
+    );
+    let out = anon(&["-f", "json", "--user-agent", "generalize"], input);
+    assert_eq!(
+        out,
+        concat!(
+            r#"{"remote_addr":"198.51.100.0","http_user_agent":"Mozilla/5.0 (X11; Linux x86_64; rv:121.0) Gecko/20100101 Firefox/121.0"}"#,
+            "\n",
+            r#"{"request":{"remote_ip":"198.51.100.0","headers":{"User-Agent":["curl/7.0"]}},"ua":"-"}"#,
+            "\n",
+        )
+    );
+    let out = anon(&["-f", "json", "--user-agent", "remove"], input);
+    assert!(
+        out.contains(r#""http_user_agent":"-""#) && out.contains(r#"["-"]"#),
+        "{out}"
+    );
+}
