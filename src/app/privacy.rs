@@ -457,6 +457,30 @@ mod tests {
         assert!(keep_params(&["a=b".into()]).is_err());
     }
 
+    proptest::proptest! {
+        /// Every preset masks every address to its prefixes, and an
+        /// explicit prefix replaces the preset's for its family only.
+        #[test]
+        fn presets_mask_to_their_prefixes(
+            i in 0..PresetArg::value_variants().len(),
+            a in proptest::prelude::any::<u32>(),
+            b in proptest::prelude::any::<u128>(),
+            v4 in proptest::option::of(0u8..=32),
+        ) {
+            use crate::addr::{Addr, AddrRewrite, Truncate};
+            let preset = PresetArg::value_variants()[i];
+            let (p4, p6) = preset.prefixes();
+            let (k4, k6) = prefixes(Some(preset), v4, None);
+            proptest::prop_assert_eq!((k4, k6), (v4.unwrap_or(p4), p6));
+            let mut t = Truncate::new(k4, k6).unwrap();
+            let mask4 = u32::MAX.checked_shl(32 - u32::from(k4)).unwrap_or(0);
+            proptest::prop_assert_eq!(t.rewrite(Addr::V4(a)), Addr::V4(a & mask4));
+            let plain = b & !(0xffff_u128 << 112) | (0x2001_u128 << 112);
+            let mask6 = u128::MAX.checked_shl(128 - u32::from(k6)).unwrap_or(0);
+            proptest::prop_assert_eq!(t.rewrite(Addr::V6(plain)), Addr::V6(plain & mask6));
+        }
+    }
+
     #[test]
     fn explicit_prefixes_override_a_preset() {
         assert_eq!(prefixes(None, None, None), (24, 48));
