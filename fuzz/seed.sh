@@ -54,6 +54,7 @@ for i, l in enumerate(lines):
     for k in range(8):
         write("line", "s", bytes([k + 8 * (i % 3)]) + seed_line(l))
     write("keyed", "s", bytes([i % 24]) + seed_line(l))
+    write("privacy", "s", bytes([i % 24]) + seed_line(l))
     write("syslog", "s", b"\x00<190>Nov 22 08:39:58 web1 nginx: " + l)
     write("syslog", "p", b"\x0f\xbe\x16\x05web1 \x05nginx" + seed_line(l))
     kind, spec = specs[i % len(specs)]
