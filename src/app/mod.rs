@@ -7,6 +7,7 @@
 //! [FILE]...`), so [`main`] recognises `keygen` and `reveal` as the first
 //! argument; a log file of that name is given as `./keygen`.
 
+pub mod age;
 pub mod cli;
 pub mod keyfile;
 pub mod keygen;

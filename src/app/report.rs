@@ -34,12 +34,13 @@ pub fn batch_end(config: &Config, sum: &Summary) -> ExitCode {
     summary(config, &Outcome::default(), &sum.stats, &[]);
     if !config.report.quiet {
         eprintln!(
-            "anonlog: {} files: {} rewritten, {} already anonymized, {} failed, {} skipped; {} lines, {} bytes read",
-            sum.rewritten + sum.unchanged + sum.failed + sum.skipped,
+            "anonlog: {} files: {} rewritten, {} already anonymized, {} failed, {} skipped{}; {} lines, {} bytes read",
+            sum.rewritten + sum.unchanged + sum.failed + sum.skipped + sum.busy + sum.recent,
             sum.rewritten,
             sum.unchanged,
             sum.failed,
             sum.skipped,
+            super::age::left_alone(config, sum),
             sum.stats.lines_read,
             sum.stats.bytes_read,
         );

@@ -52,8 +52,18 @@ pub fn run(config: &Config) -> Result<Report, Error> {
                 ..Default::default()
             })
         }),
-        Mode::InPlace { paths, recursive } => {
-            let collected = batch::collect(paths, *recursive)?;
+        Mode::InPlace {
+            paths,
+            recursive,
+            older_than,
+        } => {
+            let mut collected = batch::collect(paths, *recursive)?;
+            if let Some(record) = &config.report.record {
+                collected.leave_out(record);
+            }
+            if let Some(age) = older_than {
+                collected.keep_older_than(batch::cutoff(age, std::time::SystemTime::now()));
+            }
             Ok(Report::Batch(batch::run(config, &collected)))
         }
         Mode::Stream { inputs, output } => {

@@ -22,4 +22,5 @@ mod live;
 mod logrotate;
 mod prop;
 mod pseudo;
+mod retain;
 mod snapshots;
