@@ -4,7 +4,6 @@
 //! summary.
 
 use std::io::Write;
-use std::process::ExitCode;
 
 use crate::anonymize::pseudonym::KeyedConfig;
 use crate::config::{Config, StatsFormat};
@@ -15,22 +14,18 @@ use crate::stats::{Stats, UnknownNames};
 /// Reports a finished stream and returns its status: 1 when some input did
 /// not fit its format (said even with `--quiet`: a format that does not
 /// fit is never silent, and the status tells scripts and logrotate), else 0.
-pub fn stream_end(config: &Config, outcome: &Outcome) -> ExitCode {
+pub fn stream_end(config: &Config, outcome: &Outcome) -> u8 {
     summary(config, outcome, &outcome.stats, &outcome.detected);
     let mut err = std::io::stderr().lock();
     for m in outcome.mismatched.iter().filter(|m| !m.reported) {
         let _ = writeln!(err, "anonlog: error: {m}");
     }
-    if outcome.mismatched.is_empty() {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(1)
-    }
+    u8::from(!outcome.mismatched.is_empty())
 }
 
 /// Reports a finished in-place batch (its files were reported as they
 /// failed) and returns the worst status among them.
-pub fn batch_end(config: &Config, sum: &Summary) -> ExitCode {
+pub fn batch_end(config: &Config, sum: &Summary) -> u8 {
     summary(config, &Outcome::default(), &sum.stats, &[]);
     if !config.report.quiet {
         eprintln!(
@@ -45,7 +40,7 @@ pub fn batch_end(config: &Config, sum: &Summary) -> ExitCode {
             sum.stats.bytes_read,
         );
     }
-    ExitCode::from(sum.worst_exit)
+    sum.worst_exit
 }
 
 /// `--stats`, or, without it, one warning when lines could not be parsed

@@ -44,7 +44,7 @@ pub fn config(cli: Cli) -> anyhow::Result<Config> {
                 StatsArg::Json => StatsFormat::Json,
             }),
             quiet: cli.quiet,
-            record: None,
+            record: cli.report.clone(),
         },
     })
 }

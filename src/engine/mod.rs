@@ -12,7 +12,7 @@
 //!   compresses blocks; [`signals`] is
 //!   the signal policy.
 //! * [`batch`] rewrites files in place; [`listen`] receives syslog
-//!   datagrams.
+//!   datagrams; [`record`] appends the `--report` line of a run.
 //! * [`sys`] holds every libc call and its `unsafe`.
 
 pub mod batch;
@@ -23,6 +23,7 @@ mod ledger;
 pub mod listen;
 pub mod output;
 mod parallel;
+pub mod record;
 pub mod signals;
 pub mod stream;
 pub mod sys;

@@ -22,5 +22,6 @@ mod live;
 mod logrotate;
 mod prop;
 mod pseudo;
+mod record;
 mod retain;
 mod snapshots;

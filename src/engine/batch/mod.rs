@@ -16,6 +16,7 @@ use std::io::{self, IsTerminal};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::thread;
+use std::time::SystemTime;
 
 use indicatif::{ProgressBar, ProgressStyle};
 
@@ -63,6 +64,9 @@ pub struct FileRecord {
     /// Its size on disk when the batch began; `None` when it could not be
     /// examined or is not a regular file.
     pub size: Option<u64>,
+    /// Its modification time then (what `--older-than` judges), with the
+    /// same `None`.
+    pub modified: Option<SystemTime>,
     /// What was done.
     pub outcome: FileOutcome,
     /// The format its lines were read with; `None` when it was not read.
@@ -116,14 +120,14 @@ pub fn run(config: &Config, collected: &Collected) -> Summary {
         // Said even with --quiet: raw data may stay behind there.
         eprintln!("anonlog: skipped {}: {why}", show_path(path));
     }
-    let size = |p: &Path| {
+    let examine = |p: &Path| {
         std::fs::symlink_metadata(p)
             .ok()
             .filter(|m| m.is_file())
-            .map(|m| m.len())
+            .map(|m| (m.len(), m.modified().ok()))
     };
-    let sizes: Vec<Option<u64>> = files.iter().map(|f| size(f)).collect();
-    let bar = progress_bar(config, sizes.iter().flatten().sum());
+    let before: Vec<_> = files.iter().map(|f| examine(f)).collect();
+    let bar = progress_bar(config, before.iter().flatten().map(|b| b.0).sum());
     // One big file gets every worker thread; many files are rewritten side
     // by side, one thread each, which scales better than splitting blocks.
     let (file_workers, threads_per_file) = if files.len() <= 1 {
@@ -148,7 +152,9 @@ pub fn run(config: &Config, collected: &Collected) -> Summary {
                     let result =
                         inplace::rewrite(config, path, threads_per_file, &bar, collected.cutoff);
                     let mut sum = summary.lock().expect("no panics while holding the lock");
-                    let record = account(config, &mut sum, &bar, path, sizes[i], result);
+                    let mut record = account(config, &mut sum, &bar, path, result);
+                    (record.size, record.modified) =
+                        before[i].map_or((None, None), |b| (Some(b.0), b.1));
                     records.lock().expect("no panics while holding the lock")[i] = Some(record);
                 }
             });
@@ -166,7 +172,8 @@ pub fn run(config: &Config, collected: &Collected) -> Summary {
         .collect();
     let unread = |path: &PathBuf, outcome| FileRecord {
         path: path.clone(),
-        size: size(path),
+        size: examine(path).map(|b| b.0),
+        modified: examine(path).and_then(|b| b.1),
         outcome,
         format: None,
         stats: Stats::default(),
@@ -202,7 +209,6 @@ fn account(
     sum: &mut Summary,
     bar: &ProgressBar,
     path: &Path,
-    size: Option<u64>,
     result: Result<inplace::FileResult, Error>,
 ) -> FileRecord {
     let (outcome, tally) = match result {
@@ -243,7 +249,8 @@ fn account(
     sum.stats += stats;
     FileRecord {
         path: path.to_path_buf(),
-        size,
+        size: None,
+        modified: None,
         outcome,
         format,
         stats,
