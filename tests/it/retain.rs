@@ -1,6 +1,7 @@
 //! Retention sweeps: `--in-place -r DIR --older-than AGE` rewrites only
 //! files old enough, leaves younger ones and files open for writing
-//! untouched, and says so in the summary.
+//! untouched, and says so in the summary; the sample systemd units that
+//! run such a sweep every day.
 
 use std::fs::{self, File, OpenOptions};
 use std::os::unix::fs::MetadataExt;
@@ -181,4 +182,190 @@ fn a_file_renamed_during_the_rewrite_is_not_replaced() {
     assert_eq!(fs::read(&f).unwrap(), younger);
     assert_eq!(fs::read(&shifted).unwrap(), original);
     assert!(temps(dir.path()).is_empty());
+}
+
+/// The sample units, `samples/systemd/anonlog-retention.{service,timer}`.
+fn unit(ext: &str) -> String {
+    let p = crate::util::samples().join(format!("systemd/anonlog-retention.{ext}"));
+    fs::read_to_string(p).unwrap()
+}
+
+/// The values of `key=` in a unit, in order.
+fn settings(unit: &str, key: &str) -> Vec<String> {
+    let prefix = format!("{key}=");
+    unit.lines()
+        .filter_map(|l| l.strip_prefix(&prefix))
+        .map(str::to_owned)
+        .collect()
+}
+
+/// Whether `program` can be run; when not, fails under CI (which installs
+/// it: .ci/run) and skips loudly elsewhere.
+fn have_program(program: &str, what: &str) -> bool {
+    let found = std::process::Command::new(program)
+        .arg("--version")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .is_ok();
+    if !found {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "{program} is missing; .ci/run installs it for {what}"
+        );
+        eprintln!("SKIPPED {what}: {program} not found");
+    }
+    found
+}
+
+/// `systemd-analyze verify` finds nothing to say about the units, unknown
+/// keys included (they are only warnings, so its stderr must be silent
+/// about them too). It needs no running systemd, but it checks that
+/// ExecStart='s program exists, so the copy verified names the binary
+/// under test instead of /usr/local/bin/anonlog.
+#[test]
+fn retention_units_pass_systemd_analyze_verify() {
+    if !have_program("systemd-analyze", "verifying the retention units") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let mut paths = Vec::new();
+    for ext in ["service", "timer"] {
+        let text = unit(ext).replace(
+            "/usr/local/bin/anonlog",
+            crate::util::bin().to_str().unwrap(),
+        );
+        let p = dir.path().join(format!("anonlog-retention.{ext}"));
+        fs::write(&p, text).unwrap();
+        paths.push(p);
+    }
+    let out = std::process::Command::new("systemd-analyze")
+        .args(["verify", "--man=no"])
+        .args(&paths)
+        .output()
+        .unwrap();
+    let err = stderr(&out);
+    assert!(out.status.success(), "{err}");
+    assert!(!err.contains("anonlog-retention"), "{err}");
+}
+
+/// What the units promise: a daily, persistent, randomized timer for the
+/// service; a hardened oneshot at idle priority that sweeps with
+/// --older-than 7d and records each run.
+#[test]
+fn retention_units_say_what_the_workflow_needs() {
+    let timer = unit("timer");
+    for (key, want) in [
+        ("Persistent", "true"),
+        ("RandomizedDelaySec", "1h"),
+        ("Unit", "anonlog-retention.service"),
+        ("WantedBy", "timers.target"),
+    ] {
+        assert_eq!(settings(&timer, key), [want], "{key}");
+    }
+    assert_eq!(settings(&timer, "OnCalendar").len(), 1);
+    let service = unit("service");
+    for (key, want) in [
+        ("Type", "oneshot"),
+        ("ProtectSystem", "strict"),
+        ("NoNewPrivileges", "yes"),
+        ("PrivateTmp", "yes"),
+        ("ReadWritePaths", "-/var/log/nginx -/var/log/apache2"),
+        ("IOSchedulingClass", "idle"),
+        ("CPUSchedulingPolicy", "idle"),
+        ("Nice", "19"),
+        ("After", "logrotate.service"),
+    ] {
+        assert_eq!(settings(&service, key), [want], "{key}");
+    }
+    let exec = settings(&service, "ExecStart").join(" ");
+    for word in [
+        "--in-place",
+        "--recursive",
+        "--older-than 7d",
+        "--report /var/log/anonlog/",
+    ] {
+        assert!(exec.contains(word), "{exec}");
+    }
+}
+
+/// The service's command, run as root with nothing but the unit's
+/// CapabilityBoundingSet= (setpriv), no new privileges and its UMask=, on
+/// a log directory laid out as Debian's: root's directory, files of
+/// another user 0640. The old file is rewritten keeping owner, group,
+/// mode and mtime; the young one is untouched; the record is 0640. One
+/// capability fewer (FOWNER) and the rewrite fails: the set is needed.
+#[test]
+fn the_retention_service_works_with_its_capabilities_only() {
+    use std::os::unix::fs::{PermissionsExt, chown};
+    use std::os::unix::process::CommandExt;
+    if !crate::util::have_root("running the retention service's command")
+        || !have_program("setpriv", "running with the unit's capabilities")
+    {
+        return;
+    }
+    let service = unit("service");
+    let caps: Vec<String> = settings(&service, "CapabilityBoundingSet")[0]
+        .split_whitespace()
+        .map(|c| c.strip_prefix("CAP_").unwrap().to_ascii_lowercase())
+        .collect();
+    let umask = u32::from_str_radix(&settings(&service, "UMask")[0], 8).unwrap();
+    let root = tempfile::tempdir().unwrap();
+    let (logs, own) = (root.path().join("nginx"), root.path().join("anonlog"));
+    fs::create_dir(&logs).unwrap();
+    fs::create_dir(&own).unwrap();
+    fs::set_permissions(root.path(), fs::Permissions::from_mode(0o755)).unwrap();
+    let exec = settings(&service, "ExecStart")[0]
+        .replace("/var/log/nginx", logs.to_str().unwrap())
+        .replace("/var/log/anonlog", own.to_str().unwrap());
+    let args: Vec<&str> = exec.split_whitespace().skip(1).collect();
+    let file = |name: &str, days: u32| {
+        let p = aged(&logs, name, &sample("access.log"), DAY * days);
+        chown(&p, Some(12_345), Some(54_321)).unwrap();
+        fs::set_permissions(&p, fs::Permissions::from_mode(0o640)).unwrap();
+        p
+    };
+    let run_with = |caps: &[String]| {
+        let set: Vec<String> = caps.iter().map(|c| format!("+{c}")).collect();
+        let mut cmd = std::process::Command::new("setpriv");
+        cmd.args(["--no-new-privs", "--inh-caps=-all"])
+            .arg(format!("--bounding-set=-all,{}", set.join(",")))
+            .arg("--")
+            .arg(crate::util::bin())
+            .args(&args);
+        // SAFETY: umask is async-signal-safe and touches no memory.
+        unsafe {
+            cmd.pre_exec(move || {
+                libc::umask(umask as libc::mode_t);
+                Ok(())
+            })
+        };
+        cmd.output().unwrap()
+    };
+    let old = file("access.log.8", 8);
+    let young = file("access.log.1", 6);
+    let old_mtime = mtime(&old);
+    let out = run_with(&caps);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(fs::read(&old).unwrap(), expected("access.out"));
+    let m = fs::metadata(&old).unwrap();
+    assert_eq!(
+        (m.uid(), m.gid(), m.mode() & 0o7777),
+        (12_345, 54_321, 0o640)
+    );
+    assert_eq!(mtime(&old), old_mtime);
+    assert_eq!(fs::read(&young).unwrap(), sample("access.log"));
+    let record = fs::read_dir(&own).unwrap().next().unwrap().unwrap().path();
+    let m = fs::metadata(&record).unwrap();
+    assert_eq!(m.mode() & 0o777, 0o640);
+    let line: serde_json::Value = serde_json::from_slice(&fs::read(&record).unwrap()).unwrap();
+    assert_eq!(line["files"]["rewritten"], 1);
+
+    let fewer: Vec<String> = caps.iter().filter(|c| *c != "fowner").cloned().collect();
+    assert!(fewer.len() < caps.len(), "the unit gives CAP_FOWNER");
+    let again = file("access.log.9", 9);
+    let out = run_with(&fewer);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert_eq!(fs::read(&again).unwrap(), sample("access.log"));
+    assert!(temps(&logs).is_empty());
 }
