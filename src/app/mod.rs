@@ -8,12 +8,15 @@
 //! `completions` only as the first argument; a log file of that name is
 //! given as `./man` or `-- man`.
 
+pub mod age;
 pub mod cli;
 pub mod docs;
+pub mod json;
 pub mod keyfile;
 pub mod keygen;
 pub mod keys;
 pub mod nginx_conf;
+pub mod record;
 pub mod report;
 pub mod resolve;
 pub mod reveal;
@@ -43,17 +46,38 @@ pub fn main(args: Vec<OsString>) -> ExitCode {
         }
     };
     report::listener_start(&config);
-    match crate::run(&config) {
-        Ok(Report::Stream(outcome)) => report::stream_end(&config, &outcome),
-        Ok(Report::Batch(sum)) => report::batch_end(&config, &sum),
-        Err(e) if e.is_broken_pipe() => ExitCode::SUCCESS,
+    // Opened first: a run whose record cannot be written changes nothing.
+    let recorder = match config.report.record.as_deref().map(record::Recorder::open) {
+        Some(Err(e)) => {
+            eprintln!("anonlog: error: {e:#}");
+            return ExitCode::from(2);
+        }
+        r => r.and_then(Result::ok),
+    };
+    let sizes = match recorder {
+        Some(_) => record::input_sizes(&config),
+        None => Vec::new(),
+    };
+    let result = crate::run(&config);
+    let mut status = match &result {
+        Ok(Report::Stream(outcome)) => report::stream_end(&config, outcome),
+        Ok(Report::Batch(sum)) => report::batch_end(&config, sum),
+        Err(e) if e.is_broken_pipe() => 0,
         Err(e) => {
             // One write, so a dying worker's panic message cannot split it.
-            let msg = format!("anonlog: error: {}\n", chain(&e));
+            let msg = format!("anonlog: error: {}\n", chain(e));
             let _ = io::stderr().lock().write_all(msg.as_bytes());
-            ExitCode::from(e.exit_code())
+            e.exit_code()
+        }
+    };
+    if let Some(r) = recorder {
+        let fields = record::run_fields(&config, &result, &sizes);
+        if let Err(e) = r.write("anonymize", &fields, status) {
+            eprintln!("anonlog: error: {e:#}");
+            status = status.max(2);
         }
     }
+    ExitCode::from(status)
 }
 
 /// Runs `anonlog keygen ...`, `reveal ...`, `man` or `completions ...`

@@ -44,6 +44,7 @@ pub fn config(cli: Cli) -> anyhow::Result<Config> {
                 StatsArg::Json => StatsFormat::Json,
             }),
             quiet: cli.quiet,
+            record: cli.report.clone(),
         },
     })
 }
@@ -62,6 +63,7 @@ fn mode(cli: &Cli) -> anyhow::Result<Mode> {
             "--in-place cannot rewrite standard input"
         );
     }
+    let older_than = super::age::older_than(cli)?;
     if let Some(addr) = &cli.listen {
         return listen_config(cli, addr, output).map(Mode::Listen);
     }
@@ -69,6 +71,7 @@ fn mode(cli: &Cli) -> anyhow::Result<Mode> {
         return Ok(Mode::InPlace {
             paths: cli.files.clone(),
             recursive: cli.recursive,
+            older_than,
         });
     }
     let inputs = if cli.files.is_empty() {

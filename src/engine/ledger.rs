@@ -4,7 +4,7 @@
 
 use std::io::{self, Write};
 
-use super::stream::{BlockReport, Outcome, oversized};
+use super::stream::{BlockReport, InputTally, Outcome, oversized};
 use crate::anonymize::Rules;
 use crate::config::EngineOpts;
 use crate::error::{Error, Hint, Mismatch};
@@ -102,6 +102,9 @@ pub(super) struct Ledger<'a> {
     info: BlockInfo,
     /// The current input's mismatch was already said on stderr.
     warned: bool,
+    /// Over-long lines per input, counted by the reader (see
+    /// [`Ledger::add_oversized`]).
+    oversized: Vec<u64>,
 }
 
 impl<'a> Ledger<'a> {
@@ -110,14 +113,25 @@ impl<'a> Ledger<'a> {
             rules,
             engine,
             names,
-            outcome: Outcome::default(),
+            outcome: Outcome {
+                inputs: vec![InputTally::default(); names.len()],
+                ..Outcome::default()
+            },
             started: false,
             current: 0,
             lines_before: 0,
             input: Stats::default(),
             info: BlockInfo::default(),
             warned: false,
+            oversized: Vec::new(),
         }
+    }
+
+    /// Adds the reader's count of over-long lines, per input, to the
+    /// totals now and to each input's counters at [`Ledger::finish`].
+    pub(super) fn add_oversized(&mut self, per_input: &[u64]) {
+        self.outcome.stats.oversized += per_input.iter().sum::<u64>();
+        self.oversized = per_input.to_vec();
     }
 
     pub(super) fn account(
@@ -206,6 +220,10 @@ impl<'a> Ledger<'a> {
             if let Some(m) = self.mismatch() {
                 self.outcome.mismatched.push(m);
             }
+            self.outcome.inputs[self.current] = InputTally {
+                stats: self.input,
+                format: Some(self.format_name().to_owned()),
+            };
         }
         self.input = Stats::default();
         self.info = BlockInfo::default();
@@ -215,6 +233,9 @@ impl<'a> Ledger<'a> {
     /// The outcome, with the last input's mismatch recorded.
     pub(super) fn finish(mut self) -> Outcome {
         self.finish_input();
+        for (tally, n) in self.outcome.inputs.iter_mut().zip(&self.oversized) {
+            tally.stats.oversized += n;
+        }
         self.outcome
     }
 }

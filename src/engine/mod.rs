@@ -12,7 +12,7 @@
 //!   compresses blocks; [`signals`] is
 //!   the signal policy.
 //! * [`batch`] rewrites files in place; [`listen`] receives syslog
-//!   datagrams.
+//!   datagrams; [`record`] appends the `--report` line of a run.
 //! * [`sys`] holds every libc call and its `unsafe`.
 
 pub mod batch;
@@ -23,6 +23,7 @@ mod ledger;
 pub mod listen;
 pub mod output;
 mod parallel;
+pub mod record;
 pub mod signals;
 pub mod stream;
 pub mod sys;
@@ -52,8 +53,18 @@ pub fn run(config: &Config) -> Result<Report, Error> {
                 ..Default::default()
             })
         }),
-        Mode::InPlace { paths, recursive } => {
-            let collected = batch::collect(paths, *recursive)?;
+        Mode::InPlace {
+            paths,
+            recursive,
+            older_than,
+        } => {
+            let mut collected = batch::collect(paths, *recursive)?;
+            if let Some(record) = &config.report.record {
+                collected.leave_out(record);
+            }
+            if let Some(age) = older_than {
+                collected.keep_older_than(batch::cutoff(age, std::time::SystemTime::now()));
+            }
             Ok(Report::Batch(batch::run(config, &collected)))
         }
         Mode::Stream { inputs, output } => {

@@ -43,7 +43,7 @@ pub(super) fn stream_parallel(
     // The reader is not joined on a write error: it may be blocked reading a
     // quiet pipe, and the process exits without it.
     let (reader_rules, reader_engine) = (Arc::clone(plan.rules), plan.engine);
-    let reader = thread::spawn(move || -> Result<u64, Error> {
+    let reader = thread::spawn(move || -> Result<Vec<u64>, Error> {
         read_blocks(
             &reader_rules,
             &reader_engine,
@@ -77,8 +77,8 @@ pub(super) fn stream_parallel(
         ledger.account(done.input, done.info, done.report)?;
         let _ = recycle_tx.try_send(done.slot);
     }
-    let oversized_total = reader.join().map_err(|_| Error::WorkerPanic)??;
-    ledger.outcome.stats.oversized += oversized_total;
+    let oversized = reader.join().map_err(|_| Error::WorkerPanic)??;
+    ledger.add_oversized(&oversized);
     drop(recycle_tx);
     for w in workers {
         w.join().map_err(|_| Error::WorkerPanic)?;

@@ -75,6 +75,20 @@ pub struct Outcome {
     /// Inputs on which more lines than `--max-unparsed` allows did not
     /// parse. Every line was still written; the run's status is 1.
     pub mismatched: Vec<Mismatch>,
+    /// Each input's own counters and format, in input order: one entry
+    /// per input of the stream (none for the listener).
+    pub inputs: Vec<InputTally>,
+}
+
+/// What one input of a stream held.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct InputTally {
+    /// Its counters alone.
+    pub stats: Stats,
+    /// The format its lines were read with: the one given, the one `-f
+    /// auto` chose, or `auto` when none fitted; `None` for an input
+    /// without a single line.
+    pub format: Option<String>,
 }
 
 /// Buffers that travel with a block and come back to the reader for reuse.
@@ -286,7 +300,7 @@ fn inline_with<R: LineRewrite>(
             Ok(true)
         },
     )?;
-    ledger.outcome.stats.oversized += oversized;
+    ledger.add_oversized(&oversized);
     Ok(wrote)
 }
 
@@ -294,16 +308,16 @@ fn inline_with<R: LineRewrite>(
 /// its input index and what the [`Detector`] says of it (`-f auto` chooses
 /// from an input's first lines). `fresh` supplies buffers; `emit` returns
 /// `false` to stop early. Returns the number of over-long lines the chunker
-/// replaced.
+/// replaced, per input.
 pub(super) fn read_blocks(
     rules: &Rules,
     engine: &EngineOpts,
     inputs: Vec<StreamInput>,
     mut fresh: impl FnMut() -> Slot,
     mut emit: impl FnMut(usize, BlockInfo, Slot) -> Result<bool, Error>,
-) -> Result<u64, Error> {
+) -> Result<Vec<u64>, Error> {
     let last = inputs.len().saturating_sub(1);
-    let mut oversized_total = 0;
+    let mut oversized_total = vec![0; inputs.len()];
     // The predefined formats, for the advice when `-f` does not fit.
     let builtins = if rules.candidates.is_empty() {
         detect::builtin_candidates()
@@ -327,7 +341,7 @@ pub(super) fn read_blocks(
                     Chunk::Oversized { line } => {
                         // The chunker only reports; the policy is applied
                         // here: an empty line in its place, nothing, or stop.
-                        oversized_total += 1;
+                        oversized_total[i] += 1;
                         match rules.on_unparsed {
                             OnUnparsed::Scrub => chunker.replace_oversized(b"\n"),
                             OnUnparsed::Drop => {}

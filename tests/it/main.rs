@@ -29,4 +29,6 @@ mod interface;
 mod live;
 mod prop;
 mod pseudo;
+mod record;
+mod retain;
 mod snapshots;
