@@ -47,7 +47,7 @@ for f in usr/bin/anonlog usr/share/man/man1/anonlog.1.gz \
   usr/share/doc/anonlog/copyright; do
   has "$f"
 done
-for f in samples/systemd/* samples/logrotate/* samples/nginx/* samples/apache/*; do
+for f in $(find samples/systemd samples/logrotate samples/nginx samples/apache samples/sysctl.d -type f); do
   has "usr/share/doc/anonlog/examples/${f#samples/}"
 done
 # The units are examples only: nothing where systemd would find or enable
