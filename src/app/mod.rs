@@ -4,10 +4,12 @@
 //! what the run did.
 //!
 //! anonlog has no subcommand syntax of its own (`anonlog [OPTIONS]
-//! [FILE]...`), so [`main`] recognises `keygen`, `reveal`, `man` and
-//! `completions` only as the first argument; a log file of that name is
-//! given as `./man` or `-- man`.
+//! [FILE]...`), so [`main`] recognises `keygen`, `reveal`, `man`,
+//! `completions` and `anonip` only as the first argument; a log file of
+//! that name is given as `./man` or `-- man`. Started under the name
+//! `anonip`, the program is anonip ([`anonip`]).
 
+pub mod anonip;
 pub mod cli;
 pub mod docs;
 pub mod keyfile;
@@ -31,6 +33,9 @@ use crate::error::chain;
 /// name) and returns its exit status: 0 success, 1 data (a format that
 /// does not fit, a line that must not pass), 2 usage or I/O.
 pub fn main(args: Vec<OsString>) -> ExitCode {
+    if anonip::invoked_as_anonip(&args) {
+        return anonip::main(&args);
+    }
     if let Some(status) = dispatch(&args) {
         return status;
     }
@@ -41,9 +46,15 @@ pub fn main(args: Vec<OsString>) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    match crate::run(&config) {
-        Ok(Report::Stream(outcome)) => report::stream_end(&config, &outcome),
-        Ok(Report::Batch(sum)) => report::batch_end(&config, &sum),
+    run_config(&config)
+}
+
+/// Runs a resolved configuration, says what it did and returns its exit
+/// status.
+fn run_config(config: &crate::Config) -> ExitCode {
+    match crate::run(config) {
+        Ok(Report::Stream(outcome)) => report::stream_end(config, &outcome),
+        Ok(Report::Batch(sum)) => report::batch_end(config, &sum),
         Err(e) if e.is_broken_pipe() => ExitCode::SUCCESS,
         Err(e) => {
             // One write, so a dying worker's panic message cannot split it.
@@ -59,6 +70,7 @@ pub fn main(args: Vec<OsString>) -> ExitCode {
 /// main command.
 fn dispatch(args: &[OsString]) -> Option<ExitCode> {
     let result = match args.get(1).and_then(|a| a.to_str()) {
+        Some("anonip") => return Some(anonip::main(&args[1..])),
         Some("keygen") => keygen::keygen(&cli::KeygenCli::parse_from(&args[1..])),
         Some("reveal") => reveal::reveal(&cli::RevealCli::parse_from(&args[1..])),
         Some("man") => {
