@@ -6,7 +6,8 @@
 //!    with the reason: there anonip writes personal data unchanged.
 //! 2. The other fail-closed differences, one test each.
 //! 3. The Apache piped-log line `CustomLog "|/usr/bin/anonip --output
-//!    FILE" combined`, run the way Apache runs it.
+//!    FILE" combined`, run the way Apache runs it; `apache.rs` runs it in
+//!    a real Apache httpd.
 //! 4. The differential test against anonip itself is `differential.rs`.
 
 #[path = "it/util.rs"]
@@ -14,6 +15,9 @@ mod util;
 
 #[path = "anonip/differential.rs"]
 mod differential;
+
+#[path = "anonip/apache.rs"]
+mod apache;
 
 use std::fs;
 use std::io::Write;
