@@ -10,8 +10,9 @@
 //! * the increment is added to the masked address only when the sum stays
 //!   inside the family's address space; otherwise the masked address is
 //!   written, as anonip does when the addition fails;
-//! * with `skip_private`, an address Python 3.11's `ipaddress` calls private
-//!   is returned unchanged (and unincremented), as anonip does.
+//! * with `skip_private`, an address is returned unchanged (and
+//!   unincremented), as anonip does, only when every Python 3.11 that
+//!   anonip runs on calls it private ([`is_private`]).
 
 use crate::addr::{Addr, AddrRewrite, PrefixError};
 use crate::anonymize::pseudonym::LineRewrite;
@@ -93,9 +94,14 @@ impl AddrRewrite for AnonipRewrite {
 
 impl LineRewrite for AnonipRewrite {}
 
-/// Python 3.11's `is_private`, which anonip's `--skip-private` asks: the
-/// IANA special-purpose ranges of that release; an IPv4-mapped address is
-/// judged by its IPv4 address.
+/// What anonip's `--skip-private` keeps: the addresses that Python's
+/// `ipaddress` calls private both before and after the fix of
+/// CVE-2024-4032 (3.11.7 and Debian's 3.11.2 disagree), that is the
+/// earlier list less the later one's exceptions. Where they disagree
+/// (192.0.0.8/29 and the rest of 192.0.0.0/24 but .170/31, 6to4
+/// `2002::/16`, `64:ff9b:1::/48`, and the exceptions in `2001::/23`), the
+/// address is masked: unknown is not safe. An IPv4-mapped address is
+/// judged by its IPv4 address, as both do.
 pub fn is_private(addr: Addr) -> bool {
     const V4: [(u32, u32); 14] = [
         (0x0000_0000, 8),
@@ -124,12 +130,20 @@ pub fn is_private(addr: Addr) -> bool {
         (0xfc00 << 112, 7),
         (0xfe80 << 112, 10),
     ];
+    /// Not private after the fix, though inside `2001::/23`.
+    const V6_EXCEPTIONS: [(u128, u32); 6] = [
+        ((0x2001_0001 << 96) | 1, 128),
+        ((0x2001_0001 << 96) | 2, 128),
+        (0x2001_0003 << 96, 32),
+        ((0x2001_0004 << 96) | (0x0112 << 80), 48),
+        (0x2001_0020 << 96, 28),
+        (0x2001_0030 << 96, 28),
+    ];
+    let in6 = |a: u128, &(net, len): &(u128, u32)| (a ^ net) >> (128 - len) == 0;
     match addr {
         Addr::V4(a) => V4.iter().any(|&(net, len)| (a ^ net) >> (32 - len) == 0),
         Addr::V6(a) if a & !LOW32 == MAPPED => is_private(Addr::V4(a as u32)),
-        Addr::V6(a) => V6
-            .iter()
-            .any(|&(net, len)| (a ^ net).checked_shr(128 - len).unwrap_or(0) == 0),
+        Addr::V6(a) => V6.iter().any(|n| in6(a, n)) && !V6_EXCEPTIONS.iter().any(|n| in6(a, n)),
     }
 }
 
@@ -242,8 +256,15 @@ mod tests {
             "2a00:1450::1",
             "2001:200::1",
             "::ffff:8.8.8.8",
-            "2002::1",
             "::2",
+            // Private for one Python 3.11 and not the other: masked.
+            "2002::1",
+            "64:ff9b:1::1",
+            "2001:1::1",
+            "2001:3::1",
+            "2001:4:112::1",
+            "2001:20::1",
+            "2001:3f::1",
         ] {
             assert!(!is_private(v6(p)), "{p}");
         }
