@@ -25,7 +25,7 @@ use crate::config::{
     StatsFormat,
 };
 use crate::format::Parser;
-use crate::format::columns::Columns;
+use crate::format::columns::{Columns, ColumnsError};
 use crate::stats::Share;
 
 /// The anonip release whose command line and output this mode follows.
@@ -152,7 +152,14 @@ pub fn config(cli: &AnonipCli) -> Result<Config, clap::Error> {
             replace,
         ),
     }
-    .map_err(|e| usage(ErrorKind::ValueValidation, &format!("argument: {e}")))?;
+    .map_err(|e| {
+        let arg = match e {
+            ColumnsError::EmptyDelimiter => "-l/--delimiter",
+            ColumnsError::NoColumn => "-c/--column",
+            ColumnsError::Regex(_) => "--regex",
+        };
+        usage(ErrorKind::ValueValidation, &format!("argument {arg}: {e}"))
+    })?;
     let increment = cli.increment.map_or(Some(0), |i| i.0);
     let anonip = AnonipRewrite::new(cli.ipv4mask, cli.ipv6mask, increment, cli.skip_private)
         .map_err(|e| usage(ErrorKind::ValueValidation, &e.to_string()))?;
@@ -257,6 +264,7 @@ fn regex_arg(s: &str) -> Result<String, String> {
         Err(e) => {
             let e = e.to_string();
             let last = e.lines().last().unwrap_or_default().trim();
+            let last = last.strip_prefix("error: ").unwrap_or(last);
             Err(format!("must be a valid regex. Error: {last}"))
         }
     }
