@@ -84,7 +84,7 @@ pub struct Cli {
     /// Log format of the input. `auto` chooses, per input, the format that
     /// explains its first 1000 lines (never one that fails on more than
     /// --max-unparsed of them).
-    #[arg(short, long, value_enum, default_value_t = FormatArg::Auto)]
+    #[arg(short, long, value_parser = super::suggest::FormatParser, default_value = "auto")]
     pub format: FormatArg,
 
     /// The share of an input's lines that may fail to parse (they are
@@ -201,10 +201,11 @@ pub struct Cli {
     pub user: Option<UserArg>,
 }
 
-/// `--max-unparsed`: a percentage.
+/// `--max-unparsed`: a percentage. The error does not repeat the value:
+/// clap's message names it already.
 fn parse_share(s: &str) -> Result<crate::stats::Share, String> {
     crate::stats::Share::parse_percent(s)
-        .ok_or_else(|| format!("{s:?}: expected a percentage from 0 to 100, such as 1% or 0.5%"))
+        .ok_or_else(|| "expected a percentage from 0 to 100, such as 1% or 0.5%".to_owned())
 }
 
 /// `-f/--format` values.
@@ -258,7 +259,8 @@ pub enum OnUnparsedArg {
 /// `--stats` values.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum StatsArg {
-    /// `name: value` lines.
+    /// One `anonlog: NAME VALUE` line each, the format (and with -f auto the
+    /// one detected for each input) first.
     Text,
     /// One JSON object.
     Json,

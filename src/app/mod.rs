@@ -19,6 +19,7 @@ pub mod nginx_conf;
 pub mod report;
 pub mod resolve;
 pub mod reveal;
+mod suggest;
 
 use std::ffi::OsString;
 use std::io::{self, Write};
@@ -42,7 +43,7 @@ pub fn main(args: Vec<OsString>) -> ExitCode {
     let config = match resolve::config(cli::Cli::parse_from(args)) {
         Ok(c) => c,
         Err(e) => {
-            eprintln!("anonlog: error: {e:#}");
+            eprintln!("anonlog: error: {}", chain(e.as_ref()));
             return ExitCode::from(2);
         }
     };
@@ -52,6 +53,7 @@ pub fn main(args: Vec<OsString>) -> ExitCode {
 /// Runs a resolved configuration, says what it did and returns its exit
 /// status.
 fn run_config(config: &crate::Config) -> ExitCode {
+    report::listener_start(config);
     match crate::run(config) {
         Ok(Report::Stream(outcome)) => report::stream_end(config, &outcome),
         Ok(Report::Batch(sum)) => report::batch_end(config, &sum),
@@ -95,7 +97,7 @@ fn dispatch(args: &[OsString]) -> Option<ExitCode> {
             ExitCode::SUCCESS
         }
         Err(e) => {
-            eprintln!("anonlog: error: {e:#}");
+            eprintln!("anonlog: error: {}", chain(e.as_ref()));
             ExitCode::from(2)
         }
     })

@@ -51,6 +51,7 @@ pub fn config(cli: Cli) -> anyhow::Result<Config> {
 
 /// Stream, in-place or listener, with where lines come from and go to.
 fn mode(cli: &Cli) -> anyhow::Result<Mode> {
+    ensure_no_file_is_a_misplaced_word(cli)?;
     let output = cli
         .output
         .clone()
@@ -78,6 +79,31 @@ fn mode(cli: &Cli) -> anyhow::Result<Mode> {
     };
     ensure_output_is_not_an_input(&inputs, &output)?;
     Ok(Mode::Stream { inputs, output })
+}
+
+/// Refuses a FILE that does not exist and is a word meant for anonlog
+/// itself (`anonlog help`, `--stats json`, since `--stats` takes its value
+/// only after `=`), with the syntax that says it; a file of that name that
+/// exists is read like any other.
+fn ensure_no_file_is_a_misplaced_word(cli: &Cli) -> anyhow::Result<()> {
+    for file in &cli.files {
+        let hint = match file.to_str() {
+            Some("help") => "for help use `anonlog --help`",
+            Some("version") => "for the version use `anonlog --version`",
+            Some("json") if cli.stats.is_some() => {
+                "for machine-readable stats use --stats=json (--stats takes its value after `=`)"
+            }
+            Some("text") if cli.stats.is_some() => {
+                "--stats alone writes text; it takes a value only after `=` (--stats=text)"
+            }
+            _ => continue,
+        };
+        if std::fs::symlink_metadata(file).is_err_and(|e| e.kind() == std::io::ErrorKind::NotFound)
+        {
+            anyhow::bail!("no file `{}`; {hint}", file.display());
+        }
+    }
+    Ok(())
 }
 
 /// `--listen` and the options that go with it.

@@ -27,12 +27,12 @@ use crate::config::{Config, EngineOpts};
 use crate::engine::output::BlockWriter;
 use crate::engine::stream::{self, Plan, StreamInput};
 use crate::error::{Error, show_path};
-use crate::stats::Stats;
 
-/// The outcome of one file.
+/// The outcome of one file, with what its stream did (counters, the
+/// format detected, JSON keys without a rule) for the batch's summary.
 pub(super) enum FileResult {
-    Rewritten(Stats),
-    Unchanged(Stats),
+    Rewritten(stream::Outcome),
+    Unchanged(stream::Outcome),
 }
 
 const TEMP_MARK: &str = ".anonlog-";
@@ -148,7 +148,7 @@ pub(super) fn rewrite(
     }
     if !outcome.changed {
         // Already anonymized: leave the original (inode, times) untouched.
-        return Ok(FileResult::Unchanged(outcome.stats));
+        return Ok(FileResult::Unchanged(outcome));
     }
     let t = temp.as_file();
     std::os::unix::fs::fchown(t, Some(meta.uid()), Some(meta.gid()))
@@ -181,7 +181,7 @@ pub(super) fn rewrite(
                 .to_owned(),
         ));
     }
-    Ok(FileResult::Rewritten(outcome.stats))
+    Ok(FileResult::Rewritten(outcome))
 }
 
 /// Takes an exclusive advisory lock, so two runs never rewrite one file.

@@ -21,7 +21,7 @@ pub use walk::{Collected, collect, looks_like_log};
 
 use crate::config::Config;
 use crate::error::{Error, show_path};
-use crate::stats::Stats;
+use crate::stats::{Stats, UnknownNames};
 
 /// What a batch run did, for the summary and the exit status.
 #[derive(Clone, Debug, Default)]
@@ -40,6 +40,12 @@ pub struct Summary {
     pub worst_exit: u8,
     /// Counters summed over all files.
     pub stats: Stats,
+    /// With `-f auto`: the format chosen for each file read to its end
+    /// (rewritten or already anonymized), as (file, format), in the order
+    /// the files were collected whichever finished first.
+    pub detected: Vec<(String, String)>,
+    /// JSON keys without a rule, merged over all files.
+    pub unknown_names: UnknownNames,
 }
 
 fn read_err(p: &Path, source: io::Error) -> Error {
@@ -90,6 +96,7 @@ pub fn run(config: &Config, collected: &Collected) -> Summary {
         (config.engine.threads.min(files.len()), 1)
     };
     let next = AtomicUsize::new(0);
+    let detected = std::sync::Mutex::new(Vec::new());
     let summary = std::sync::Mutex::new(Summary {
         skipped: collected.skipped.len(),
         worst_exit: if collected.skipped.is_empty() { 0 } else { 2 },
@@ -103,14 +110,14 @@ pub fn run(config: &Config, collected: &Collected) -> Summary {
                     let Some(path) = files.get(i) else { break };
                     let result = inplace::rewrite(config, path, threads_per_file, &bar);
                     let mut sum = summary.lock().expect("no panics while holding the lock");
-                    match result {
-                        Ok(inplace::FileResult::Rewritten(st)) => {
+                    let outcome = match result {
+                        Ok(inplace::FileResult::Rewritten(outcome)) => {
                             sum.rewritten += 1;
-                            sum.stats += st;
+                            outcome
                         }
-                        Ok(inplace::FileResult::Unchanged(st)) => {
+                        Ok(inplace::FileResult::Unchanged(outcome)) => {
                             sum.unchanged += 1;
-                            sum.stats += st;
+                            outcome
                         }
                         Err(e) => {
                             sum.failed += 1;
@@ -118,14 +125,29 @@ pub fn run(config: &Config, collected: &Collected) -> Summary {
                             bar.suspend(|| {
                                 eprintln!("anonlog: error: {}", crate::error::chain(&e))
                             });
+                            continue;
                         }
-                    }
+                    };
+                    sum.stats += outcome.stats;
+                    sum.unknown_names.merge(outcome.unknown_names);
+                    drop(sum);
+                    // Tagged with the file's place: files finish in any order.
+                    detected
+                        .lock()
+                        .expect("no panics while holding the lock")
+                        .push((i, outcome.detected));
                 }
             });
         }
     });
     bar.finish_and_clear();
-    summary
+    let mut summary = summary
         .into_inner()
-        .expect("no panics while holding the lock")
+        .expect("no panics while holding the lock");
+    let mut detected = detected
+        .into_inner()
+        .expect("no panics while holding the lock");
+    detected.sort_by_key(|(i, _)| *i);
+    summary.detected = detected.into_iter().flat_map(|(_, d)| d).collect();
+    summary
 }
