@@ -15,6 +15,7 @@ use std::time::Duration;
 
 use crate::addr::Truncate;
 use crate::anonymize::Rules;
+use crate::anonymize::anonip::AnonipRewrite;
 use crate::anonymize::pseudonym::{KeyedConfig, Rewriter};
 
 /// Default read and work unit. 1 MiB keeps every core busy and the memory
@@ -102,6 +103,10 @@ pub struct Rewrite {
     /// Keyed pseudonyms and user tokens (`--pseudonymize`, `--user
     /// pseudonymize`): the master key and how it is used.
     pub keyed: Option<Arc<KeyedConfig>>,
+    /// anonip mode's rewrite (masks by bits removed, increment, private
+    /// addresses kept), which then replaces both of the above in streams.
+    /// The listener never runs in anonip mode and ignores it.
+    pub anonip: Option<AnonipRewrite>,
 }
 
 impl Rewrite {

@@ -4,11 +4,13 @@
 //! what the run did.
 //!
 //! anonlog has no subcommand syntax of its own (`anonlog [OPTIONS]
-//! [FILE]...`), so [`main`] recognises `keygen`, `reveal`, `man` and
-//! `completions` only as the first argument; a log file of that name is
-//! given as `./man` or `-- man`.
+//! [FILE]...`), so [`main`] recognises `keygen`, `reveal`, `man`,
+//! `completions` and `anonip` only as the first argument; a log file of
+//! that name is given as `./man` or `-- man`. Started under the name
+//! `anonip`, the program is anonip ([`anonip`]).
 
 pub mod age;
+pub mod anonip;
 pub mod cli;
 pub mod docs;
 pub mod json;
@@ -35,6 +37,9 @@ use crate::error::chain;
 /// name) and returns its exit status: 0 success, 1 data (a format that
 /// does not fit, a line that must not pass), 2 usage or I/O.
 pub fn main(args: Vec<OsString>) -> ExitCode {
+    if anonip::invoked_as_anonip(&args) {
+        return anonip::main(&args);
+    }
     if let Some(status) = dispatch(&args) {
         return status;
     }
@@ -45,7 +50,13 @@ pub fn main(args: Vec<OsString>) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    report::listener_start(&config);
+    run_config(&config)
+}
+
+/// Runs a resolved configuration, says what it did (and, with `--report`,
+/// records it) and returns its exit status.
+fn run_config(config: &crate::Config) -> ExitCode {
+    report::listener_start(config);
     // Opened first: a run whose record cannot be written changes nothing.
     let recorder = match config.report.record.as_deref().map(record::Recorder::open) {
         Some(Err(e)) => {
@@ -55,13 +66,13 @@ pub fn main(args: Vec<OsString>) -> ExitCode {
         r => r.and_then(Result::ok),
     };
     let sizes = match recorder {
-        Some(_) => record::input_sizes(&config),
+        Some(_) => record::input_sizes(config),
         None => Vec::new(),
     };
-    let result = crate::run(&config);
+    let result = crate::run(config);
     let mut status = match &result {
-        Ok(Report::Stream(outcome)) => report::stream_end(&config, outcome),
-        Ok(Report::Batch(sum)) => report::batch_end(&config, sum),
+        Ok(Report::Stream(outcome)) => report::stream_end(config, outcome),
+        Ok(Report::Batch(sum)) => report::batch_end(config, sum),
         Err(e) if e.is_broken_pipe() => 0,
         Err(e) => {
             // One write, so a dying worker's panic message cannot split it.
@@ -71,7 +82,7 @@ pub fn main(args: Vec<OsString>) -> ExitCode {
         }
     };
     if let Some(r) = recorder {
-        let fields = record::run_fields(&config, &result, &sizes);
+        let fields = record::run_fields(config, &result, &sizes);
         if let Err(e) = r.write("anonymize", &fields, status) {
             eprintln!("anonlog: error: {e:#}");
             status = status.max(2);
@@ -85,6 +96,7 @@ pub fn main(args: Vec<OsString>) -> ExitCode {
 /// main command.
 fn dispatch(args: &[OsString]) -> Option<ExitCode> {
     let result = match args.get(1).and_then(|a| a.to_str()) {
+        Some("anonip") => return Some(anonip::main(&args[1..])),
         Some("keygen") => keygen::keygen(&cli::KeygenCli::parse_from(&args[1..])),
         Some("reveal") => reveal::reveal(&cli::RevealCli::parse_from(&args[1..])),
         Some("man") => {

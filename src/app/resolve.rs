@@ -36,6 +36,7 @@ pub fn config(cli: Cli) -> anyhow::Result<Config> {
         rewrite: Rewrite {
             truncate: Truncate::new(cli.ipv4_prefix, cli.ipv6_prefix)?,
             keyed,
+            anonip: None,
         },
         report: ReportOpts {
             unknown_fields,
@@ -228,6 +229,7 @@ fn rules(cli: &Cli) -> anyhow::Result<(Rules, Vec<String>)> {
             OnUnparsedArg::Fail => OnUnparsed::Fail,
         },
         max_line: cli.max_line_bytes,
+        replacement: Vec::new(),
         candidates,
         max_unparsed: cli.max_unparsed,
     };

@@ -32,10 +32,12 @@ pub(super) fn stream_parallel(
         let rx = work_rx.clone();
         let rules = Arc::clone(plan.rules);
         let (truncate, keyed) = (plan.rewrite.truncate, plan.rewrite.keyed.clone());
+        let anonip = plan.rewrite.anonip;
         let gzip = plan.engine.gzip;
-        workers.push(thread::spawn(move || match keyed {
-            None => worker(Anonymizer::new(&rules, truncate), rx, gzip),
-            Some(k) => worker(Anonymizer::new(&rules, Keyed::new(k, truncate)), rx, gzip),
+        workers.push(thread::spawn(move || match (anonip, keyed) {
+            (Some(a), _) => worker(Anonymizer::new(&rules, a), rx, gzip),
+            (None, None) => worker(Anonymizer::new(&rules, truncate), rx, gzip),
+            (None, Some(k)) => worker(Anonymizer::new(&rules, Keyed::new(k, truncate)), rx, gzip),
         }));
     }
     drop(work_rx);

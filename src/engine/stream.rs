@@ -260,6 +260,10 @@ fn stream_inline(
 ) -> Result<bool, Error> {
     // One instance per rewriter type: truncation keeps its own code path.
     let truncate = plan.rewrite.truncate;
+    if let Some(anonip) = plan.rewrite.anonip {
+        let anonymizer = Anonymizer::new(plan.rules, anonip);
+        return inline_with(anonymizer, plan, inputs, sink, sink_name, ledger);
+    }
     match &plan.rewrite.keyed {
         None => {
             let anonymizer = Anonymizer::new(plan.rules, truncate);
