@@ -37,14 +37,19 @@ How it works:
   Without --files anonlog, the executors' own `anonlog` (the .deb or the
   wheel) on PATH is used.
 * A file that fails (anonlog's status is not 0, or its output cannot be
-  written) is reported on stderr with its path and anonlog's exit status
-  and its own diagnostics (which never hold log content); its temporary
-  file is removed and it has no output, so a rerun tries it again.
-* Standard output gets one JSON summary: files found, anonymized, already
-  done (skipped), failed, the `--stats=json` counters summed over the files
-  anonymized by this run, the formats detected, the key ids used, the files
-  that needed a retry, and the failures. The exit status is 1 if any file
-  failed.
+  written) is reported by the driver, one line `anonymize_archives:
+  failed: PATH: anonlog exit status N` with anonlog's own diagnostics
+  under it (they never hold log content); its temporary file is removed
+  and it has no output, so a rerun tries it again. A failed file does not
+  stop the others.
+* Then the driver prints its summary, one JSON object on the last line:
+  files found, anonymized, already done (skipped), failed, the
+  `--stats=json` counters summed over the files anonymized by this run,
+  the formats detected, the key ids used, the files that needed a retry,
+  and the failures. The exit status is 1 if any file failed. (spark-submit
+  runs the driver's Python with its stderr merged into its stdout, so in
+  client mode both are on spark-submit's standard output; in cluster mode,
+  in the driver's log.)
 
 Test hook (tests/recipes/spark.rs): with ANONLOG_SPARK_FAULT=REL and
 ANONLOG_SPARK_FAULT_MARKER=PATH in the driver's environment, the task for
@@ -213,7 +218,8 @@ def die_mid_write(proc, out_fd, tmp, marker_fd):
     piece = os.read(proc.stdout.fileno(), 4096)
     os.write(out_fd, piece)
     os.fsync(out_fd)
-    os.write(marker_fd, json.dumps({"temp": tmp, "bytes": len(piece)}).encode() + b"\n")
+    note = json.dumps({"temp": tmp, "bytes": len(piece)}, separators=(",", ":"))
+    os.write(marker_fd, note.encode() + b"\n")
     os.fsync(marker_fd)
     os.kill(os.getpid(), signal.SIGKILL)
 
@@ -400,7 +406,7 @@ def main(argv):
         print(f"anonymize_archives: failed: {f['path']}: {f['error']}", file=sys.stderr)
         for m in f.get("messages", []):
             print(f"anonymize_archives:   {m}", file=sys.stderr)
-    print(json.dumps(summary), flush=True)
+    print(json.dumps(summary, separators=(",", ":")), flush=True)
     return 1 if summary["failed"] else 0
 
 

@@ -26,10 +26,12 @@ mod child;
 mod util;
 
 mod apache;
+mod archives;
 mod credentials;
 mod harness;
 mod logrotate;
 mod nginx;
+mod spark;
 mod sysctl;
 mod systemd;
 
@@ -39,6 +41,7 @@ fn main() {
         credentials::CHECKS,
         logrotate::CHECKS,
         nginx::CHECKS,
+        spark::CHECKS,
         sysctl::CHECKS,
         systemd::CHECKS,
     ]
