@@ -94,6 +94,8 @@ OWN_OPTIONS = {
     "-q": "the job reads anonlog's --stats=json",
     "--quiet": "the job reads anonlog's --stats=json",
     "--key-file": "ship the key with --files and name it with --key",
+    "-j": "anonlog's threads are spark.task.cpus",
+    "--threads": "anonlog's threads are spark.task.cpus",
 }
 
 PART = ".anonlog-part-"
