@@ -29,6 +29,7 @@ mod apache;
 mod archives;
 mod credentials;
 mod harness;
+mod kubernetes;
 mod logrotate;
 mod nginx;
 mod spark;
@@ -39,6 +40,7 @@ fn main() {
     let checks: Vec<&harness::Check> = [
         apache::CHECKS,
         credentials::CHECKS,
+        kubernetes::CHECKS,
         logrotate::CHECKS,
         nginx::CHECKS,
         spark::CHECKS,
