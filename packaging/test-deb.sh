@@ -77,8 +77,25 @@ cleanup() {
 }
 trap cleanup EXIT
 
+# dpkg runs one at a time; a package manager busy elsewhere on the machine
+# (unattended-upgrades, another job's apt-get) holds its lock for a while.
+# Wait for it (up to 5 minutes) instead of failing on it; any other dpkg
+# error still fails at once.
+dpkg_() {
+  local out tries=0
+  while ! out=$(dpkg "$@" 2>&1); do
+    if grep -q 'lock' <<<"$out" && [ $tries -lt 60 ]; then
+      tries=$((tries + 1))
+      sleep 5
+      continue
+    fi
+    echo "$out" >&2
+    return 1
+  done
+  echo "$out"
+}
 echo "== dpkg -i"
-dpkg -i "$deb"
+dpkg_ -i "$deb"
 /usr/bin/anonlog --version
 /usr/bin/anonlog samples/access.log > "$tmp/access.out"
 cmp "$tmp/access.out" samples/expected/access.out || fail "/usr/bin/anonlog samples/access.log differs from samples/expected/access.out"
@@ -125,12 +142,12 @@ getent group anonlog >/dev/null || fail "no anonlog group"
 [ ! -e /nonexistent ] || fail "/nonexistent was created"
 
 echo "== dpkg -i again (postinst on an existing user)"
-dpkg -i "$deb"
+dpkg_ -i "$deb"
 [ "$(getent passwd anonlog)" = "$user" ] || fail "reinstalling changed the user"
 [ "$(readlink -f /usr/bin/anonip)" = /usr/bin/anonlog ] || fail "reinstalling lost the anonip alternative"
 
 echo "== dpkg -r anonlog"
-dpkg -r anonlog
+dpkg_ -r anonlog
 [ ! -e /usr/bin/anonlog ] || fail "/usr/bin/anonlog is still there"
 [ ! -e /usr/share/man/man1/anonlog.1.gz ] || fail "the man page is still there"
 [ ! -e /usr/bin/anonip ] && [ ! -L /usr/bin/anonip ] || fail "/usr/bin/anonip is still there"
@@ -138,7 +155,7 @@ dpkg -r anonlog
 getent passwd anonlog >/dev/null || fail "removal deleted the anonlog user (postrm must keep it)"
 # A postrm keeps the package known to dpkg until it is purged; purging
 # keeps the user too.
-dpkg --purge anonlog
+dpkg_ --purge anonlog
 ! dpkg-query -W anonlog >/dev/null 2>&1 || fail "dpkg still knows anonlog after --purge"
 [ "$(getent passwd anonlog)" = "$user" ] || fail "purging changed the anonlog user"
 echo "test-deb: ok: $deb installs, works and removes cleanly"
