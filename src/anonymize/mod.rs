@@ -649,6 +649,32 @@ mod tests {
     }
 
     #[test]
+    fn counters_count_what_a_run_changes_and_nothing_else() {
+        // Host names in X-Forwarded-For and session ids are counted;
+        // `-`, `unknown` and empty fields, which stay or become `-`, are not.
+        let r = rules(Predefined::Main);
+        let line = format!(
+            "192.0.2.1 - - {T} \"GET /a;jsessionid=S1/b HTTP/1.1\" 200 1 \"-\" \"-\" \"proxy.example.com, unknown, -, 203.0.113.9\"\n"
+        );
+        let (out, s, _) = run_with(&r, Truncate::new(24, 48).unwrap(), line.as_bytes());
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            format!(
+                "192.0.2.0 - - {T} \"GET /a/b HTTP/1.1\" 200 1 \"-\" \"-\" \"-, -, -, 203.0.113.0\"\n"
+            )
+        );
+        assert_eq!((s.non_addresses, s.secrets, s.addresses), (1, 1, 2));
+        let json = Rules::new(Parser::Json(crate::format::json::JsonFormat::new()));
+        let line = br#"{"remote_addr":"192.0.2.1","remote_user":"","http_referer":"","cookie":""}"#;
+        let (out, s, _) = run_with(&json, Truncate::new(24, 48).unwrap(), line);
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            r#"{"remote_addr":"192.0.2.0","remote_user":"-","http_referer":"-","cookie":"-"}"#
+        );
+        assert_eq!((s.users, s.referrers, s.secrets), (0, 0, 0));
+    }
+
+    #[test]
     fn forwarded_for_list() {
         let r = rules(Predefined::Main);
         let line = format!(
