@@ -3,6 +3,7 @@
 //! Pure functions of bytes: no I/O, no allocation per line (every buffer is
 //! owned by the per-worker [`Anonymizer`] and reused).
 
+pub mod audit;
 pub mod pseudonym;
 mod rules;
 pub mod scrub;
@@ -109,6 +110,13 @@ impl<'a, R: LineRewrite> Anonymizer<'a, R> {
         self.json_keys.take()
     }
 
+    /// With an [`audit::Audit`] rewriter: what it found in the blocks
+    /// since the last call, by 0-based line index in the block; `None`
+    /// otherwise.
+    pub fn take_findings(&mut self) -> Option<Box<audit::Findings>> {
+        self.rewriter.take_findings()
+    }
+
     /// Uses candidate `i` of [`Rules::candidates`] (detected for the input
     /// the next blocks come from), or [`Rules::parser`] with `None`.
     pub fn select(&mut self, i: Option<usize>) {
@@ -160,6 +168,8 @@ impl<'a, R: LineRewrite> Anonymizer<'a, R> {
                 Some((b'\r', rest)) => (rest, &line[rest.len()..]),
                 _ => (line, &line[line.len()..]),
             };
+            // Only an audit compares counters around each line.
+            let before = if R::AUDITS { Some(*stats) } else { None };
             stats.lines_read += 1;
             let oversized = line.len() > self.rules.max_line;
             let written = if oversized {
@@ -191,6 +201,9 @@ impl<'a, R: LineRewrite> Anonymizer<'a, R> {
                 stats.bytes_read += pos as u64;
                 stats.bytes_written += (out.len() - start_len) as u64;
                 return Err(Unparsed { index, oversized });
+            }
+            if let Some(before) = &before {
+                self.rewriter.end_line(index, before, stats);
             }
             pos = next;
             index += 1;

@@ -12,10 +12,11 @@
 //!   compresses blocks; [`signals`] is
 //!   the signal policy.
 //! * [`batch`] rewrites files in place; [`listen`] receives syslog
-//!   datagrams.
+//!   datagrams; [`check`] audits inputs and writes nothing.
 //! * [`sys`] holds every libc call and its `unsafe`.
 
 pub mod batch;
+pub mod check;
 pub mod chunk;
 pub mod gzip;
 pub mod input;

@@ -15,6 +15,7 @@ use std::sync::Arc;
 use crossbeam_channel::Sender;
 use flate2::Compression;
 
+use crate::anonymize::audit::{Audit, AuditPolicy, Findings, Lines};
 use crate::anonymize::pseudonym::{Keyed, LineRewrite};
 use crate::anonymize::{Anonymizer, OnUnparsed, Rules, Unparsed};
 use crate::config::{Destination, EngineOpts, Rewrite, Source};
@@ -75,6 +76,9 @@ pub struct Outcome {
     /// Inputs on which more lines than `--max-unparsed` allows did not
     /// parse. Every line was still written; the run's status is 1.
     pub mismatched: Vec<Mismatch>,
+    /// With [`Plan::audit`]: what the audit found, one entry per input in
+    /// order (empty inputs too); empty otherwise.
+    pub audits: Vec<super::check::InputAudit>,
 }
 
 /// Buffers that travel with a block and come back to the reader for reuse.
@@ -107,6 +111,8 @@ pub(super) struct BlockReport {
     pub(super) unknown_names: crate::stats::UnknownNames,
     pub(super) result: Result<(), Unparsed>,
     pub(super) changed: bool,
+    /// An audit's findings, by 0-based line index in the block.
+    pub(super) findings: Option<Box<Findings>>,
 }
 
 /// Anonymizes `slot.data` into `slot.out` and, when compressing, into a
@@ -131,6 +137,7 @@ pub(super) fn work<R: LineRewrite>(
         unknown_names: anonymizer.take_unknown_names(),
         result,
         changed,
+        findings: anonymizer.take_findings(),
     }
 }
 
@@ -173,6 +180,11 @@ pub struct Plan<'a> {
     pub rewrite: &'a Rewrite,
     /// Threads, block size, line limit, gzip.
     pub engine: EngineOpts,
+    /// Audit instead of anonymizing (`anonlog check`): addresses are
+    /// truncated by [`Rewrite::truncate`] (no key is used), what a run would
+    /// change is collected in [`Outcome::audits`], and the output is the
+    /// run's, for the caller to discard.
+    pub audit: Option<AuditPolicy>,
 }
 
 impl<'a> Plan<'a> {
@@ -182,6 +194,7 @@ impl<'a> Plan<'a> {
             rules: &config.rules,
             rewrite: &config.rewrite,
             engine: config.engine,
+            audit: None,
         }
     }
 }
@@ -222,7 +235,7 @@ pub fn stream(
     sink_name: &str,
 ) -> Result<Outcome, Error> {
     let names: Vec<String> = inputs.iter().map(StreamInput::name).collect();
-    let mut ledger = Ledger::new(plan.rules, plan.engine, &names);
+    let mut ledger = Ledger::new(plan.rules, plan.engine, &names, plan.audit.is_some());
     let wrote = if plan.engine.threads <= 1 {
         stream_inline(plan, inputs, sink, sink_name, &mut ledger)?
     } else {
@@ -246,6 +259,10 @@ fn stream_inline(
 ) -> Result<bool, Error> {
     // One instance per rewriter type: truncation keeps its own code path.
     let truncate = plan.rewrite.truncate;
+    if let Some(policy) = plan.audit {
+        let anonymizer = Anonymizer::new(plan.rules, Audit::new(truncate, policy));
+        return inline_with(anonymizer, plan, inputs, sink, sink_name, ledger);
+    }
     match &plan.rewrite.keyed {
         None => {
             let anonymizer = Anonymizer::new(plan.rules, truncate);
@@ -286,24 +303,24 @@ fn inline_with<R: LineRewrite>(
             Ok(true)
         },
     )?;
-    ledger.outcome.stats.oversized += oversized;
+    ledger.oversized(&oversized);
     Ok(wrote)
 }
 
 /// Cuts every input, in order, into blocks and hands each to `emit` with
 /// its input index and what the [`Detector`] says of it (`-f auto` chooses
 /// from an input's first lines). `fresh` supplies buffers; `emit` returns
-/// `false` to stop early. Returns the number of over-long lines the chunker
-/// replaced.
+/// `false` to stop early. Returns, per input, the over-long lines the
+/// chunker replaced (line numbers of the input).
 pub(super) fn read_blocks(
     rules: &Rules,
     engine: &EngineOpts,
     inputs: Vec<StreamInput>,
     mut fresh: impl FnMut() -> Slot,
     mut emit: impl FnMut(usize, BlockInfo, Slot) -> Result<bool, Error>,
-) -> Result<u64, Error> {
+) -> Result<Vec<Lines>, Error> {
     let last = inputs.len().saturating_sub(1);
-    let mut oversized_total = 0;
+    let mut long_lines = vec![Lines::default(); inputs.len()];
     // The predefined formats, for the advice when `-f` does not fit.
     let builtins = if rules.candidates.is_empty() {
         detect::builtin_candidates()
@@ -327,7 +344,7 @@ pub(super) fn read_blocks(
                     Chunk::Oversized { line } => {
                         // The chunker only reports; the policy is applied
                         // here: an empty line in its place, nothing, or stop.
-                        oversized_total += 1;
+                        long_lines[i].add(line);
                         match rules.on_unparsed {
                             OnUnparsed::Scrub => chunker.replace_oversized(b"\n"),
                             OnUnparsed::Drop => {}
@@ -344,11 +361,11 @@ pub(super) fn read_blocks(
             chunker.set_block_size(engine.block_size);
             let info = detector.next(slot.data.bytes(), live);
             if !emit(i, info, slot)? {
-                return Ok(oversized_total);
+                return Ok(long_lines);
             }
         }
     }
-    Ok(oversized_total)
+    Ok(long_lines)
 }
 
 /// The smallest first block of an input, so that the format (`-f auto`)
