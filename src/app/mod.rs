@@ -4,10 +4,11 @@
 //! what the run did.
 //!
 //! anonlog has no subcommand syntax of its own (`anonlog [OPTIONS]
-//! [FILE]...`), so [`main`] recognises `keygen`, `reveal`, `man` and
-//! `completions` only as the first argument; a log file of that name is
-//! given as `./man` or `-- man`.
+//! [FILE]...`), so [`main`] recognises `check`, `keygen`, `reveal`, `man`
+//! and `completions` only as the first argument; a log file of that name
+//! is given as `./man` or `-- man`.
 
+pub mod check;
 pub mod cli;
 pub mod docs;
 pub mod keyfile;
@@ -54,10 +55,13 @@ pub fn main(args: Vec<OsString>) -> ExitCode {
     }
 }
 
-/// Runs `anonlog keygen ...`, `reveal ...`, `man` or `completions ...`
-/// when `args[1]` names one, and returns its exit status; `None` for the
-/// main command.
+/// Runs `anonlog check ...`, `keygen ...`, `reveal ...`, `man` or
+/// `completions ...` when `args[1]` names one, and returns its exit
+/// status; `None` for the main command.
 fn dispatch(args: &[OsString]) -> Option<ExitCode> {
+    if args.get(1).is_some_and(|a| a == "check") {
+        return Some(check::main(&args[1..]));
+    }
     let result = match args.get(1).and_then(|a| a.to_str()) {
         Some("keygen") => keygen::keygen(&cli::KeygenCli::parse_from(&args[1..])),
         Some("reveal") => reveal::reveal(&cli::RevealCli::parse_from(&args[1..])),

@@ -14,6 +14,7 @@
 mod util;
 
 mod batch_safety;
+mod check;
 mod cli;
 mod diskfull;
 mod docs;
