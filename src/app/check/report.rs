@@ -118,11 +118,12 @@ pub fn text(outcome: &CheckOutcome, policy: &Policy) -> String {
             } else {
                 " (listed, no finding by itself)"
             };
+            let n = lines.count();
+            let unit = if n == 1 { "line" } else { "lines" };
             let _ = writeln!(
                 s,
-                "  {:<12}{:>10}  {}{note}",
+                "  {:<12}{n:>10} {unit:<5}  {}{note}",
                 key(class),
-                plural(lines.count(), "line"),
                 line_list(lines)
             );
         }
