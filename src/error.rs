@@ -37,7 +37,7 @@ pub enum Error {
         format: String,
     },
     /// A line exceeded `--max-line-bytes` and the policy is `--on-unparsed fail`.
-    #[error("line {line} of {name} is longer than --max-line-bytes ({limit} bytes)")]
+    #[error("line {line} of {name} is longer than --max-line-bytes ({})", count(*.limit as u64, "byte", "bytes"))]
     Oversized {
         /// The input's display name.
         name: String,
@@ -121,6 +121,10 @@ impl std::fmt::Display for Mismatch {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let pct = self.unparsed as f64 * 100.0 / self.lines.max(1) as f64;
         let one = self.unparsed == 1;
+        let sample = |h: Hint| match h.of {
+            1 => "the first line".to_owned(),
+            of => format!("{} of the first {of} lines", h.parsed),
+        };
         let what = match (self.format == "auto", one) {
             (true, true) => "matches no format".to_owned(),
             (true, false) => "match no format".to_owned(),
@@ -129,12 +133,11 @@ impl std::fmt::Display for Mismatch {
         };
         write!(
             f,
-            "{}: {} of {} {} ({pct:.1}%, more than --max-unparsed {}) {what}; \
+            "{}: {} of {} ({pct:.1}%, more than --max-unparsed {}) {what}; \
              {} scrubbed, not written raw. ",
             self.name,
             self.unparsed,
-            self.lines,
-            if self.lines == 1 { "line" } else { "lines" },
+            count(self.lines, "line", "lines"),
             self.max,
             if one { "it was" } else { "they were" },
         )?;
@@ -143,15 +146,17 @@ impl std::fmt::Display for Mismatch {
             Some(h) if !self.max.exceeded_by((h.of - h.parsed) as u64, h.of as u64) => {
                 return write!(
                     f,
-                    "Try -f {} (it parses {} of the first {} lines), or give the server's own \
-                     format with --nginx-format or --apache-format",
-                    h.format, h.parsed, h.of
+                    "Try -f {} (it parses {}), or give the server's own format with \
+                     --nginx-format or --apache-format",
+                    h.format,
+                    sample(h)
                 );
             }
             Some(h) => write!(
                 f,
-                "The closest format, {}, parses {} of the first {} lines. ",
-                h.format, h.parsed, h.of
+                "The closest format, {}, parses {}. ",
+                h.format,
+                sample(h)
             )?,
             None => {}
         }
@@ -164,16 +169,34 @@ impl std::fmt::Display for Mismatch {
 }
 
 /// The error and its causes on one line, `outer: inner: innermost`, as
-/// printed once by the binary.
+/// printed once by the binary. Each cause is said once: one whose text its
+/// parent's message already ends with (a message that quotes its source)
+/// is not repeated.
 pub fn chain(e: &dyn std::error::Error) -> String {
     let mut msg = e.to_string();
     let mut cause = e.source();
     while let Some(c) = cause {
-        msg.push_str(": ");
-        msg.push_str(&c.to_string());
+        let text = c.to_string();
+        if !msg.ends_with(&text) {
+            msg.push_str(": ");
+            msg.push_str(&text);
+        }
         cause = c.source();
     }
     msg
+}
+
+/// `n` with the word for that many (`1 line`, `0 lines`, `2 lines`): every
+/// count a user reads agrees with its noun. `one` and `many` may hold more
+/// than a noun (`"line was"`, `"lines were"`).
+pub fn count(n: u64, one: &str, many: &str) -> String {
+    format!("{n} {}", plural(n, one, many))
+}
+
+/// `one` when `n` is 1, else `many`: for a word that agrees with a count
+/// said elsewhere in the sentence (`1 of 200 lines ... was scrubbed`).
+pub fn plural<'a>(n: u64, one: &'a str, many: &'a str) -> &'a str {
+    if n == 1 { one } else { many }
 }
 
 /// A path for diagnostics: control characters, backslashes, bytes that are
@@ -215,6 +238,23 @@ pub fn show_path(p: &Path) -> String {
 mod tests {
     use super::*;
     use std::ffi::OsStr;
+
+    #[test]
+    fn each_cause_is_said_once() {
+        #[derive(Debug, thiserror::Error)]
+        #[error("outer")]
+        struct Outer(#[source] Quoting);
+        #[derive(Debug, thiserror::Error)]
+        #[error("quoting: {0}")]
+        struct Quoting(#[source] io::Error);
+        let e = Outer(Quoting(io::Error::other("disk on fire")));
+        assert_eq!(chain(&e), "outer: quoting: disk on fire");
+        let e = Error::Read {
+            name: "a.log".into(),
+            source: io::Error::other("gone"),
+        };
+        assert_eq!(chain(&e), "cannot read a.log: gone");
+    }
 
     #[test]
     fn paths_are_shown_escaped() {

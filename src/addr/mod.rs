@@ -18,12 +18,12 @@ mod token;
 mod truncate;
 mod write;
 
-pub use parse::{parse_v4, parse_v6};
+pub use parse::{parse_v4, parse_v4_strict, parse_v6};
 pub use scrub::scrub_text;
 pub(crate) use scrub::scrub_text_keeping;
 pub use token::{TokenKind, is_addr_token, rewrite_addr_only, rewrite_addr_token};
 pub use truncate::{PrefixError, Truncate};
-pub use write::write_addr;
+pub use write::{write_addr, write_addr_python};
 
 /// An IP address held as a plain integer (network byte order semantics: the
 /// most significant bit is the first bit of the address).

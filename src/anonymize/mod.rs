@@ -3,6 +3,7 @@
 //! Pure functions of bytes: no I/O, no allocation per line (every buffer is
 //! owned by the per-worker [`Anonymizer`] and reused).
 
+pub mod anonip;
 pub mod audit;
 pub mod pseudonym;
 mod rules;
@@ -65,6 +66,9 @@ pub struct Rules {
     /// The chunker applies the same rule to lines it cannot hold, so the
     /// outcome never depends on where blocks were cut.
     pub max_line: usize,
+    /// What a [`FieldKind::Replace`] field becomes (anonip's `--replace`);
+    /// empty unless the parser makes such fields.
+    pub replacement: Vec<u8>,
 }
 
 /// A line of the block did not parse and the policy is [`OnUnparsed::Fail`].
@@ -288,6 +292,7 @@ impl Rules {
             keep_user: false,
             on_unparsed: OnUnparsed::Scrub,
             max_line: 64 << 20,
+            replacement: Vec::new(),
         }
     }
 

@@ -108,6 +108,23 @@ impl<R: LineRewrite> Anonymizer<'_, R> {
                 stats.secrets += u64::from(is_value(v));
             }
             FieldKind::Unknown => self.unknown(v, out, stats),
+            FieldKind::Address => {
+                let text = crate::format::columns::address_text(v);
+                let a = addr::parse_v4_strict(text)
+                    .map(addr::Addr::V4)
+                    .or_else(|| addr::parse_v6(text).map(addr::Addr::V6));
+                match a {
+                    Some(a) => {
+                        addr::write_addr_python(r.rewrite(a), out);
+                        stats.addresses += 1;
+                    }
+                    None => self.unknown(v, out, stats),
+                }
+            }
+            FieldKind::Replace => {
+                out.extend_from_slice(&self.rules.replacement);
+                stats.non_addresses += 1;
+            }
             FieldKind::SecretScalar => {
                 out.extend_from_slice(b"null");
                 stats.secrets += 1;

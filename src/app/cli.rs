@@ -47,6 +47,20 @@ pub struct Cli {
     #[arg(short = 'r', long, requires = "in_place")]
     pub recursive: bool,
 
+    /// With --in-place: rewrite only files last modified at least AGE ago
+    /// (`7d`, `36h`, `2w`, `90min`, `30s`), for a retention sweep that
+    /// keeps recent logs raw: `anonlog -i -r /var/log/nginx --older-than 7d`.
+    /// Younger files are counted, not touched.
+    #[arg(long, value_name = "AGE", value_parser = super::age::parse_age, allow_hyphen_values = true)]
+    pub older_than: Option<crate::config::Age>,
+
+    /// Append one JSON line describing the run to FILE (created with mode
+    /// 0640 if missing): start and end time, version, the policy and key id
+    /// (never the key), each input's path, size and counters, the exit
+    /// status. One write per line, so concurrent runs never mix lines.
+    #[arg(long, value_name = "FILE")]
+    pub report: Option<PathBuf>,
+
     /// Receive nginx syslog datagrams on ADDR (`unix:/run/anonlog/nginx.sock`
     /// or `udp:127.0.0.1:5514`) instead of reading files; runs until SIGTERM
     /// or SIGINT. Point nginx at it with
@@ -84,7 +98,7 @@ pub struct Cli {
     /// Log format of the input. `auto` chooses, per input, the format that
     /// explains its first 1000 lines (never one that fails on more than
     /// --max-unparsed of them).
-    #[arg(short, long, value_enum, default_value_t = FormatArg::Auto)]
+    #[arg(short, long, value_parser = super::suggest::FormatParser, default_value = "auto")]
     pub format: FormatArg,
 
     /// The share of an input's lines that may fail to parse (they are
@@ -201,10 +215,11 @@ pub struct Cli {
     pub user: Option<UserArg>,
 }
 
-/// `--max-unparsed`: a percentage.
+/// `--max-unparsed`: a percentage. The error does not repeat the value:
+/// clap's message names it already.
 fn parse_share(s: &str) -> Result<crate::stats::Share, String> {
     crate::stats::Share::parse_percent(s)
-        .ok_or_else(|| format!("{s:?}: expected a percentage from 0 to 100, such as 1% or 0.5%"))
+        .ok_or_else(|| "expected a percentage from 0 to 100, such as 1% or 0.5%".to_owned())
 }
 
 /// `-f/--format` values.
@@ -258,7 +273,8 @@ pub enum OnUnparsedArg {
 /// `--stats` values.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum StatsArg {
-    /// `name: value` lines.
+    /// One `anonlog: NAME VALUE` line each, the format (and with -f auto the
+    /// one detected for each input) first.
     Text,
     /// One JSON object.
     Json,

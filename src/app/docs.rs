@@ -107,6 +107,12 @@ const EXAMPLES: &[(&str, &[&str])] = &[
         ],
     ),
     (
+        "After a retention sweep, audit what it should have rewritten (the files older than its age) and append the findings to its run record:",
+        &[
+            "anonlog check -r --older-than 7d --report /var/log/anonlog/retention.jsonl /var/log/nginx",
+        ],
+    ),
+    (
         "Parse with the server's own format definition:",
         &["anonlog --nginx-conf /etc/nginx/nginx.conf --log-format main access.log"],
     ),

@@ -14,6 +14,7 @@ use crate::anonymize::pseudonym::{KeyError, MasterKey, parse_hex};
 use crate::error::show_path;
 
 mod access;
+mod acl;
 use access::check_directories;
 
 /// Longest key file accepted: 64 hex digits plus generous whitespace. A
@@ -41,7 +42,9 @@ pub fn generate() -> io::Result<MasterKey> {
 /// Refuses, with a message that says how to fix it:
 /// * a file whose mode grants any access to group or others (`chmod 600`),
 ///   since anyone who can read the key can reverse every pseudonym, and
-///   anyone who can write it can choose the key;
+///   anyone who can write it can choose the key; group bits that are only
+///   the mask of an ACL granting no one but the owner and the running user
+///   (systemd's `LoadCredential=`) are accepted;
 /// * anything but a regular file (directories, FIFOs, devices);
 /// * more than 512 bytes, or text that is not one hex key.
 ///
@@ -75,13 +78,13 @@ pub fn load_key_file(path: &Path) -> Result<MasterKey, KeyError> {
         });
     }
     let mode = meta.mode() & 0o7777;
-    if mode & 0o077 != 0 {
+    let me = crate::engine::sys::effective_uid();
+    if mode & 0o077 != 0 && !private_by_acl(&file, mode, me) {
         return Err(KeyError::Permissions {
             path: path.to_path_buf(),
             mode,
         });
     }
-    let me = crate::engine::sys::effective_uid();
     if meta.uid() != me && meta.uid() != 0 {
         return Err(KeyError::Owner {
             path: path.to_path_buf(),
@@ -166,6 +169,18 @@ pub fn write_key_file(path: &Path, key: &MasterKey) -> Result<(), KeyError> {
         let _ = dir.sync_all();
     }
     Ok(())
+}
+
+/// True when the group bits of `mode` are only an ACL's mask and the ACL
+/// lets no one but the owner and `me` at the file (systemd's credentials:
+/// see `keyfile/acl.rs`). Others' bits are never excused.
+fn private_by_acl(file: &File, mode: u32, me: u32) -> bool {
+    use std::os::fd::AsRawFd;
+    mode & 0o007 == 0
+        && crate::engine::sys::access_acl(file.as_raw_fd())
+            .ok()
+            .flatten()
+            .is_some_and(|a| acl::only_owner_and(&a, me))
 }
 
 fn read_retrying(file: &mut File, buf: &mut [u8]) -> io::Result<usize> {

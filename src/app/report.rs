@@ -4,54 +4,81 @@
 //! summary.
 
 use std::io::Write;
-use std::process::ExitCode;
 
 use crate::anonymize::pseudonym::KeyedConfig;
-use crate::config::{Config, StatsFormat};
+use crate::config::{Config, Mode, StatsFormat};
 use crate::engine::batch::Summary;
 use crate::engine::stream::Outcome;
+use crate::error::{count, plural};
 use crate::stats::{Stats, UnknownNames};
+
+/// Warns, once, before a listener on a unix socket starts, when the
+/// kernel's queue for it is shorter than systemd's
+/// ([`short_unix_queue`](crate::engine::listen::short_unix_queue)). Said
+/// even with `--quiet`, like every loss anonlog knows of: the lines of a
+/// burst beyond the queue are refused by the kernel, so no counter of
+/// anonlog's can ever show them, and nginx notes each one, if at all, as a
+/// warning naming the client and the request, raw.
+pub fn listener_start(config: &Config) {
+    let Mode::Listen(lc) = &config.mode else {
+        return;
+    };
+    if let Some(len) = crate::engine::listen::short_unix_queue(&lc.addr) {
+        let msg = format!(
+            "anonlog: warning: net.unix.max_dgram_qlen is {len}: nginx loses every line of a burst beyond {len} that arrives while anonlog is busy; raise it to {} or more (samples/sysctl.d/60-anonlog.conf in /etc/sysctl.d/, then `sysctl --system`) and restart anonlog\n",
+            crate::engine::listen::MIN_UNIX_QUEUE
+        );
+        let _ = std::io::stderr().lock().write_all(msg.as_bytes());
+    }
+}
 
 /// Reports a finished stream and returns its status: 1 when some input did
 /// not fit its format (said even with `--quiet`: a format that does not
 /// fit is never silent, and the status tells scripts and logrotate), else 0.
-pub fn stream_end(config: &Config, outcome: &Outcome) -> ExitCode {
-    summary(config, outcome, &outcome.stats, &outcome.detected);
+pub fn stream_end(config: &Config, outcome: &Outcome) -> u8 {
+    summary(config, outcome);
     let mut err = std::io::stderr().lock();
     for m in outcome.mismatched.iter().filter(|m| !m.reported) {
         let _ = writeln!(err, "anonlog: error: {m}");
     }
-    if outcome.mismatched.is_empty() {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(1)
-    }
+    u8::from(!outcome.mismatched.is_empty())
 }
 
 /// Reports a finished in-place batch (its files were reported as they
 /// failed) and returns the worst status among them.
-pub fn batch_end(config: &Config, sum: &Summary) -> ExitCode {
-    summary(config, &Outcome::default(), &sum.stats, &[]);
+pub fn batch_end(config: &Config, sum: &Summary) -> u8 {
+    let read = Outcome {
+        detected: sum.detected.clone(),
+        stats: sum.stats,
+        unknown_names: sum.unknown_names.clone(),
+        ..Outcome::default()
+    };
+    summary(config, &read);
     if !config.report.quiet {
+        let files =
+            sum.rewritten + sum.unchanged + sum.failed + sum.skipped + sum.busy + sum.recent;
         eprintln!(
-            "anonlog: {} files: {} rewritten, {} already anonymized, {} failed, {} skipped; {} lines, {} bytes read",
-            sum.rewritten + sum.unchanged + sum.failed + sum.skipped,
+            "anonlog: {}: {} rewritten, {} already anonymized, {} failed, {} skipped{}; {}, {} read",
+            count(files as u64, "file", "files"),
             sum.rewritten,
             sum.unchanged,
             sum.failed,
             sum.skipped,
-            sum.stats.lines_read,
-            sum.stats.bytes_read,
+            super::age::left_alone(config, sum),
+            count(sum.stats.lines_read, "line", "lines"),
+            count(sum.stats.bytes_read, "byte", "bytes"),
         );
     }
-    ExitCode::from(sum.worst_exit)
+    sum.worst_exit
 }
 
 /// `--stats`, or, without it, one warning when lines could not be parsed
 /// (nothing at all with `--quiet`). Fields without a rule are named: the
 /// compiled format's, then the JSON keys seen in the input (already
-/// sanitized by [`UnknownNames`]).
-fn summary(config: &Config, outcome: &Outcome, stats: &Stats, detected: &[(String, String)]) {
+/// sanitized by [`UnknownNames`]). With `-f auto` the format is `auto`,
+/// and the format detected for each input follows it.
+fn summary(config: &Config, outcome: &Outcome) {
+    let (stats, detected) = (&outcome.stats, &outcome.detected[..]);
     let format = config.rules.format_name();
     let keys: &UnknownNames = &outcome.unknown_names;
     let unknown: Vec<&str> = config
@@ -66,14 +93,9 @@ fn summary(config: &Config, outcome: &Outcome, stats: &Stats, detected: &[(Strin
     let mut err = std::io::stderr().lock();
     match config.report.stats {
         Some(StatsFormat::Text) => {
-            let mut text = stats_text(stats, format);
+            let mut text = stats_text(stats, format, detected);
             if let Some(k) = keyed {
                 text.push_str(&keyed_text(k));
-            }
-            for (input, format) in detected {
-                text.push_str(&format!(
-                    "anonlog: detected format    {format} for {input}\n"
-                ));
             }
             if !unknown.is_empty() || keys.more() > 0 {
                 let more = match keys.more() {
@@ -95,41 +117,80 @@ fn summary(config: &Config, outcome: &Outcome, stats: &Stats, detected: &[(Strin
             && outcome.mismatched.is_empty()
             && stats.scrubbed + stats.dropped + stats.oversized > 0 =>
         {
-            let mut msg = format!(
-                "anonlog: warning: {} of {} lines did not parse as {format} and were {}",
-                stats.scrubbed + stats.dropped,
-                stats.lines_read,
-                if stats.dropped > 0 {
-                    "dropped"
-                } else {
-                    "scrubbed"
-                },
+            let read_as = read_as(format, detected);
+            let _ = writeln!(
+                err,
+                "anonlog: warning: {}",
+                unparsed_warning(stats, &read_as)
             );
-            if stats.oversized > 0 {
-                msg.push_str(&format!(
-                    "; {} lines were longer than --max-line-bytes",
-                    stats.oversized
-                ));
-            }
-            let _ = writeln!(err, "{msg}");
         }
         None => {}
     }
     if config.report.stats.is_none() && !quiet && stats.undated > 0 {
         let _ = writeln!(
             err,
-            "anonlog: warning: {} lines had no readable timestamp for --key-rotation and were truncated instead of pseudonymized",
-            stats.undated
+            "anonlog: warning: {} no readable timestamp for --key-rotation and {} truncated instead of pseudonymized",
+            count(stats.undated, "line had", "lines had"),
+            plural(stats.undated, "was", "were"),
         );
     }
 }
 
+/// The warning for lines that did not parse or were too long, when the
+/// format still fits: what became of them, each count with its own noun.
+fn unparsed_warning(stats: &Stats, format: &str) -> String {
+    let unparsed = stats.scrubbed + stats.dropped;
+    let mut parts = Vec::new();
+    if unparsed > 0 {
+        parts.push(format!(
+            "{unparsed} of {} did not parse as {format} and {} {}",
+            count(stats.lines_read, "line", "lines"),
+            plural(unparsed, "was", "were"),
+            if stats.dropped > 0 {
+                "dropped"
+            } else {
+                "scrubbed"
+            },
+        ));
+    }
+    if stats.oversized > 0 {
+        parts.push(format!(
+            "{} longer than --max-line-bytes",
+            count(stats.oversized, "line was", "lines were")
+        ));
+    }
+    parts.join("; ")
+}
+
+/// The format lines were read with, as a warning names it: with `-f
+/// auto`, the one detected for every input, or what stands for several
+/// (the listener, which has no inputs, judges each line on its own).
+fn read_as(format: &str, detected: &[(String, String)]) -> String {
+    if format != "auto" {
+        return format.to_owned();
+    }
+    let mut found = detected.iter().map(|(_, f)| f.as_str());
+    match found.next() {
+        None => "any format".to_owned(),
+        Some(first) if found.all(|f| f == first) => first.to_owned(),
+        Some(_) => "the format detected for its input".to_owned(),
+    }
+}
+
 /// The counters, one `anonlog: name value` per line, prefixed so they are
-/// recognisable in a mixed stderr.
-pub fn stats_text(stats: &Stats, format: &str) -> String {
-    let mut s = format!("anonlog: format {format}\n");
+/// recognisable in a mixed stderr: first the format, then, with `-f auto`,
+/// the format detected for each input (`none` when no format fits it).
+pub fn stats_text(stats: &Stats, format: &str, detected: &[(String, String)]) -> String {
+    let line = |k: &str, v: &dyn std::fmt::Display| format!("anonlog: {k:<24}{v}\n");
+    let mut s = line("format", &format);
+    for (input, format) in detected {
+        s.push_str(&line(
+            "detected format",
+            &format_args!("{format} for {input}"),
+        ));
+    }
     for (k, v) in stats.fields() {
-        s.push_str(&format!("anonlog: {:<24}{v}\n", k.replace('_', " ")));
+        s.push_str(&line(&k.replace('_', " "), &v));
     }
     s
 }

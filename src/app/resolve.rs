@@ -36,6 +36,7 @@ pub fn config(cli: Cli) -> anyhow::Result<Config> {
         rewrite: Rewrite {
             truncate: Truncate::new(cli.ipv4_prefix, cli.ipv6_prefix)?,
             keyed,
+            anonip: None,
         },
         report: ReportOpts {
             unknown_fields,
@@ -44,12 +45,14 @@ pub fn config(cli: Cli) -> anyhow::Result<Config> {
                 StatsArg::Json => StatsFormat::Json,
             }),
             quiet: cli.quiet,
+            record: cli.report.clone(),
         },
     })
 }
 
 /// Stream, in-place or listener, with where lines come from and go to.
 fn mode(cli: &Cli) -> anyhow::Result<Mode> {
+    ensure_no_file_is_a_misplaced_word(cli)?;
     let output = cli
         .output
         .clone()
@@ -61,6 +64,7 @@ fn mode(cli: &Cli) -> anyhow::Result<Mode> {
             "--in-place cannot rewrite standard input"
         );
     }
+    let older_than = super::age::older_than(cli)?;
     if let Some(addr) = &cli.listen {
         return listen_config(cli, addr, output).map(Mode::Listen);
     }
@@ -68,6 +72,7 @@ fn mode(cli: &Cli) -> anyhow::Result<Mode> {
         return Ok(Mode::InPlace {
             paths: cli.files.clone(),
             recursive: cli.recursive,
+            older_than,
         });
     }
     let inputs = if cli.files.is_empty() {
@@ -77,6 +82,31 @@ fn mode(cli: &Cli) -> anyhow::Result<Mode> {
     };
     ensure_output_is_not_an_input(&inputs, &output)?;
     Ok(Mode::Stream { inputs, output })
+}
+
+/// Refuses a FILE that does not exist and is a word meant for anonlog
+/// itself (`anonlog help`, `--stats json`, since `--stats` takes its value
+/// only after `=`), with the syntax that says it; a file of that name that
+/// exists is read like any other.
+fn ensure_no_file_is_a_misplaced_word(cli: &Cli) -> anyhow::Result<()> {
+    for file in &cli.files {
+        let hint = match file.to_str() {
+            Some("help") => "for help use `anonlog --help`",
+            Some("version") => "for the version use `anonlog --version`",
+            Some("json") if cli.stats.is_some() => {
+                "for machine-readable stats use --stats=json (--stats takes its value after `=`)"
+            }
+            Some("text") if cli.stats.is_some() => {
+                "--stats alone writes text; it takes a value only after `=` (--stats=text)"
+            }
+            _ => continue,
+        };
+        if std::fs::symlink_metadata(file).is_err_and(|e| e.kind() == std::io::ErrorKind::NotFound)
+        {
+            anyhow::bail!("no file `{}`; {hint}", file.display());
+        }
+    }
+    Ok(())
 }
 
 /// `--listen` and the options that go with it.
@@ -199,6 +229,7 @@ fn rules(cli: &Cli) -> anyhow::Result<(Rules, Vec<String>)> {
             OnUnparsedArg::Fail => OnUnparsed::Fail,
         },
         max_line: cli.max_line_bytes,
+        replacement: Vec::new(),
         candidates,
         max_unparsed: cli.max_unparsed,
     };

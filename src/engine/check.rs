@@ -6,9 +6,15 @@
 //! output goes to `/dev/null`. Inputs are checked one after the other, each
 //! with every worker thread, so that an input that cannot be read is
 //! reported and the others are still checked.
+//!
+//! With `--older-than`, only files old enough are checked, judged as a
+//! retention sweep judges them ([`batch::cutoff`], [`batch::old_enough`],
+//! [`batch::Collected::keep_older_than`]), so a check after a sweep
+//! audits exactly what the sweep should have rewritten.
 
 use std::io;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::time::SystemTime;
 
 use super::batch;
 use super::output::BlockWriter;
@@ -37,6 +43,8 @@ pub struct InputAudit {
 pub struct Checked {
     /// The input's name in diagnostics ([`Source::name`]).
     pub name: String,
+    /// The path as given or walked; `None` for standard input.
+    pub path: Option<PathBuf>,
     /// What the audit found, or why the input could not be checked (then
     /// nothing of it is reported: a partial audit would look clean).
     pub result: Result<InputAudit, Error>,
@@ -49,37 +57,54 @@ pub struct CheckOutcome {
     /// path).
     pub inputs: Vec<Checked>,
     /// Entries a directory walk did not read (symlinks, FIFOs, sockets,
-    /// devices with log-like names), with why, as shown by [`show_path`].
-    pub skipped: Vec<(String, &'static str)>,
+    /// devices with log-like names), with why.
+    pub skipped: Vec<(PathBuf, &'static str)>,
+    /// Files left out for being modified after [`Scope::cutoff`], in the
+    /// order found; not read.
+    pub younger: Vec<PathBuf>,
+}
+
+/// Which files a check takes from its paths.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Scope<'a> {
+    /// Walk directories (`-r`).
+    pub recursive: bool,
+    /// `--older-than`: only files last modified at or before this time
+    /// are checked (standard input, which has no age, always is).
+    pub cutoff: Option<SystemTime>,
+    /// `--report FILE`: a walk does not check the check's own record.
+    pub record: Option<&'a Path>,
 }
 
 /// The inputs a check reads, in order, and the entries it leaves alone.
 #[derive(Debug, Default)]
 struct Inputs {
     entries: Vec<Entry>,
-    skipped: Vec<(String, &'static str)>,
+    skipped: Vec<(PathBuf, &'static str)>,
+    younger: Vec<PathBuf>,
 }
 
-/// A source, or a path that could not be made one (its name, and why).
+/// A source, or a path that could not be made one (and why).
 #[derive(Debug)]
 enum Entry {
     Source(Source),
-    Failed(String, Error),
+    Failed(PathBuf, Error),
 }
 
 /// Checks `paths` (`-` is standard input; directories are walked with
-/// `recursive`, taking the files whose names look like logs, as
+/// [`Scope::recursive`], taking the files whose names look like logs, as
 /// `--in-place -r` does) under `plan`'s rules and prefixes, and returns
 /// what it found. `plan`'s key and gzip settings are not used.
 ///
 /// Guarantees: nothing is written anywhere; every path appears in the
-/// outcome, in order, with its findings or with an error; findings do not
+/// outcome, in order, with its findings or with an error, or (too young
+/// for [`Scope::cutoff`]) in [`CheckOutcome::younger`]; findings do not
 /// depend on the thread count or the block size.
 pub fn run(
     plan: Plan<'_>,
     policy: AuditPolicy,
     paths: &[PathBuf],
-    recursive: bool,
+    scope: Scope<'_>,
 ) -> CheckOutcome {
     let plan = Plan {
         audit: Some(policy),
@@ -89,7 +114,7 @@ pub fn run(
         },
         ..plan
     };
-    let inputs = collect(paths, recursive);
+    let inputs = collect(paths, scope);
     let mut sink = BlockWriter::null();
     let mut check = |source: Source| -> Result<InputAudit, Error> {
         let sink = sink.as_mut().map_err(|e| Error::Write {
@@ -104,25 +129,31 @@ pub fn run(
             .expect("one audit per input"))
     };
     let checked = inputs.entries.into_iter().map(|entry| match entry {
-        Entry::Failed(name, e) => Checked {
-            name,
+        Entry::Failed(path, e) => Checked {
+            name: show_path(&path),
+            path: Some(path),
             result: Err(e),
         },
         Entry::Source(source) => Checked {
             name: source.name(),
+            path: match &source {
+                Source::File(p) => Some(p.clone()),
+                Source::Stdin => None,
+            },
             result: check(source),
         },
     });
     CheckOutcome {
         inputs: checked.collect(),
         skipped: inputs.skipped,
+        younger: inputs.younger,
     }
 }
 
 const NULL: &str = "/dev/null";
 
 /// The sources of `paths`, in order.
-fn collect(paths: &[PathBuf], recursive: bool) -> Inputs {
+fn collect(paths: &[PathBuf], scope: Scope<'_>) -> Inputs {
     let mut inputs = Inputs::default();
     for p in paths {
         if p.as_os_str() == "-" {
@@ -131,24 +162,34 @@ fn collect(paths: &[PathBuf], recursive: bool) -> Inputs {
         }
         let read = |source: io::Error| {
             let name = show_path(p);
-            Entry::Failed(name.clone(), Error::Read { name, source })
+            Entry::Failed(p.clone(), Error::Read { name, source })
         };
         match std::fs::metadata(p) {
             Err(e) => inputs.entries.push(read(e)),
-            Ok(m) if m.is_dir() && !recursive => inputs.entries.push(read(io::Error::other(
+            Ok(m) if m.is_dir() && !scope.recursive => inputs.entries.push(read(io::Error::other(
                 "is a directory (use -r to check the logs in it)",
             ))),
             // With a trailing `/`, a symlink named on the command line is
             // followed to its directory (the walk itself follows none).
             Ok(m) if m.is_dir() => match batch::collect(&[p.join("")], true) {
-                Ok(c) => {
+                Ok(mut c) => {
+                    if let Some(record) = scope.record {
+                        c.leave_out(record);
+                    }
+                    if let Some(cutoff) = scope.cutoff {
+                        c.keep_older_than(cutoff);
+                    }
                     let files = c.files.into_iter().map(|f| Entry::Source(Source::File(f)));
                     inputs.entries.extend(files);
-                    let skipped = c.skipped.iter().map(|(p, why)| (show_path(p), *why));
-                    inputs.skipped.extend(skipped);
+                    inputs.skipped.extend(c.skipped);
+                    inputs.younger.extend(c.recent);
                 }
-                Err(e) => inputs.entries.push(Entry::Failed(show_path(p), e)),
+                Err(e) => inputs.entries.push(Entry::Failed(p.clone(), e)),
             },
+            // A named file is judged by what is read: symlinks followed.
+            Ok(m) if scope.cutoff.is_some_and(|c| !batch::old_enough(&m, c)) => {
+                inputs.younger.push(p.clone());
+            }
             Ok(_) => inputs.entries.push(Entry::Source(Source::File(p.clone()))),
         }
     }

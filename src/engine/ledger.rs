@@ -5,7 +5,7 @@
 use std::io::{self, Write};
 
 use super::check::InputAudit;
-use super::stream::{BlockReport, Outcome, oversized};
+use super::stream::{BlockReport, InputTally, Outcome, oversized};
 use crate::anonymize::Rules;
 use crate::anonymize::audit::{Class, Lines};
 use crate::config::EngineOpts;
@@ -106,6 +106,9 @@ pub(super) struct Ledger<'a> {
     warned: bool,
     /// Findings are collected in [`Outcome::audits`].
     auditing: bool,
+    /// Over-long lines per input, counted by the reader (see
+    /// [`Ledger::oversized`]).
+    oversized: Vec<u64>,
 }
 
 impl<'a> Ledger<'a> {
@@ -134,6 +137,7 @@ impl<'a> Ledger<'a> {
             names,
             outcome: Outcome {
                 audits,
+                inputs: vec![InputTally::default(); names.len()],
                 ..Outcome::default()
             },
             started: false,
@@ -143,6 +147,7 @@ impl<'a> Ledger<'a> {
             info: BlockInfo::default(),
             warned: false,
             auditing,
+            oversized: Vec::new(),
         }
     }
 
@@ -230,10 +235,12 @@ impl<'a> Ledger<'a> {
         })
     }
 
-    /// Counts the over-long lines the chunker replaced, by input (and, when
-    /// auditing, keeps their line numbers).
+    /// Counts the over-long lines the chunker replaced, by input: in the
+    /// totals now and in each input's counters at [`Ledger::finish`] (and,
+    /// when auditing, keeps their line numbers).
     pub(super) fn oversized(&mut self, by_input: &[Lines]) {
-        self.outcome.stats.oversized += by_input.iter().map(Lines::count).sum::<u64>();
+        self.oversized = by_input.iter().map(Lines::count).collect();
+        self.outcome.stats.oversized += self.oversized.iter().sum::<u64>();
         if self.auditing {
             for (audit, lines) in self.outcome.audits.iter_mut().zip(by_input) {
                 audit.findings.merge(Class::Oversized, lines);
@@ -248,6 +255,10 @@ impl<'a> Ledger<'a> {
             if let Some(m) = self.mismatch() {
                 self.outcome.mismatched.push(m);
             }
+            self.outcome.inputs[self.current] = InputTally {
+                stats: self.input,
+                format: Some(self.format_name().to_owned()),
+            };
             if self.auditing {
                 let format = match self.format_name() {
                     "auto" => "none".to_owned(),
@@ -266,6 +277,9 @@ impl<'a> Ledger<'a> {
     /// The outcome, with the last input's mismatch recorded.
     pub(super) fn finish(mut self) -> Outcome {
         self.finish_input();
+        for (tally, n) in self.outcome.inputs.iter_mut().zip(&self.oversized) {
+            tally.stats.oversized += n;
+        }
         self.outcome
     }
 }

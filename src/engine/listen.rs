@@ -13,6 +13,7 @@
 //! ([`syslog::push_line`]). A full disk is waited out ([`backlog`]).
 
 mod backlog;
+mod queue;
 mod socket;
 
 use std::collections::HashMap;
@@ -30,6 +31,7 @@ use crate::format::syslog;
 use crate::stats::Stats;
 
 pub use backlog::{BACKLOG_BYTES, RETRY};
+pub use queue::{MIN_UNIX_QUEUE, UNIX_QUEUE_SYSCTL, parse_queue_len, short_unix_queue};
 pub use socket::parse_group;
 
 /// Runs the listener until SIGTERM or SIGINT, then drains, writes, removes

@@ -33,14 +33,18 @@ pub(super) fn stream_parallel(
         let rx = work_rx.clone();
         let rules = Arc::clone(plan.rules);
         let (truncate, keyed) = (plan.rewrite.truncate, plan.rewrite.keyed.clone());
+        let anonip = plan.rewrite.anonip;
         let (gzip, audit) = (plan.engine.gzip, plan.audit);
-        workers.push(thread::spawn(move || match (audit, keyed) {
-            (Some(policy), _) => {
+        workers.push(thread::spawn(move || match (audit, anonip, keyed) {
+            (Some(policy), _, _) => {
                 let audit = Audit::new(truncate, policy);
                 worker(Anonymizer::new(&rules, audit), rx, gzip)
             }
-            (None, None) => worker(Anonymizer::new(&rules, truncate), rx, gzip),
-            (None, Some(k)) => worker(Anonymizer::new(&rules, Keyed::new(k, truncate)), rx, gzip),
+            (None, Some(a), _) => worker(Anonymizer::new(&rules, a), rx, gzip),
+            (None, None, None) => worker(Anonymizer::new(&rules, truncate), rx, gzip),
+            (None, None, Some(k)) => {
+                worker(Anonymizer::new(&rules, Keyed::new(k, truncate)), rx, gzip)
+            }
         }));
     }
     drop(work_rx);

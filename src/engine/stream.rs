@@ -15,8 +15,8 @@ use std::sync::Arc;
 use crossbeam_channel::Sender;
 use flate2::Compression;
 
-use crate::anonymize::audit::{Audit, AuditPolicy, Findings, Lines};
-use crate::anonymize::pseudonym::{Keyed, LineRewrite};
+use crate::anonymize::audit::{AuditPolicy, Findings, Lines};
+use crate::anonymize::pseudonym::LineRewrite;
 use crate::anonymize::{Anonymizer, OnUnparsed, Rules, Unparsed};
 use crate::config::{Destination, EngineOpts, Rewrite, Source};
 use crate::engine::input::{self, Input};
@@ -27,6 +27,7 @@ use crate::stats::Stats;
 
 use super::chunk::{Block, Chunk, Chunker};
 use super::gzip::gzip_member;
+use super::inline::stream_inline;
 use super::ledger::{BlockInfo, Detector, Ledger};
 use super::parallel::stream_parallel;
 
@@ -79,6 +80,20 @@ pub struct Outcome {
     /// With [`Plan::audit`]: what the audit found, one entry per input in
     /// order (empty inputs too); empty otherwise.
     pub audits: Vec<super::check::InputAudit>,
+    /// Each input's own counters and format, in input order: one entry
+    /// per input of the stream (none for the listener).
+    pub inputs: Vec<InputTally>,
+}
+
+/// What one input of a stream held.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct InputTally {
+    /// Its counters alone.
+    pub stats: Stats,
+    /// The format its lines were read with: the one given, the one `-f
+    /// auto` chose, or `auto` when none fitted; `None` for an input
+    /// without a single line.
+    pub format: Option<String>,
 }
 
 /// Buffers that travel with a block and come back to the reader for reuse.
@@ -248,63 +263,6 @@ pub fn stream(
         sink.write_block(&gz).map_err(write_error(sink_name))?;
     }
     Ok(ledger.finish())
-}
-
-fn stream_inline(
-    plan: Plan<'_>,
-    inputs: Vec<StreamInput>,
-    sink: &mut BlockWriter,
-    sink_name: &str,
-    ledger: &mut Ledger<'_>,
-) -> Result<bool, Error> {
-    // One instance per rewriter type: truncation keeps its own code path.
-    let truncate = plan.rewrite.truncate;
-    if let Some(policy) = plan.audit {
-        let anonymizer = Anonymizer::new(plan.rules, Audit::new(truncate, policy));
-        return inline_with(anonymizer, plan, inputs, sink, sink_name, ledger);
-    }
-    match &plan.rewrite.keyed {
-        None => {
-            let anonymizer = Anonymizer::new(plan.rules, truncate);
-            inline_with(anonymizer, plan, inputs, sink, sink_name, ledger)
-        }
-        Some(k) => {
-            let anonymizer = Anonymizer::new(plan.rules, Keyed::new(Arc::clone(k), truncate));
-            inline_with(anonymizer, plan, inputs, sink, sink_name, ledger)
-        }
-    }
-}
-
-fn inline_with<R: LineRewrite>(
-    mut anonymizer: Anonymizer<'_, R>,
-    plan: Plan<'_>,
-    inputs: Vec<StreamInput>,
-    sink: &mut BlockWriter,
-    sink_name: &str,
-    ledger: &mut Ledger<'_>,
-) -> Result<bool, Error> {
-    // One slot goes round: taken by the reader, given back after writing.
-    let spare = std::cell::RefCell::new(Slot::default());
-    let mut wrote = false;
-    let gzip = plan.engine.gzip;
-    let oversized = read_blocks(
-        plan.rules,
-        &plan.engine,
-        inputs,
-        || spare.take(),
-        |i, info, mut slot| {
-            anonymizer.select(info.parser);
-            let report = work(&mut anonymizer, &mut slot, gzip);
-            let bytes = slot.output(gzip.is_some());
-            sink.write_block(bytes).map_err(write_error(sink_name))?;
-            wrote |= !bytes.is_empty();
-            ledger.account(i, info, report)?;
-            spare.replace(slot);
-            Ok(true)
-        },
-    )?;
-    ledger.oversized(&oversized);
-    Ok(wrote)
 }
 
 /// Cuts every input, in order, into blocks and hands each to `emit` with

@@ -255,6 +255,36 @@ pub fn group_id(name: &CStr) -> io::Result<Option<u32>> {
     }
 }
 
+/// The POSIX access ACL of an open file, as the kernel stores it (the
+/// `system.posix_acl_access` extended attribute), or `None` when the file
+/// has no ACL beyond its mode bits or its file system has none.
+pub fn access_acl(fd: RawFd) -> io::Result<Option<Vec<u8>>> {
+    const NAME: &CStr = c"system.posix_acl_access";
+    let absent = |e: io::Error| match e.raw_os_error() {
+        Some(libc::ENODATA | libc::EOPNOTSUPP) => Ok(None),
+        _ => Err(e),
+    };
+    loop {
+        // SAFETY: a null buffer of size 0 asks for the size only.
+        let n = unsafe { libc::fgetxattr(fd, NAME.as_ptr(), std::ptr::null_mut(), 0) };
+        if n < 0 {
+            return absent(io::Error::last_os_error());
+        }
+        let mut buf = vec![0u8; n as usize];
+        // SAFETY: `buf` is valid for writes of `buf.len()` bytes during the call.
+        let m = unsafe { libc::fgetxattr(fd, NAME.as_ptr(), buf.as_mut_ptr().cast(), buf.len()) };
+        if m >= 0 {
+            buf.truncate(m as usize);
+            return Ok(Some(buf));
+        }
+        let e = io::Error::last_os_error();
+        // ERANGE: the ACL grew between the two calls; ask again.
+        if e.raw_os_error() != Some(libc::ERANGE) {
+            return absent(e);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -359,6 +359,8 @@ fn the_json_report_follows_its_documented_schema() {
         "unparsed",
         "skipped",
         "first",
+        "younger",
+        "older_than",
     ]) {
         assert!(
             help.contains(&format!("\"{key}\"")),
@@ -475,4 +477,125 @@ fn paths_directories_and_errors() {
     ] {
         assert_eq!(check(bad, b"").0, 2, "{bad:?}");
     }
+}
+
+/// Writes `content` to `dir/name`, last modified `days` days ago.
+fn aged(dir: &Path, name: &str, content: &[u8], days: u64) -> std::path::PathBuf {
+    let p = dir.join(name);
+    fs::write(&p, content).unwrap();
+    let when = std::time::SystemTime::now() - std::time::Duration::from_secs(86_400 * days);
+    let times = fs::FileTimes::new().set_modified(when).set_accessed(when);
+    fs::File::options()
+        .write(true)
+        .open(&p)
+        .unwrap()
+        .set_times(times)
+        .unwrap();
+    p
+}
+
+#[test]
+fn older_than_checks_what_a_retention_sweep_takes() {
+    let dir = tempfile::tempdir().unwrap();
+    let raw = sample("access.log");
+    aged(dir.path(), "access.log.8", &raw, 8);
+    let young = aged(dir.path(), "access.log.6", &raw, 6);
+    let (d, young) = (dir.path().to_str().unwrap(), young.to_str().unwrap());
+    let (status, doc) = check_json(&["-r", "--older-than", "7d", d], b"");
+    assert_eq!(status, 1, "the old raw file has findings: {doc}");
+    assert_eq!(doc["policy"]["older_than"], "7d");
+    let inputs = doc["inputs"].as_array().unwrap();
+    assert_eq!(inputs.len(), 1, "{doc}");
+    assert!(
+        inputs[0]["name"]
+            .as_str()
+            .unwrap()
+            .ends_with("/access.log.8")
+    );
+    let younger = doc["younger"].as_array().unwrap();
+    assert_eq!(younger.len(), 1, "{doc}");
+    assert!(younger[0].as_str().unwrap().ends_with("/access.log.6"));
+    // A named file is judged the same way; a check that finds only younger
+    // files is clean, and says why it read nothing.
+    let (status, text, err) = check(&["--older-than", "7d", young], b"");
+    assert_eq!(status, 0, "{text}{err}");
+    assert!(
+        text.contains(
+            "checked 0 inputs: 0 clean, 0 with findings, 0 not checked, 1 younger than 7d"
+        ),
+        "{text}"
+    );
+    assert!(text.contains("--older-than 7d"), "{text}");
+    // After the sweep with the same age, the same check is clean; without
+    // the age, the younger raw file is still found.
+    let out = run(&["-q", "--in-place", "-r", "--older-than", "7d", d], b"");
+    assert!(out.status.success(), "{}", stderr(&out));
+    let (status, doc) = check_json(&["-r", "--older-than", "7d", d], b"");
+    assert_eq!(status, 0, "{doc}");
+    assert_eq!(doc["inputs"][0]["clean"], true);
+    assert_eq!(check(&["-r", d], b"").0, 1);
+    // Standard input has no age; a bad age is a usage error.
+    for bad in [&["--older-than", "7d", "-"][..], &["--older-than", "7x", d]] {
+        let (status, _, err) = check(bad, b"");
+        assert_eq!(status, 2, "{bad:?}");
+        assert!(err.contains("older-than") || err.contains("7x"), "{err}");
+    }
+}
+
+#[test]
+fn report_appends_the_findings_as_a_run_record_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let raw = sample("access.log");
+    fs::write(dir.path().join("access.log"), &raw).unwrap();
+    // The record lies in the walked directory under a log's name: a check
+    // does not audit its own record.
+    let rec = dir.path().join("check.log");
+    let (d, r) = (dir.path().to_str().unwrap(), rec.to_str().unwrap());
+    let (status, _, err) = check(&["-r", "--report", r, d], b"");
+    assert_eq!(status, 1, "{err}");
+    let (status, _, err) = check(&["--report", r, "-r", d], b"");
+    assert_eq!(status, 1, "{err}");
+    let clean = crate::util::expected("access.out");
+    let (status, _, err) = check(&["--report", r, "-"], &clean);
+    assert_eq!(status, 0, "{err}");
+    let text = fs::read_to_string(&rec).unwrap();
+    let lines: Vec<Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect();
+    assert_eq!(lines.len(), 3, "one line per check, appended: {text}");
+    let (first, last) = (&lines[0], &lines[2]);
+    assert_eq!(first["command"], "check");
+    assert_eq!(first["exit_status"], 1);
+    assert_eq!(first["clean"], false);
+    assert_eq!(first["anonlog_version"], env!("CARGO_PKG_VERSION"));
+    assert!(first["start"].is_string() && first["end"].is_string());
+    let inputs = first["inputs"].as_array().unwrap();
+    assert_eq!(inputs.len(), 1, "the record is left out: {text}");
+    let path = inputs[0]["path"].as_str().unwrap();
+    assert!(
+        path.starts_with('/') && path.ends_with("/access.log"),
+        "{path}"
+    );
+    // The findings are those of --json.
+    let (_, doc) = check_json(&["-r", d], b"");
+    assert_eq!(inputs[0]["findings"], doc["inputs"][0]["findings"]);
+    assert_eq!(
+        inputs[0]["lines_with_findings"],
+        doc["inputs"][0]["lines_with_findings"]
+    );
+    assert!(count(&doc, 0, "address") > 0);
+    assert_eq!(first["policy"], doc["policy"]);
+    assert_eq!(last["exit_status"], 0);
+    assert_eq!(last["clean"], true);
+    assert_eq!(last["inputs"][0]["path"], "-");
+    // Never a byte of a line.
+    for t in personal_tokens(&raw) {
+        assert!(!text.contains(t.as_str()), "{t:?} in the record:\n{text}");
+    }
+    // A record that cannot be opened stops the check before it reads.
+    let (status, out, err) = check(&["--report", d, "-"], &raw);
+    assert_eq!(status, 2, "{out}");
+    assert!(err.contains("--report"), "{err}");
+    assert!(out.is_empty(), "{out}");
 }

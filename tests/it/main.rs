@@ -10,7 +10,13 @@
 //! `<module>.proptest-regressions`.
 //!
 //! Run one module with `cargo test --test it cli::`.
+//!
+//! The checks of the shipped recipes (`samples/`), which need programs
+//! such as nginx, Apache, logrotate or systemd-analyze, are a second
+//! binary, `tests/recipes/`, whose harness shows a check whose program is
+//! missing as ignored, with the reason, instead of as passed.
 
+mod child;
 mod util;
 
 mod batch_safety;
@@ -20,8 +26,10 @@ mod diskfull;
 mod docs;
 mod faults;
 mod files;
+mod interface;
 mod live;
-mod logrotate;
 mod prop;
 mod pseudo;
+mod record;
+mod retain;
 mod snapshots;

@@ -30,9 +30,11 @@ pub fn expected(name: &str) -> Vec<u8> {
 }
 
 /// Runs anonlog with `args`, feeding `stdin`, and returns its output.
+/// `COLUMNS` is removed so that help text is wrapped the same everywhere.
 pub fn run(args: &[&str], stdin: &[u8]) -> Output {
     let mut child = Command::new(bin())
         .args(args)
+        .env_remove("COLUMNS")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

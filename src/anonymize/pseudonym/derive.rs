@@ -107,8 +107,9 @@ pub enum KeyError {
         /// How to fix it.
         fix: String,
     },
-    /// Reading or writing the key file failed.
-    #[error("key file {}: {source}", show_path(.path))]
+    /// Reading or writing the key file failed. The message names the file
+    /// only: the cause is the error's source, printed after it.
+    #[error("key file {}", show_path(.path))]
     Io {
         /// The key file.
         path: PathBuf,

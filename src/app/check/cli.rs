@@ -10,11 +10,13 @@ use clap::{Arg, ArgAction, ArgMatches, CommandFactory, FromArgMatches};
 use crate::app::cli::Cli;
 
 /// The run's options that `check` takes, by clap id. Every other option of
-/// a run (output, in-place, listener, keys, reports) is hidden from
+/// a run (output, in-place, listener, keys, statistics) is hidden from
 /// `check`'s help and refused: none of them says anything about a log.
 const SHARED: &[&str] = &[
     "files",
     "recursive",
+    "older_than",
+    "report",
     "format",
     "max_unparsed",
     "nginx_format",
@@ -40,9 +42,11 @@ const LONG_ABOUT: &str = "`anonlog check`: audit logs and archives, changing not
 
 Classes: address (a host address, i.e. not a network address under --ipv4-prefix and --ipv6-prefix, anywhere in the line: client, X-Forwarded-For, paths, user agents, IPv4-mapped and 6to4 forms, an error log's [client ...]; address-like text a run would zero counts too), non_address (a client or X-Forwarded-For entry that is a host name), query, referrer (other than -, or than an origin with --referrer origin), user, secret (client ports, session ids, cookies, credentials, URL userinfo), email, oversized (a line longer than --max-line-bytes). Lines that do not parse (unparsed) are listed but are no finding by themselves: a run scrubs them, and what the scrubber would remove from them is counted in the classes above. With --pseudonymized, addresses are taken as keyed pseudonyms and are no finding; everything else still is.
 
-Exit status: 0 when every input is clean; 1 when some input has findings; 2 when an input could not be checked, nothing was found to check, or on a usage error. Entries a directory walk skips (symlinks, FIFOs, sockets) are listed and do not change the status.
+Exit status: 0 when every input is clean; 1 when some input has findings; 2 when an input could not be checked, nothing was found to check, or on a usage error. Entries a directory walk skips (symlinks, FIFOs, sockets) are listed and do not change the status. With --older-than, files modified less than AGE ago are not read (\"younger\" in --json lists them); when every file found is younger, the check is clean.
 
---json prints one JSON document instead of the text report: {\"version\":1, \"clean\":BOOL, \"status\":0|1|2, \"policy\":{\"ipv4_prefix\":N, \"ipv6_prefix\":N, \"keep_query\":BOOL, \"referrer\":\"remove\"|\"origin\"|\"keep\", \"keep_user\":BOOL, \"pseudonymized\":BOOL, \"max_line_bytes\":N}, \"inputs\":[{\"name\":STR, \"error\":STR|null, \"format\":STR|null, \"lines\":N|null, \"clean\":BOOL, \"lines_with_findings\":LINES, \"findings\":{\"address\":LINES, \"non_address\":LINES, \"query\":LINES, \"referrer\":LINES, \"user\":LINES, \"secret\":LINES, \"email\":LINES, \"oversized\":LINES}, \"unparsed\":LINES}], \"skipped\":[{\"path\":STR, \"reason\":STR}]}, where LINES is {\"count\":N, \"first\":[N, ...]} (at most 10 line numbers, ascending; count 0 and [] when none, and for an input with an error). Keys are stable; new keys may be added.";
+--report FILE appends one JSON line per check, as a run's --report does: \"start\", \"end\", \"anonlog_version\", \"command\":\"check\", \"pid\", \"policy\", \"clean\", \"inputs\" (as in --json, with \"path\", made absolute, in place of \"name\"), \"skipped\", \"younger\" and \"exit_status\".
+
+--json prints one JSON document instead of the text report: {\"version\":1, \"clean\":BOOL, \"status\":0|1|2, \"policy\":{\"ipv4_prefix\":N, \"ipv6_prefix\":N, \"keep_query\":BOOL, \"referrer\":\"remove\"|\"origin\"|\"keep\", \"keep_user\":BOOL, \"pseudonymized\":BOOL, \"max_line_bytes\":N, \"older_than\":STR|null}, \"inputs\":[{\"name\":STR, \"error\":STR|null, \"format\":STR|null, \"lines\":N|null, \"clean\":BOOL, \"lines_with_findings\":LINES, \"findings\":{\"address\":LINES, \"non_address\":LINES, \"query\":LINES, \"referrer\":LINES, \"user\":LINES, \"secret\":LINES, \"email\":LINES, \"oversized\":LINES}, \"unparsed\":LINES}], \"skipped\":[{\"path\":STR, \"reason\":STR}], \"younger\":[STR, ...]}, where LINES is {\"count\":N, \"first\":[N, ...]} (at most 10 line numbers, ascending; count 0 and [] when none, and for an input with an error). Keys are stable; new keys may be added.";
 
 /// The `anonlog check` command: [`Cli`]'s command with only the shared
 /// options shown, and the options of the audit.
@@ -69,6 +73,16 @@ pub fn command() -> clap::Command {
         .mut_arg("recursive", |a| {
             a.requires(clap::builder::Resettable::<clap::Id>::Reset).help(
                 "Walk directories and check the files in them whose names look like logs (*.log*, *_log*, *access*; hidden files never), as --in-place -r takes them",
+            )
+        })
+        .mut_arg("older_than", |a| {
+            a.requires(clap::builder::Resettable::<clap::Id>::Reset).help(
+                "Check only files last modified at least AGE ago (`7d`, `36h`), as `--in-place --older-than AGE` takes them: what a retention sweep should have rewritten. Younger files are counted, not read; standard input is refused",
+            )
+        })
+        .mut_arg("report", |a| {
+            a.help(
+                "Append one JSON line with the check's findings to FILE (created with mode 0640 if missing), as a run's --report does: start and end time, version, the policy, each input's findings by absolute path (counts and first line numbers, never content), the exit status",
             )
         })
         .mut_arg("max_unparsed", |a| {
@@ -136,8 +150,15 @@ pub fn parse(args: &[OsString]) -> Result<CheckArgs, clap::Error> {
             format!("{name} {msg}"),
         ));
     }
+    let run = Cli::from_arg_matches(&m)?;
+    if run.older_than.is_some() && run.files.iter().any(|f| f.as_os_str() == "-") {
+        return Err(cmd.error(
+            clap::error::ErrorKind::ArgumentConflict,
+            "--older-than judges files by their age: standard input (-) has none",
+        ));
+    }
     Ok(CheckArgs {
-        run: Cli::from_arg_matches(&m)?,
+        run,
         json: m.get_flag("json"),
         pseudonymized: m.get_flag("pseudonymized"),
     })
@@ -194,6 +215,17 @@ mod tests {
         assert!(c.run.recursive && c.json && !c.pseudonymized);
         assert_eq!(c.run.threads, Some(2));
         assert_eq!(c.run.files.len(), 2);
+        let c = parse(&args(&[
+            "check",
+            "--older-than",
+            "7d",
+            "--report",
+            "r",
+            "a",
+        ]))
+        .unwrap();
+        assert_eq!(c.run.older_than.unwrap().label, "7d");
+        assert_eq!(c.run.report.unwrap(), std::path::Path::new("r"));
     }
 
     #[test]
@@ -204,6 +236,8 @@ mod tests {
             &["check", "--stats", "a.log"],
             &["check", "--pseudonymize", "pfx", "a.log"],
             &["check", "-z", "a.log"],
+            &["check", "--older-than", "1x", "a.log"],
+            &["check", "--older-than", "7d", "-"],
             &["check"],
         ] {
             assert!(parse(&args(bad)).is_err(), "{bad:?}");

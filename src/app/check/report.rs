@@ -6,8 +6,10 @@
 use std::fmt::Write;
 
 use crate::anonymize::audit::{Class, Findings, Lines};
-use crate::app::report::json_string;
-use crate::engine::check::CheckOutcome;
+use crate::app::json::JsonObject;
+use crate::app::record::shown;
+use crate::engine::check::{CheckOutcome, Checked};
+use crate::error::show_path;
 
 /// The policy a check compared with, as the report states it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -26,6 +28,8 @@ pub struct Policy {
     pub pseudonymized: bool,
     /// `--max-line-bytes`.
     pub max_line_bytes: usize,
+    /// `--older-than`, as typed.
+    pub older_than: Option<String>,
 }
 
 /// A class's key in both reports; stable, since scripts read them.
@@ -43,11 +47,17 @@ pub fn key(class: Class) -> &'static str {
     }
 }
 
+/// Nothing at all was found to check, not even a file too young for
+/// `--older-than` (which makes a retention directory fine, not empty).
+fn nothing_found(outcome: &CheckOutcome) -> bool {
+    outcome.inputs.is_empty() && outcome.younger.is_empty()
+}
+
 /// The exit status of a check: 2 when an input could not be checked or
-/// nothing was checked at all, else 1 when some input has findings, else 0.
+/// nothing was found to check, else 1 when some input has findings, else 0.
 pub fn status(outcome: &CheckOutcome) -> u8 {
     let inputs = &outcome.inputs;
-    if inputs.is_empty() || inputs.iter().any(|c| c.result.is_err()) {
+    if nothing_found(outcome) || inputs.iter().any(|c| c.result.is_err()) {
         2
     } else if inputs
         .iter()
@@ -129,14 +139,19 @@ pub fn text(outcome: &CheckOutcome, policy: &Policy) -> String {
         }
     }
     for (path, why) in &outcome.skipped {
-        let _ = writeln!(s, "{path}: skipped: {why}");
+        let _ = writeln!(s, "{}: skipped: {why}", show_path(path));
     }
-    if outcome.inputs.is_empty() {
+    if nothing_found(outcome) {
         let _ = writeln!(s, "nothing to check: no input found");
     }
+    // Said whenever --older-than was given, as a sweep says it.
+    let younger = match &policy.older_than {
+        Some(age) => format!(", {} younger than {age}", outcome.younger.len()),
+        None => String::new(),
+    };
     let _ = writeln!(
         s,
-        "checked {}: {clean} clean, {dirty} with findings, {failed} not checked",
+        "checked {}: {clean} clean, {dirty} with findings, {failed} not checked{younger}",
         plural(outcome.inputs.len() as u64, "input")
     );
     let _ = writeln!(s, "policy: {}", policy_text(policy));
@@ -158,78 +173,120 @@ fn policy_text(p: &Policy) -> String {
         }
     }
     let _ = write!(s, " --max-line-bytes {}", p.max_line_bytes);
+    if let Some(age) = &p.older_than {
+        let _ = write!(s, " --older-than {age}");
+    }
     s
 }
 
-fn lines_json(lines: &Lines) -> String {
-    let first: Vec<String> = lines.first().iter().map(u64::to_string).collect();
-    format!(
-        "{{\"count\":{},\"first\":[{}]}}",
-        lines.count(),
-        first.join(",")
-    )
+fn lines_json(lines: &Lines) -> JsonObject {
+    let mut o = JsonObject::new();
+    o.num("count", lines.count())
+        .nums("first", lines.first().iter().copied());
+    o
+}
+
+fn policy_json(p: &Policy) -> JsonObject {
+    let mut o = JsonObject::new();
+    o.num("ipv4_prefix", u64::from(p.ipv4_prefix))
+        .num("ipv6_prefix", u64::from(p.ipv6_prefix))
+        .bool("keep_query", p.keep_query)
+        .str("referrer", p.referrer)
+        .bool("keep_user", p.keep_user)
+        .bool("pseudonymized", p.pseudonymized)
+        .num("max_line_bytes", p.max_line_bytes as u64)
+        .opt_str("older_than", p.older_than.as_deref());
+    o
+}
+
+/// One input as both JSON forms give it, named `name` under `field`.
+fn input_json(field: &'static str, name: &str, input: &Checked) -> JsonObject {
+    let none = Findings::default();
+    let (audit, f) = match &input.result {
+        Ok(a) => (Some(a), &a.findings),
+        Err(_) => (None, &none),
+    };
+    let mut findings = JsonObject::new();
+    for &c in Class::ALL.iter().filter(|c| c.is_finding()) {
+        findings.obj(key(c), &lines_json(f.get(c)));
+    }
+    let mut o = JsonObject::new();
+    o.str(field, name)
+        .opt_str(
+            "error",
+            input
+                .result
+                .as_ref()
+                .err()
+                .map(|e| crate::error::chain(e))
+                .as_deref(),
+        )
+        .opt_str("format", audit.map(|a| a.format.as_str()))
+        .opt_num("lines", audit.map(|a| a.lines))
+        .bool("clean", audit.is_some() && f.is_clean())
+        .obj("lines_with_findings", &lines_json(f.flagged()))
+        .obj("findings", &findings)
+        .obj("unparsed", &lines_json(f.get(Class::Unparsed)));
+    o
 }
 
 /// The `--json` document: one object, on one line, ending in a newline.
 pub fn json(outcome: &CheckOutcome, policy: &Policy) -> String {
     let status = status(outcome);
-    let mut s = format!(
-        "{{\"version\":1,\"clean\":{},\"status\":{status},\"policy\":{{\"ipv4_prefix\":{},\"ipv6_prefix\":{},\"keep_query\":{},\"referrer\":{},\"keep_user\":{},\"pseudonymized\":{},\"max_line_bytes\":{}}},\"inputs\":[",
-        status == 0,
-        policy.ipv4_prefix,
-        policy.ipv6_prefix,
-        policy.keep_query,
-        json_string(policy.referrer),
-        policy.keep_user,
-        policy.pseudonymized,
-        policy.max_line_bytes,
-    );
-    let inputs: Vec<String> = outcome
+    let inputs: Vec<JsonObject> = outcome
         .inputs
         .iter()
-        .map(|input| {
-            let none = Findings::default();
-            let (error, format, lines, f) = match &input.result {
-                Ok(a) => (
-                    "null".to_owned(),
-                    json_string(&a.format),
-                    a.lines.to_string(),
-                    &a.findings,
-                ),
-                Err(e) => (
-                    json_string(&crate::error::chain(e)),
-                    "null".to_owned(),
-                    "null".to_owned(),
-                    &none,
-                ),
-            };
-            let findings: Vec<String> = Class::ALL
-                .iter()
-                .filter(|c| c.is_finding())
-                .map(|&c| format!("\"{}\":{}", key(c), lines_json(f.get(c))))
-                .collect();
-            format!(
-                "{{\"name\":{},\"error\":{error},\"format\":{format},\"lines\":{lines},\"clean\":{},\"lines_with_findings\":{},\"findings\":{{{}}},\"unparsed\":{}}}",
-                json_string(&input.name),
-                input.result.is_ok() && f.is_clean(),
-                lines_json(f.flagged()),
-                findings.join(","),
-                lines_json(f.get(Class::Unparsed)),
-            )
-        })
+        .map(|i| input_json("name", &i.name, i))
         .collect();
-    s.push_str(&inputs.join(","));
-    let skipped: Vec<String> = outcome
+    let skipped: Vec<JsonObject> = outcome
         .skipped
         .iter()
-        .map(|(p, why)| {
-            format!(
-                "{{\"path\":{},\"reason\":{}}}",
-                json_string(p),
-                json_string(why)
-            )
+        .map(|(p, why)| skipped_json(&show_path(p), why))
+        .collect();
+    let younger: Vec<String> = outcome.younger.iter().map(|p| show_path(p)).collect();
+    let mut doc = JsonObject::new();
+    doc.num("version", 1)
+        .bool("clean", status == 0)
+        .num("status", u64::from(status))
+        .obj("policy", &policy_json(policy))
+        .objs("inputs", &inputs)
+        .objs("skipped", &skipped)
+        .strs("younger", younger.iter().map(String::as_str));
+    let mut s = doc.finish();
+    s.push('\n');
+    s
+}
+
+fn skipped_json(path: &str, why: &str) -> JsonObject {
+    let mut o = JsonObject::new();
+    o.str("path", path).str("reason", why);
+    o
+}
+
+/// The fields of `check --report`'s line: `policy`, `clean`, and the
+/// inputs as `--json` gives them (`path` made absolute instead of `name`;
+/// `-` for standard input), the `skipped` entries and the `younger` files,
+/// also by absolute path. Like the report, never a byte of a line.
+pub fn record_fields(outcome: &CheckOutcome, policy: &Policy) -> JsonObject {
+    let inputs: Vec<JsonObject> = outcome
+        .inputs
+        .iter()
+        .map(|i| {
+            let path = i.path.as_deref().map_or_else(|| "-".to_owned(), shown);
+            input_json("path", &path, i)
         })
         .collect();
-    let _ = writeln!(s, "],\"skipped\":[{}]}}", skipped.join(","));
-    s
+    let skipped: Vec<JsonObject> = outcome
+        .skipped
+        .iter()
+        .map(|(p, why)| skipped_json(&shown(p), why))
+        .collect();
+    let younger: Vec<String> = outcome.younger.iter().map(|p| shown(p)).collect();
+    let mut o = JsonObject::new();
+    o.obj("policy", &policy_json(policy))
+        .bool("clean", status(outcome) == 0)
+        .objs("inputs", &inputs)
+        .objs("skipped", &skipped)
+        .strs("younger", younger.iter().map(String::as_str));
+    o
 }

@@ -12,7 +12,7 @@ use std::io;
 use std::time::{Duration, Instant};
 
 use crate::engine::output::BlockWriter;
-use crate::error::Error;
+use crate::error::{Error, count};
 use crate::stats::Stats;
 
 /// Anonymized bytes a listener holds in memory while its disk is full,
@@ -197,8 +197,10 @@ impl Output {
         match result {
             Ok(()) => {
                 say(&format!(
-                    "{} is writable again: {} held lines written, {} lost while the disk was full",
-                    self.name, episode.landed, episode.lost
+                    "{} is writable again: {} written, {} lost while the disk was full",
+                    self.name,
+                    count(episode.landed, "held line", "held lines"),
+                    episode.lost
                 ));
                 // Give the memory of a long episode back.
                 self.held = Vec::new();
@@ -224,8 +226,9 @@ impl Output {
             stats.lines_written -= lost.min(stats.lines_written);
             stats.bytes_written -= (self.held.len() as u64).min(stats.bytes_written);
             say(&format!(
-                "error: {}: still no room at exit; {lost} held lines are lost",
-                self.name
+                "error: {}: still no room at exit; {} lost",
+                self.name,
+                count(lost, "held line is", "held lines are")
             ));
         }
         result

@@ -150,17 +150,19 @@ impl JsonFormat {
     /// `text`, `keep` (see [`RULES`]). It replaces any earlier rule for the
     /// same key, default or not. KEY is a dotted path (`request.headers.X-Token`)
     /// or a bare key; it cannot contain `=` (the spec is split at the last one).
+    /// The error says what is wrong with the spec, not which option gave
+    /// it: the caller names the option.
     pub fn add_rule(&mut self, spec: &str) -> Result<(), String> {
         let Some((key, rule)) = spec.rsplit_once('=') else {
-            return Err(format!("--json-key {spec:?}: expected KEY=RULE"));
+            return Err("expected KEY=RULE".to_owned());
         };
         if key.is_empty() {
-            return Err(format!("--json-key {spec:?}: empty key"));
+            return Err("empty key".to_owned());
         }
         let Some(&(_, kind)) = RULES.iter().find(|(name, _)| *name == rule) else {
             let names: Vec<&str> = RULES.iter().map(|(n, _)| *n).collect();
             return Err(format!(
-                "--json-key {spec:?}: unknown rule {rule:?} (expected one of {})",
+                "unknown rule {rule:?} (expected one of {})",
                 names.join(", ")
             ));
         };
