@@ -52,6 +52,11 @@ pub trait AddrRewrite {
     fn keeps_v6(&self) -> bool {
         false
     }
+    /// Called when text that may hold an address but parses as none had
+    /// digits other than `0` replaced by `0` (the fail-closed path of
+    /// [`scrub_text`]): no address was rewritten, yet one may have been
+    /// there. Rewriters ignore it; an audit (`anonlog check`) counts it.
+    fn zeroed(&mut self) {}
 }
 
 /// The low 32 bits of an IPv6 address, where IPv4-mapped and NAT64 addresses

@@ -24,7 +24,7 @@ pub const VERSION: &str = concat!(
 #[derive(Debug, Parser)]
 #[command(name = "anonlog", version = VERSION, about, max_term_width = 100)]
 #[command(
-    after_help = "Keyed pseudonyms: `anonlog keygen --out PATH` creates a key; `anonlog reveal --key-file PATH ADDRESS...` inverts pseudonyms (see their --help). `anonlog man` prints the manual page, `anonlog completions SHELL` a completion script. A log file named `keygen`, `reveal`, `man` or `completions` is given as `./man` or `-- man`."
+    after_help = "`anonlog check PATH...` audits logs and archives without changing them. Keyed pseudonyms: `anonlog keygen --out PATH` creates a key; `anonlog reveal --key-file PATH ADDRESS...` inverts pseudonyms (see their --help). `anonlog man` prints the manual page, `anonlog completions SHELL` a completion script. A log file named `check`, `keygen`, `reveal`, `man` or `completions` is given as `./man` or `-- man`."
 )]
 pub struct Cli {
     /// Input files, read in order; none or `-` means standard input.

@@ -112,6 +112,16 @@ impl JsonObject {
         self
     }
 
+    /// Adds an array of numbers.
+    pub fn nums(&mut self, key: &'static str, values: impl IntoIterator<Item = u64>) -> &mut Self {
+        let items: Vec<String> = values.into_iter().map(|v| v.to_string()).collect();
+        let out = self.key(key);
+        out.push('[');
+        out.push_str(&items.join(","));
+        out.push(']');
+        self
+    }
+
     /// Adds every field of `other`, in its order, after the fields here.
     pub fn extend(&mut self, other: &JsonObject) -> &mut Self {
         for k in &other.keys {

@@ -4,13 +4,14 @@
 //! what the run did.
 //!
 //! anonlog has no subcommand syntax of its own (`anonlog [OPTIONS]
-//! [FILE]...`), so [`main`] recognises `keygen`, `reveal`, `man`,
+//! [FILE]...`), so [`main`] recognises `check`, `keygen`, `reveal`, `man`,
 //! `completions` and `anonip` only as the first argument; a log file of
 //! that name is given as `./man` or `-- man`. Started under the name
 //! `anonip`, the program is anonip ([`anonip`]).
 
 pub mod age;
 pub mod anonip;
+pub mod check;
 pub mod cli;
 pub mod docs;
 pub mod json;
@@ -91,10 +92,13 @@ fn run_config(config: &crate::Config) -> ExitCode {
     ExitCode::from(status)
 }
 
-/// Runs `anonlog keygen ...`, `reveal ...`, `man` or `completions ...`
-/// when `args[1]` names one, and returns its exit status; `None` for the
-/// main command.
+/// Runs `anonlog check ...`, `keygen ...`, `reveal ...`, `man`,
+/// `completions ...` or `anonip ...` when `args[1]` names one, and returns
+/// its exit status; `None` for the main command.
 fn dispatch(args: &[OsString]) -> Option<ExitCode> {
+    if args.get(1).is_some_and(|a| a == "check") {
+        return Some(check::main(&args[1..]));
+    }
     let result = match args.get(1).and_then(|a| a.to_str()) {
         Some("anonip") => return Some(anonip::main(&args[1..])),
         Some("keygen") => keygen::keygen(&cli::KeygenCli::parse_from(&args[1..])),

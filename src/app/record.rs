@@ -269,7 +269,7 @@ fn file(f: &FileRecord) -> JsonObject {
 /// A path made absolute (without resolving symlinks), so that a record
 /// names the file whatever directory the run started in; escaped as in
 /// every diagnostic.
-fn shown(p: &Path) -> String {
+pub fn shown(p: &Path) -> String {
     show_path(&std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf()))
 }
 

@@ -7,17 +7,21 @@
 //!
 //! * [`stream`] runs one stream: the [`chunk`] Chunker cuts each input into
 //!   blocks of whole lines, `ledger` chooses formats and keeps line numbers,
-//!   `parallel` holds the gzp-style ordered queues.
+//!   `inline` is the one-thread path and `parallel` holds the gzp-style
+//!   ordered queues.
 //! * [`input`], [`output`] open what is read and written, [`gzip`]
 //!   compresses blocks; [`signals`] is
 //!   the signal policy.
 //! * [`batch`] rewrites files in place; [`listen`] receives syslog
-//!   datagrams; [`record`] appends the `--report` line of a run.
+//!   datagrams; [`check`] audits inputs and writes nothing; [`record`]
+//!   appends the `--report` line of a run.
 //! * [`sys`] holds every libc call and its `unsafe`.
 
 pub mod batch;
+pub mod check;
 pub mod chunk;
 pub mod gzip;
+mod inline;
 pub mod input;
 mod ledger;
 pub mod listen;

@@ -11,6 +11,7 @@ use flate2::Compression;
 use super::ledger::Ledger;
 use super::stream::{Done, Job, Plan, Slot, StreamInput, read_blocks, work, write_error};
 use crate::anonymize::Anonymizer;
+use crate::anonymize::audit::Audit;
 use crate::anonymize::pseudonym::{Keyed, LineRewrite};
 use crate::engine::output::BlockWriter;
 use crate::error::Error;
@@ -33,11 +34,17 @@ pub(super) fn stream_parallel(
         let rules = Arc::clone(plan.rules);
         let (truncate, keyed) = (plan.rewrite.truncate, plan.rewrite.keyed.clone());
         let anonip = plan.rewrite.anonip;
-        let gzip = plan.engine.gzip;
-        workers.push(thread::spawn(move || match (anonip, keyed) {
-            (Some(a), _) => worker(Anonymizer::new(&rules, a), rx, gzip),
-            (None, None) => worker(Anonymizer::new(&rules, truncate), rx, gzip),
-            (None, Some(k)) => worker(Anonymizer::new(&rules, Keyed::new(k, truncate)), rx, gzip),
+        let (gzip, audit) = (plan.engine.gzip, plan.audit);
+        workers.push(thread::spawn(move || match (audit, anonip, keyed) {
+            (Some(policy), _, _) => {
+                let audit = Audit::new(truncate, policy);
+                worker(Anonymizer::new(&rules, audit), rx, gzip)
+            }
+            (None, Some(a), _) => worker(Anonymizer::new(&rules, a), rx, gzip),
+            (None, None, None) => worker(Anonymizer::new(&rules, truncate), rx, gzip),
+            (None, None, Some(k)) => {
+                worker(Anonymizer::new(&rules, Keyed::new(k, truncate)), rx, gzip)
+            }
         }));
     }
     drop(work_rx);
@@ -45,7 +52,7 @@ pub(super) fn stream_parallel(
     // The reader is not joined on a write error: it may be blocked reading a
     // quiet pipe, and the process exits without it.
     let (reader_rules, reader_engine) = (Arc::clone(plan.rules), plan.engine);
-    let reader = thread::spawn(move || -> Result<Vec<u64>, Error> {
+    let reader = thread::spawn(move || -> Result<_, Error> {
         read_blocks(
             &reader_rules,
             &reader_engine,
@@ -80,7 +87,7 @@ pub(super) fn stream_parallel(
         let _ = recycle_tx.try_send(done.slot);
     }
     let oversized = reader.join().map_err(|_| Error::WorkerPanic)??;
-    ledger.add_oversized(&oversized);
+    ledger.oversized(&oversized);
     drop(recycle_tx);
     for w in workers {
         w.join().map_err(|_| Error::WorkerPanic)?;

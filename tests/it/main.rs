@@ -20,6 +20,7 @@ mod child;
 mod util;
 
 mod batch_safety;
+mod check;
 mod cli;
 mod diskfull;
 mod docs;
