@@ -24,7 +24,7 @@ pub const VERSION: &str = concat!(
 #[derive(Debug, Parser)]
 #[command(name = "anonlog", version = VERSION, about, max_term_width = 100)]
 #[command(
-    after_help = "Keyed pseudonyms: `anonlog keygen --out PATH` creates a key; `anonlog reveal --key-file PATH ADDRESS...` inverts pseudonyms (see their --help). `anonlog man` prints the manual page, `anonlog completions SHELL` a completion script. A log file named `keygen`, `reveal`, `man` or `completions` is given as `./man` or `-- man`."
+    after_help = "`anonlog check PATH...` audits logs and archives without changing them. Keyed pseudonyms: `anonlog keygen --out PATH` creates a key; `anonlog reveal --key-file PATH ADDRESS...` inverts pseudonyms (see their --help). `anonlog man` prints the manual page, `anonlog completions SHELL` a completion script. A log file named `check`, `keygen`, `reveal`, `man` or `completions` is given as `./man` or `-- man`."
 )]
 pub struct Cli {
     /// Input files, read in order; none or `-` means standard input.
@@ -46,6 +46,20 @@ pub struct Cli {
     /// names look like logs (*.log*, *_log*, *access*; hidden files never).
     #[arg(short = 'r', long, requires = "in_place")]
     pub recursive: bool,
+
+    /// With --in-place: rewrite only files last modified at least AGE ago
+    /// (`7d`, `36h`, `2w`, `90min`, `30s`), for a retention sweep that
+    /// keeps recent logs raw: `anonlog -i -r /var/log/nginx --older-than 7d`.
+    /// Younger files are counted, not touched.
+    #[arg(long, value_name = "AGE", value_parser = super::age::parse_age, allow_hyphen_values = true)]
+    pub older_than: Option<crate::config::Age>,
+
+    /// Append one JSON line describing the run to FILE (created with mode
+    /// 0640 if missing): start and end time, version, the policy and key id
+    /// (never the key), each input's path, size and counters, the exit
+    /// status. One write per line, so concurrent runs never mix lines.
+    #[arg(long, value_name = "FILE")]
+    pub report: Option<PathBuf>,
 
     /// Receive nginx syslog datagrams on ADDR (`unix:/run/anonlog/nginx.sock`
     /// or `udp:127.0.0.1:5514`) instead of reading files; runs until SIGTERM

@@ -41,6 +41,7 @@ pub fn config(cli: Cli) -> anyhow::Result<Config> {
             },
             keyed,
             keep: super::privacy::keep_nets(&cli.privacy.keep_net)?,
+            anonip: None,
         },
         report: ReportOpts {
             unknown_fields,
@@ -49,6 +50,7 @@ pub fn config(cli: Cli) -> anyhow::Result<Config> {
                 StatsArg::Json => StatsFormat::Json,
             }),
             quiet: cli.quiet,
+            record: cli.report.clone(),
         },
     })
 }
@@ -67,6 +69,7 @@ fn mode(cli: &Cli) -> anyhow::Result<Mode> {
             "--in-place cannot rewrite standard input"
         );
     }
+    let older_than = super::age::older_than(cli)?;
     if let Some(addr) = &cli.listen {
         return listen_config(cli, addr, output).map(Mode::Listen);
     }
@@ -74,6 +77,7 @@ fn mode(cli: &Cli) -> anyhow::Result<Mode> {
         return Ok(Mode::InPlace {
             paths: cli.files.clone(),
             recursive: cli.recursive,
+            older_than,
         });
     }
     let inputs = if cli.files.is_empty() {
@@ -234,6 +238,7 @@ fn rules(cli: &Cli) -> anyhow::Result<(Rules, Vec<String>)> {
         path_rules: super::privacy::path_rules(&cli.privacy.path_rules)?,
         keep_params: super::privacy::keep_params(&cli.privacy.keep_query_param)?,
         user_agent: super::privacy::user_agent(cli.privacy.user_agent)?,
+        replacement: Vec::new(),
         candidates,
         max_unparsed: cli.max_unparsed,
     };

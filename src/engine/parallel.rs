@@ -11,6 +11,7 @@ use flate2::Compression;
 use super::ledger::Ledger;
 use super::stream::{Done, Job, Plan, Slot, StreamInput, read_blocks, work, write_error};
 use crate::anonymize::Anonymizer;
+use crate::anonymize::audit::Audit;
 use crate::anonymize::pseudonym::{Keeping, Keyed, LineRewrite};
 use crate::engine::output::BlockWriter;
 use crate::error::Error;
@@ -33,12 +34,26 @@ pub(super) fn stream_parallel(
         let rules = Arc::clone(plan.rules);
         let (truncate, keyed) = (plan.rewrite.truncate, plan.rewrite.keyed.clone());
         let keep = plan.rewrite.keep.clone();
-        let gzip = plan.engine.gzip;
-        workers.push(thread::spawn(move || match (keyed, keep) {
-            (None, None) => worker(Anonymizer::new(&rules, truncate), rx, gzip),
-            (Some(k), None) => worker(Anonymizer::new(&rules, Keyed::new(k, truncate)), rx, gzip),
-            (None, Some(n)) => worker(Anonymizer::new(&rules, Keeping::new(truncate, n)), rx, gzip),
-            (Some(k), Some(n)) => {
+        let anonip = plan.rewrite.anonip;
+        let (gzip, audit) = (plan.engine.gzip, plan.audit);
+        workers.push(thread::spawn(move || match (audit, anonip, keyed, keep) {
+            (Some(policy), _, _, None) => {
+                let audit = Audit::new(truncate, policy);
+                worker(Anonymizer::new(&rules, audit), rx, gzip)
+            }
+            (Some(policy), _, _, Some(n)) => {
+                let audit = Keeping::new(Audit::new(truncate, policy), n);
+                worker(Anonymizer::new(&rules, audit), rx, gzip)
+            }
+            (None, Some(a), _, _) => worker(Anonymizer::new(&rules, a), rx, gzip),
+            (None, None, None, None) => worker(Anonymizer::new(&rules, truncate), rx, gzip),
+            (None, None, Some(k), None) => {
+                worker(Anonymizer::new(&rules, Keyed::new(k, truncate)), rx, gzip)
+            }
+            (None, None, None, Some(n)) => {
+                worker(Anonymizer::new(&rules, Keeping::new(truncate, n)), rx, gzip)
+            }
+            (None, None, Some(k), Some(n)) => {
                 let r = Keeping::new(Keyed::new(k, truncate), n);
                 worker(Anonymizer::new(&rules, r), rx, gzip)
             }
@@ -49,7 +64,7 @@ pub(super) fn stream_parallel(
     // The reader is not joined on a write error: it may be blocked reading a
     // quiet pipe, and the process exits without it.
     let (reader_rules, reader_engine) = (Arc::clone(plan.rules), plan.engine);
-    let reader = thread::spawn(move || -> Result<u64, Error> {
+    let reader = thread::spawn(move || -> Result<_, Error> {
         read_blocks(
             &reader_rules,
             &reader_engine,
@@ -83,8 +98,8 @@ pub(super) fn stream_parallel(
         ledger.account(done.input, done.info, done.report)?;
         let _ = recycle_tx.try_send(done.slot);
     }
-    let oversized_total = reader.join().map_err(|_| Error::WorkerPanic)??;
-    ledger.outcome.stats.oversized += oversized_total;
+    let oversized = reader.join().map_err(|_| Error::WorkerPanic)??;
+    ledger.oversized(&oversized);
     drop(recycle_tx);
     for w in workers {
         w.join().map_err(|_| Error::WorkerPanic)?;

@@ -20,6 +20,7 @@ mod child;
 mod util;
 
 mod batch_safety;
+mod check;
 mod cli;
 mod diskfull;
 mod docs;
@@ -30,4 +31,6 @@ mod live;
 mod privacy;
 mod prop;
 mod pseudo;
+mod record;
+mod retain;
 mod snapshots;

@@ -27,11 +27,14 @@ mod child;
 mod util;
 
 mod apache;
+mod archives;
 mod credentials;
 mod goaccess;
 mod harness;
+mod kubernetes;
 mod logrotate;
 mod nginx;
+mod spark;
 mod sysctl;
 mod systemd;
 
@@ -40,8 +43,10 @@ fn main() {
         apache::CHECKS,
         credentials::CHECKS,
         goaccess::CHECKS,
+        kubernetes::CHECKS,
         logrotate::CHECKS,
         nginx::CHECKS,
+        spark::CHECKS,
         sysctl::CHECKS,
         systemd::CHECKS,
     ]

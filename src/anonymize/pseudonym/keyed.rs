@@ -27,7 +27,9 @@ use super::{Cipher, Mode, USER_TOKEN_LABEL, user_token};
 use super::{DerivedKey, KeyError, MasterKey};
 use super::{Period, Rotation};
 use crate::addr::{Addr, AddrRewrite, Truncate};
+use crate::anonymize::audit::Findings;
 use crate::format::time::{Date, DateReader};
+use crate::stats::Stats;
 
 /// How the addresses and users of one line are rewritten.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -66,6 +68,24 @@ pub trait LineRewrite: AddrRewrite {
     /// a `--keep-net` network since the last call, which resets it.
     fn take_kept(&mut self) -> u64 {
         0
+    }
+
+    /// True for an audit ([`Audit`](crate::anonymize::audit::Audit)): the
+    /// anonymizer then calls [`LineRewrite::end_line`] after every line. A
+    /// constant, so that the code of a run holds no such call at all.
+    const AUDITS: bool = false;
+
+    /// Called after each line of a block (empty ones too) when
+    /// [`LineRewrite::AUDITS`] holds, with its 0-based index in the block
+    /// and the block's counters before and after it.
+    fn end_line(&mut self, index: u64, before: &Stats, after: &Stats) {
+        let _ = (index, before, after);
+    }
+
+    /// What an audit found since the last call; `None` for a rewriter that
+    /// does not audit.
+    fn take_findings(&mut self) -> Option<Box<Findings>> {
+        None
     }
 }
 

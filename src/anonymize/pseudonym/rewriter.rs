@@ -6,6 +6,8 @@ use std::sync::Arc;
 
 use super::keyed::{Keyed, KeyedConfig, LineKeying, LineRewrite};
 use crate::addr::{Addr, AddrRewrite, NetSet, Truncate};
+use crate::anonymize::audit::Findings;
+use crate::stats::Stats;
 
 /// Writes the addresses inside a set of networks unchanged and hands
 /// every other address to `R`.
@@ -51,9 +53,14 @@ impl<R: AddrRewrite> AddrRewrite for Keeping<R> {
     fn keeps_v6(&self) -> bool {
         self.inner.keeps_v6()
     }
+
+    fn zeroed(&mut self) {
+        self.inner.zeroed();
+    }
 }
 
 impl<R: LineRewrite> LineRewrite for Keeping<R> {
+    const AUDITS: bool = R::AUDITS;
     #[inline]
     fn begin_line<'t>(&mut self, time: impl FnOnce() -> Option<&'t [u8]>) -> LineKeying {
         self.inner.begin_line(time)
@@ -67,11 +74,20 @@ impl<R: LineRewrite> LineRewrite for Keeping<R> {
     fn take_kept(&mut self) -> u64 {
         std::mem::take(&mut self.kept)
     }
+
+    fn end_line(&mut self, index: u64, before: &Stats, after: &Stats) {
+        self.inner.end_line(index, before, after);
+    }
+
+    fn take_findings(&mut self) -> Option<Box<Findings>> {
+        self.inner.take_findings()
+    }
 }
 
 /// The address rewriter a worker uses when one type must serve every
-/// configuration (the listener, tests): truncation, or keyed pseudonyms,
-/// either of them with kept networks. The stream engine instantiates the
+/// configuration (the listener, whose workers are not specialised per
+/// rewriter; tests): truncation, or keyed pseudonyms, either of them with
+/// kept networks. The stream engine instantiates the
 /// concrete types instead, so that truncation keeps its own code path.
 pub enum Rewriter {
     /// Prefix truncation (the default).
@@ -126,6 +142,12 @@ impl AddrRewrite for Rewriter {
             Rewriter::Truncate(t) => t.keeps_v6(),
             Rewriter::Keyed(k) => k.keeps_v6(),
             Rewriter::Keeping(k) => k.keeps_v6(),
+        }
+    }
+
+    fn zeroed(&mut self) {
+        if let Rewriter::Keeping(k) = self {
+            k.zeroed();
         }
     }
 }
