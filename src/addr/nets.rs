@@ -18,6 +18,8 @@ use super::{Addr, LOW32, MAPPED_PREFIX};
 pub struct NetSet {
     v4: Vec<(u32, u32)>,
     v6: Vec<(u128, u128)>,
+    /// The networks as given (host bits cleared), for what a run records.
+    nets: Vec<IpNet>,
 }
 
 impl NetSet {
@@ -35,7 +37,14 @@ impl NetSet {
         NetSet {
             v4: merge(v4),
             v6: merge(v6),
+            nets: nets.iter().map(IpNet::trunc).collect(),
         }
+    }
+
+    /// The networks as given to [`NetSet::new`], host bits cleared, in
+    /// their order.
+    pub fn nets(&self) -> &[IpNet] {
+        &self.nets
     }
 
     /// No network at all.

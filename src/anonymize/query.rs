@@ -23,6 +23,11 @@ impl QueryParams {
         QueryParams { patterns }
     }
 
+    /// The names and globs, as given.
+    pub fn patterns(&self) -> impl Iterator<Item = &[u8]> {
+        self.patterns.iter().map(Vec::as_slice)
+    }
+
     /// Whether a parameter named `name` (as written, still escaped) is kept.
     pub fn keeps(&self, name: &[u8]) -> bool {
         self.patterns.iter().any(|p| glob(p, name))

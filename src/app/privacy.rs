@@ -345,6 +345,61 @@ pub fn keep_nets(args: &[String]) -> anyhow::Result<Option<Arc<NetSet>>> {
     Ok((!nets.is_empty()).then(|| Arc::new(NetSet::new(&nets))))
 }
 
+/// The `--report` policy keys of these options: `keep_net` (the networks),
+/// `query_params` (the names and globs, or null), `path_rules`,
+/// `time_resolution` and `user_agent`, named as on the command line.
+pub fn record_policy(config: &crate::Config, p: &mut crate::app::json::JsonObject) {
+    let rules = &config.rules;
+    let nets: Vec<String> = config.rewrite.keep.as_deref().map_or(Vec::new(), |k| {
+        k.nets().iter().map(ToString::to_string).collect()
+    });
+    p.strs("keep_net", nets.iter().map(String::as_str));
+    match &rules.keep_params {
+        Some(q) => {
+            let names: Vec<String> = q
+                .patterns()
+                .map(|n| String::from_utf8_lossy(n).into_owned())
+                .collect();
+            p.strs("query_params", names.iter().map(String::as_str))
+        }
+        None => p.null("query_params"),
+    };
+    let classes = [
+        (PathRules::EMAIL, "email"),
+        (PathRules::JWT, "jwt"),
+        (PathRules::UUID, "uuid"),
+        (PathRules::HEX, "hex"),
+        (PathRules::DIGITS, "digits"),
+    ];
+    let named: Vec<&str> = classes
+        .iter()
+        .filter(|(c, _)| rules.path_rules.has(*c))
+        .map(|(_, n)| *n)
+        .collect();
+    let path = if named.is_empty() {
+        "none".to_owned()
+    } else {
+        named.join(",")
+    };
+    p.str("path_rules", &path).str(
+        "time_resolution",
+        match rules.time_resolution {
+            TimeResolution::Second => "second",
+            TimeResolution::Minute => "minute",
+            TimeResolution::Hour => "hour",
+            TimeResolution::Day => "day",
+        },
+    );
+    p.str(
+        "user_agent",
+        match rules.user_agent {
+            UaPolicy::Keep => "keep",
+            UaPolicy::Generalize(_) => "generalize",
+            UaPolicy::Remove => "remove",
+        },
+    );
+}
+
 /// The prefixes of a run: each explicit option wins over the preset, which
 /// wins over the defaults (/24 and /48).
 pub fn prefixes(preset: Option<PresetArg>, v4: Option<u8>, v6: Option<u8>) -> (u8, u8) {

@@ -135,6 +135,7 @@ pub fn policy(config: &Config) -> JsonObject {
         )
         .opt_str("key_id", keyed.map(|k| k.key_id()).as_deref())
         .opt_str("older_than", older_than);
+    super::privacy::record_policy(config, &mut p);
     p
 }
 

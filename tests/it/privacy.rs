@@ -440,3 +440,51 @@ fn user_agent_policies_in_json_logs() {
         "{out}"
     );
 }
+
+#[test]
+fn the_run_record_names_the_privacy_policy() {
+    let dir = tempfile::tempdir().unwrap();
+    let record = dir.path().join("runs.jsonl");
+    let record = record.to_str().unwrap();
+    let line = combined("10.1.2.3", "GET /?page=2 HTTP/1.1", "-", "-");
+    let policy = |args: &[&str]| -> serde_json::Value {
+        let _ = std::fs::remove_file(record);
+        let mut all = vec!["-q", "--report", record];
+        all.extend(args);
+        anon(&all, &line);
+        let text = std::fs::read_to_string(record).unwrap();
+        serde_json::from_str::<serde_json::Value>(text.trim()).unwrap()["policy"].clone()
+    };
+    let p = policy(&[]);
+    assert_eq!(p["path_rules"], "email,jwt");
+    assert_eq!(p["time_resolution"], "second");
+    assert_eq!(p["user_agent"], "keep");
+    assert_eq!(p["keep_net"], serde_json::json!([]));
+    assert_eq!(p["query_params"], serde_json::Value::Null);
+    let p = policy(&[
+        "--preset",
+        "goaccess-2",
+        "--keep-net",
+        "10.0.0.0/8,2001:db8::/32",
+        "--keep-query-param",
+        "utm_*,page",
+        "--path-rules",
+        "none",
+        "--time-resolution",
+        "hour",
+        "--user-agent",
+        "remove",
+    ]);
+    assert_eq!(
+        (&p["ipv4_prefix"], &p["ipv6_prefix"]),
+        (&16.into(), &48.into())
+    );
+    assert_eq!(
+        p["keep_net"],
+        serde_json::json!(["10.0.0.0/8", "2001:db8::/32"])
+    );
+    assert_eq!(p["query_params"], serde_json::json!(["utm_*", "page"]));
+    assert_eq!(p["path_rules"], "none");
+    assert_eq!(p["time_resolution"], "hour");
+    assert_eq!(p["user_agent"], "remove");
+}
