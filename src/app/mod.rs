@@ -19,6 +19,7 @@ pub mod keyfile;
 pub mod keygen;
 pub mod keys;
 pub mod nginx_conf;
+pub mod preset;
 pub mod privacy;
 pub mod record;
 pub mod report;
@@ -47,7 +48,7 @@ pub fn main(args: Vec<OsString>) -> ExitCode {
     }
     let cli = cli::Cli::parse_from(args);
     if let (true, Some(preset)) = (cli.privacy.explain, cli.privacy.preset) {
-        return match to_stdout(|out| out.write_all(privacy::explain(preset).as_bytes())) {
+        return match to_stdout(|out| out.write_all(preset::explain(preset).as_bytes())) {
             Ok(()) => ExitCode::SUCCESS,
             Err(e)
                 if e.downcast_ref::<io::Error>().map(io::Error::kind)

@@ -36,7 +36,7 @@ pub fn config(cli: Cli) -> anyhow::Result<Config> {
         rewrite: Rewrite {
             truncate: {
                 let (v4, v6) =
-                    super::privacy::prefixes(cli.privacy.preset, cli.ipv4_prefix, cli.ipv6_prefix);
+                    super::preset::prefixes(cli.privacy.preset, cli.ipv4_prefix, cli.ipv6_prefix);
                 Truncate::new(v4, v6)?
             },
             keyed,

@@ -32,7 +32,7 @@ pub fn main(args: &[OsString]) -> ExitCode {
     };
     let run = &args.run;
     let (ipv4_prefix, ipv6_prefix) =
-        super::privacy::prefixes(run.privacy.preset, run.ipv4_prefix, run.ipv6_prefix);
+        super::preset::prefixes(run.privacy.preset, run.ipv4_prefix, run.ipv6_prefix);
     let policy = report::Policy {
         ipv4_prefix,
         ipv6_prefix,
