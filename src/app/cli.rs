@@ -28,7 +28,8 @@ pub const VERSION: &str = concat!(
 )]
 pub struct Cli {
     /// Input files, read in order; none or `-` means standard input.
-    /// gzip-compressed inputs are detected and decompressed.
+    /// gzip, zstd, xz and bzip2 inputs are recognised by their content
+    /// (not their names) and decompressed.
     #[arg(value_name = "FILE")]
     pub files: Vec<PathBuf>,
 
@@ -36,8 +37,9 @@ pub struct Cli {
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
 
-    /// Rewrite each FILE in place, atomically (gzip stays gzip, plain stays
-    /// plain; owner, group, mode and times are kept). Files that are already
+    /// Rewrite each FILE in place, atomically (each file keeps its
+    /// compression: gzip, zstd, xz, bzip2 or none; owner, group, mode and
+    /// times are kept). Files that are already
     /// anonymized are left untouched.
     #[arg(short = 'i', long, conflicts_with_all = ["output", "gzip"])]
     pub in_place: bool,
@@ -77,9 +79,21 @@ pub struct Cli {
     #[arg(short = 'z', long)]
     pub gzip: bool,
 
-    /// gzip compression level (1 fastest .. 9 smallest).
+    /// gzip compression level (1 fastest .. 9 smallest); also the level of
+    /// gzip files rewritten by --in-place.
     #[arg(long, value_name = "N", default_value_t = 6, value_parser = clap::value_parser!(u32).range(1..=9))]
     pub gzip_level: u32,
+
+    /// Compress the output with zstd (stdout or -o FILE). Blocks are
+    /// compressed in parallel as independent zstd frames, which `zstd -d`
+    /// and `zstdcat` read as one file.
+    #[arg(long, conflicts_with_all = ["gzip", "in_place", "listen"])]
+    pub zstd: bool,
+
+    /// zstd compression level (1 fastest .. 19 smallest); also the level of
+    /// zstd files rewritten by --in-place.
+    #[arg(long, value_name = "N", default_value_t = 3, value_parser = clap::value_parser!(i32).range(1..=19))]
+    pub zstd_level: i32,
 
     /// Log format of the input. `auto` chooses, per input, the format that
     /// explains its first 1000 lines (never one that fails on more than

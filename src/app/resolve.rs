@@ -316,7 +316,7 @@ fn nginx_vars(cli: &Cli) -> anyhow::Result<Vec<String>> {
         .collect()
 }
 
-/// Threads, block size, line limit and gzip level.
+/// Threads, block size, line limit, compression and its levels.
 fn engine_opts(cli: &Cli) -> anyhow::Result<EngineOpts> {
     let threads = match cli.threads {
         Some(n) if n > 0 => n,
@@ -332,6 +332,14 @@ fn engine_opts(cli: &Cli) -> anyhow::Result<EngineOpts> {
         threads: threads.min(256),
         block_size,
         max_line_bytes: cli.max_line_bytes,
-        gzip: cli.gzip.then(|| flate2::Compression::new(cli.gzip_level)),
+        compress: if cli.zstd {
+            Some(crate::config::Codec::Zstd)
+        } else {
+            cli.gzip.then_some(crate::config::Codec::Gzip)
+        },
+        levels: crate::config::Levels {
+            gzip: cli.gzip_level,
+            zstd: cli.zstd_level,
+        },
     })
 }

@@ -8,16 +8,16 @@
 //! * [`stream`] runs one stream: the [`chunk`] Chunker cuts each input into
 //!   blocks of whole lines, `ledger` chooses formats and keeps line numbers,
 //!   `parallel` holds the gzp-style ordered queues.
-//! * [`input`], [`output`] open what is read and written, [`gzip`]
-//!   compresses blocks; [`signals`] is
-//!   the signal policy.
+//! * [`input`], [`output`] open what is read and written, [`compress`]
+//!   recognises and decodes compressed inputs and compresses blocks;
+//!   [`signals`] is the signal policy.
 //! * [`batch`] rewrites files in place; [`listen`] receives syslog
 //!   datagrams.
 //! * [`sys`] holds every libc call and its `unsafe`.
 
 pub mod batch;
 pub mod chunk;
-pub mod gzip;
+pub mod compress;
 pub mod input;
 mod ledger;
 pub mod listen;

@@ -6,8 +6,8 @@ use std::sync::Arc;
 use std::thread;
 
 use crossbeam_channel::{Receiver, bounded};
-use flate2::Compression;
 
+use super::compress::BlockEncoder;
 use super::ledger::Ledger;
 use super::stream::{Done, Job, Plan, Slot, StreamInput, read_blocks, work, write_error};
 use crate::anonymize::Anonymizer;
@@ -32,10 +32,17 @@ pub(super) fn stream_parallel(
         let rx = work_rx.clone();
         let rules = Arc::clone(plan.rules);
         let (truncate, keyed) = (plan.rewrite.truncate, plan.rewrite.keyed.clone());
-        let gzip = plan.engine.gzip;
-        workers.push(thread::spawn(move || match keyed {
-            None => worker(Anonymizer::new(&rules, truncate), rx, gzip),
-            Some(k) => worker(Anonymizer::new(&rules, Keyed::new(k, truncate)), rx, gzip),
+        let (compress, levels) = (plan.engine.compress, plan.engine.levels);
+        workers.push(thread::spawn(move || {
+            let encoder = compress.map(|codec| BlockEncoder::new(codec, levels));
+            match keyed {
+                None => worker(Anonymizer::new(&rules, truncate), rx, encoder),
+                Some(k) => worker(
+                    Anonymizer::new(&rules, Keyed::new(k, truncate)),
+                    rx,
+                    encoder,
+                ),
+            }
         }));
     }
     drop(work_rx);
@@ -67,11 +74,11 @@ pub(super) fn stream_parallel(
         )
     });
 
-    let gzip = plan.engine.gzip.is_some();
+    let compressed = plan.engine.compress.is_some();
     let mut wrote = false;
     for result in order_rx.iter() {
         let done = result.recv().map_err(|_| Error::WorkerPanic)?;
-        let bytes = done.slot.output(gzip);
+        let bytes = done.slot.output(compressed);
         sink.write_block(bytes).map_err(write_error(sink_name))?;
         wrote |= !bytes.is_empty();
         ledger.account(done.input, done.info, done.report)?;
@@ -90,13 +97,13 @@ pub(super) fn stream_parallel(
 fn worker<R: LineRewrite>(
     mut anonymizer: Anonymizer<'_, R>,
     rx: Receiver<Job>,
-    gzip: Option<Compression>,
+    mut encoder: Option<BlockEncoder>,
 ) {
     for mut job in rx {
         #[cfg(debug_assertions)]
         super::stream::test_hooks::maybe_panic(job.slot.data.bytes());
         anonymizer.select(job.info.parser);
-        let report = work(&mut anonymizer, &mut job.slot, gzip);
+        let report = work(&mut anonymizer, &mut job.slot, encoder.as_mut());
         // The writer may be gone (error or closed pipe): nothing to do.
         let _ = job.reply.send(Done {
             input: job.input,

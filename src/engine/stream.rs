@@ -13,7 +13,6 @@ use std::io::{self, IsTerminal, Read};
 use std::sync::Arc;
 
 use crossbeam_channel::Sender;
-use flate2::Compression;
 
 use crate::anonymize::pseudonym::{Keyed, LineRewrite};
 use crate::anonymize::{Anonymizer, OnUnparsed, Rules, Unparsed};
@@ -25,7 +24,7 @@ use crate::format::detect;
 use crate::stats::Stats;
 
 use super::chunk::{Block, Chunk, Chunker};
-use super::gzip::gzip_member;
+use super::compress::BlockEncoder;
 use super::ledger::{BlockInfo, Detector, Ledger};
 use super::parallel::stream_parallel;
 
@@ -82,7 +81,7 @@ pub struct Outcome {
 pub(super) struct Slot {
     pub(super) data: Block,
     pub(super) out: Vec<u8>,
-    pub(super) gz: Vec<u8>,
+    pub(super) packed: Vec<u8>,
 }
 
 /// One unit of work for a worker.
@@ -109,21 +108,22 @@ pub(super) struct BlockReport {
     pub(super) changed: bool,
 }
 
-/// Anonymizes `slot.data` into `slot.out` and, when compressing, into a
-/// gzip member in `slot.gz`; returns the bytes to write via [`Slot::output`].
+/// Anonymizes `slot.data` into `slot.out` and, when compressing, into one
+/// member of the output's codec in `slot.packed`; the bytes to write are
+/// [`Slot::output`].
 pub(super) fn work<R: LineRewrite>(
     anonymizer: &mut Anonymizer<'_, R>,
     slot: &mut Slot,
-    gzip: Option<Compression>,
+    encoder: Option<&mut BlockEncoder>,
 ) -> BlockReport {
     slot.out.clear();
     let mut stats = Stats::default();
     let result = anonymizer.process_block(slot.data.bytes(), &mut slot.out, &mut stats);
     let changed = slot.out != slot.data.bytes();
-    slot.gz.clear();
-    if let Some(level) = gzip {
+    slot.packed.clear();
+    if let Some(encoder) = encoder {
         if !slot.out.is_empty() {
-            gzip_member(&slot.out, level, &mut slot.gz);
+            encoder.encode(&slot.out, &mut slot.packed);
         }
     }
     BlockReport {
@@ -135,8 +135,8 @@ pub(super) fn work<R: LineRewrite>(
 }
 
 impl Slot {
-    pub(super) fn output(&self, gzip: bool) -> &[u8] {
-        if gzip { &self.gz } else { &self.out }
+    pub(super) fn output(&self, compressed: bool) -> &[u8] {
+        if compressed { &self.packed } else { &self.out }
     }
 }
 
@@ -171,7 +171,7 @@ pub struct Plan<'a> {
     pub rules: &'a Arc<Rules>,
     /// How addresses are rewritten.
     pub rewrite: &'a Rewrite,
-    /// Threads, block size, line limit, gzip.
+    /// Threads, block size, line limit, compression.
     pub engine: EngineOpts,
 }
 
@@ -191,11 +191,14 @@ impl<'a> Plan<'a> {
 /// Output is byte-identical for every thread count and block size.
 pub fn run(plan: Plan<'_>, inputs: &[Source], output: &Destination) -> Result<Outcome, Error> {
     let name = output.name();
-    if plan.engine.gzip.is_some() && *output == Destination::Stdout && io::stdout().is_terminal() {
-        // As gzip does: compressed bytes on a terminal help nobody.
-        return Err(write_error(&name)(io::Error::other(
-            "refusing to write gzip data to a terminal",
-        )));
+    if let Some(codec) = plan.engine.compress {
+        if *output == Destination::Stdout && io::stdout().is_terminal() {
+            // As gzip and zstd do: compressed bytes on a terminal help nobody.
+            return Err(write_error(&name)(io::Error::other(format!(
+                "refusing to write {} data to a terminal",
+                codec.name()
+            ))));
+        }
     }
     let mut sink = BlockWriter::open(output).map_err(write_error(&name))?;
     // SIGTERM drains to end of input (Apache piped logs); SIGHUP reopens.
@@ -212,8 +215,8 @@ pub fn run(plan: Plan<'_>, inputs: &[Source], output: &Destination) -> Result<Ou
 /// workers.
 ///
 /// Guarantees: output bytes do not depend on the thread count or the block size;
-/// with gzip output the result is a valid (multi-member) gzip stream, also
-/// when there are no lines at all; on error, everything before the failing
+/// compressed output is one valid (multi-member, multi-frame) file of its
+/// format, also when there are no lines at all; on error, everything before the failing
 /// block has been written.
 pub fn stream(
     plan: Plan<'_>,
@@ -228,11 +231,12 @@ pub fn stream(
     } else {
         stream_parallel(plan, inputs, sink, sink_name, &mut ledger)?
     };
-    if let (Some(level), false) = (plan.engine.gzip, wrote) {
-        // An empty gzip file is not valid gzip; an empty member is.
-        let mut gz = Vec::new();
-        gzip_member(b"", level, &mut gz);
-        sink.write_block(&gz).map_err(write_error(sink_name))?;
+    if let (Some(codec), false) = (plan.engine.compress, wrote) {
+        // An empty file is not valid gzip (nor zstd, xz, bzip2); an empty
+        // member is.
+        let mut empty = Vec::new();
+        BlockEncoder::new(codec, plan.engine.levels).encode(b"", &mut empty);
+        sink.write_block(&empty).map_err(write_error(sink_name))?;
     }
     Ok(ledger.finish())
 }
@@ -269,7 +273,11 @@ fn inline_with<R: LineRewrite>(
     // One slot goes round: taken by the reader, given back after writing.
     let spare = std::cell::RefCell::new(Slot::default());
     let mut wrote = false;
-    let gzip = plan.engine.gzip;
+    let compressed = plan.engine.compress.is_some();
+    let mut encoder = plan
+        .engine
+        .compress
+        .map(|codec| BlockEncoder::new(codec, plan.engine.levels));
     let oversized = read_blocks(
         plan.rules,
         &plan.engine,
@@ -277,8 +285,8 @@ fn inline_with<R: LineRewrite>(
         || spare.take(),
         |i, info, mut slot| {
             anonymizer.select(info.parser);
-            let report = work(&mut anonymizer, &mut slot, gzip);
-            let bytes = slot.output(gzip.is_some());
+            let report = work(&mut anonymizer, &mut slot, encoder.as_mut());
+            let bytes = slot.output(compressed);
             sink.write_block(bytes).map_err(write_error(sink_name))?;
             wrote |= !bytes.is_empty();
             ledger.account(i, info, report)?;
