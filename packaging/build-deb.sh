@@ -26,10 +26,12 @@ gzip -9 -n -f "$gen/man/anonlog.1"
 "$bin" completions zsh > "$gen/completions/_anonlog"
 "$bin" completions fish > "$gen/completions/anonlog.fish"
 
-for dir in systemd logrotate nginx apache; do
-  mkdir -p "$gen/examples/$dir"
-  for f in samples/"$dir"/*; do
-    sed 's#/usr/local/bin/anonlog#/usr/bin/anonlog#g' "$f" > "$gen/examples/$dir/$(basename "$f")"
+# Every recipe file, subdirectories (a unit's drop-in) included.
+rm -rf "$gen/examples"
+for dir in systemd logrotate nginx apache sysctl.d; do
+  (cd samples && find "$dir" -type f) | while read -r f; do
+    mkdir -p "$gen/examples/$(dirname "$f")"
+    sed 's#/usr/local/bin/anonlog#/usr/bin/anonlog#g' "samples/$f" > "$gen/examples/$f"
   done
 done
 

@@ -11,9 +11,11 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 
 use crate::addr::Truncate;
 use crate::anonymize::Rules;
+use crate::anonymize::anonip::AnonipRewrite;
 use crate::anonymize::pseudonym::{KeyedConfig, Rewriter};
 
 /// Default read and work unit. 1 MiB keeps every core busy and the memory
@@ -53,9 +55,28 @@ pub enum Mode {
         paths: Vec<PathBuf>,
         /// Walk directories.
         recursive: bool,
+        /// `--older-than`: take only files last modified at least this
+        /// long ago (a retention sweep); `None` takes every file.
+        older_than: Option<Age>,
     },
     /// Syslog datagrams from a socket to files.
     Listen(ListenConfig),
+}
+
+/// A file age (`--older-than 7d`): never zero, at most
+/// [`Age::MAX`], so that `now - age` is always a representable time.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Age {
+    /// The age itself.
+    pub duration: Duration,
+    /// How it was written (`7d`), for the summary and the run record.
+    pub label: String,
+}
+
+impl Age {
+    /// The longest age taken: 100 years. A longer one is a typo, and
+    /// bounding it keeps the cutoff time far from any overflow.
+    pub const MAX: Duration = Duration::from_secs(100 * 366 * 86_400);
 }
 
 /// How the engine reads, cuts, works and writes. Small and `Copy`, so a
@@ -132,6 +153,10 @@ pub struct Rewrite {
     /// Keyed pseudonyms and user tokens (`--pseudonymize`, `--user
     /// pseudonymize`): the master key and how it is used.
     pub keyed: Option<Arc<KeyedConfig>>,
+    /// anonip mode's rewrite (masks by bits removed, increment, private
+    /// addresses kept), which then replaces both of the above in streams.
+    /// The listener never runs in anonip mode and ignores it.
+    pub anonip: Option<AnonipRewrite>,
 }
 
 impl Rewrite {
@@ -151,6 +176,9 @@ pub struct ReportOpts {
     pub stats: Option<StatsFormat>,
     /// Print nothing on success.
     pub quiet: bool,
+    /// `--report`: the file that gets one JSON line about the run. A
+    /// batch never rewrites it, whatever its name.
+    pub record: Option<PathBuf>,
 }
 
 /// How `--stats` reports.

@@ -17,7 +17,8 @@
 //!   listener, and every libc call ([`engine::sys`]).
 //! * [`config`] is the resolved run: data only.
 //! * [`anonymize`] rewrites fields: query, referrer and user rules, keyed
-//!   pseudonyms, and the fail-closed scrubber for lines that do not parse.
+//!   pseudonyms, and the fail-closed scrubber for lines that do not parse;
+//!   run with an auditing rewriter, it is also `anonlog check`'s audit.
 //! * [`format`](mod@format) turns a line into field spans (byte offsets), no I/O.
 //! * [`addr`] is IP addresses on raw bytes (parse, truncate, write, token
 //!   forms, the free-text scrubber of literals), used by both of the above;

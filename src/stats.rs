@@ -22,15 +22,20 @@ pub struct Stats {
     pub oversized: u64,
     /// Addresses rewritten (client, X-Forwarded-For and literals found in text).
     pub addresses: u64,
-    /// Client fields that held no address and were replaced by `0.0.0.0`.
+    /// Client fields that held no address (a host name, `-`) and were
+    /// replaced by `0.0.0.0`, and X-Forwarded-For entries other than `-` and
+    /// `unknown` that held none, replaced by `-`.
     pub non_addresses: u64,
     /// Query strings removed.
     pub queries: u64,
-    /// Referrers removed or cut to their origin.
+    /// Referrers removed or cut to their origin (one that is `-`, empty or
+    /// an origin already is not counted).
     pub referrers: u64,
-    /// Remote users and identd lognames removed.
+    /// Remote users and identd lognames removed (`-` and empty ones are
+    /// not counted).
     pub users: u64,
-    /// Cookies, credentials and other secret fields removed.
+    /// Cookies, credentials, session ids (`;jsessionid=`), URL userinfo,
+    /// client ports and other secret fields removed.
     pub secrets: u64,
     /// E-mail addresses masked.
     pub emails: u64,

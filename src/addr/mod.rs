@@ -18,12 +18,12 @@ mod token;
 mod truncate;
 mod write;
 
-pub use parse::{parse_v4, parse_v6};
+pub use parse::{parse_v4, parse_v4_strict, parse_v6};
 pub use scrub::scrub_text;
 pub(crate) use scrub::scrub_text_keeping;
 pub use token::{TokenKind, is_addr_token, rewrite_addr_only, rewrite_addr_token};
 pub use truncate::{PrefixError, Truncate};
-pub use write::write_addr;
+pub use write::{write_addr, write_addr_python};
 
 /// An IP address held as a plain integer (network byte order semantics: the
 /// most significant bit is the first bit of the address).
@@ -52,6 +52,11 @@ pub trait AddrRewrite {
     fn keeps_v6(&self) -> bool {
         false
     }
+    /// Called when text that may hold an address but parses as none had
+    /// digits other than `0` replaced by `0` (the fail-closed path of
+    /// [`scrub_text`]): no address was rewritten, yet one may have been
+    /// there. Rewriters ignore it; an audit (`anonlog check`) counts it.
+    fn zeroed(&mut self) {}
 }
 
 /// The low 32 bits of an IPv6 address, where IPv4-mapped and NAT64 addresses

@@ -36,9 +36,10 @@ pub fn parse_v4(s: &[u8]) -> Option<u32> {
 }
 
 /// [`parse_v4`] that also rejects leading zeros ("01"), which is what std
-/// does for an IPv4 address embedded in IPv6 text.
+/// does for an IPv4 address embedded in IPv6 text, and what Python's
+/// `ipaddress` does for any IPv4 address.
 #[inline]
-fn parse_v4_strict(s: &[u8]) -> Option<u32> {
+pub fn parse_v4_strict(s: &[u8]) -> Option<u32> {
     parse_dotted::<true>(s)
 }
 

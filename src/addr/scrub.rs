@@ -30,14 +30,17 @@ impl Sink<'_> {
     }
 
     /// Replaces every byte of `text[start..end]` whose class has a bit of
-    /// `which` by `'0'`.
-    fn zero(&mut self, start: usize, end: usize, which: u8) {
+    /// `which` by `'0'`, and tells `r` when that changed a byte.
+    fn zero<R: AddrRewrite>(&mut self, r: &mut R, start: usize, end: usize, which: u8) {
         self.flush_to(start);
+        let run = &self.text[start..end];
         self.out.extend(
-            self.text[start..end]
-                .iter()
+            run.iter()
                 .map(|&b| if class(b) & which != 0 { b'0' } else { b }),
         );
+        if run.iter().any(|&b| class(b) & which != 0 && b != b'0') {
+            r.zeroed();
+        }
         self.copied = end;
         self.count += 1;
     }
@@ -152,7 +155,7 @@ fn scrub_v4_subrun<R: AddrRewrite>(
             sink.put_addr(start, end, new);
         }
     } else if suspicious_v4(sub) {
-        sink.zero(start, end, C_DIGIT);
+        sink.zero(r, start, end, C_DIGIT);
     }
 }
 
@@ -200,7 +203,7 @@ fn scrub_run<R: AddrRewrite>(r: &mut R, sink: &mut Sink<'_>, start: usize, end: 
                 return;
             }
             None if !keep6 => {
-                sink.zero(start, end, C_HEX);
+                sink.zero(r, start, end, C_HEX);
                 return;
             }
             // IPv6 is kept, but this is not a valid IPv6 address, so IPv4

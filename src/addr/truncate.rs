@@ -75,6 +75,13 @@ impl Truncate {
     }
 }
 
+impl Truncate {
+    /// The IPv4 and IPv6 prefix lengths kept, as given to [`Truncate::new`].
+    pub fn prefixes(&self) -> (u8, u8) {
+        (self.v4_prefix, self.v6_prefix)
+    }
+}
+
 impl AddrRewrite for Truncate {
     /// Masks `addr` as described on [`Truncate`]; the family never changes.
     #[inline]

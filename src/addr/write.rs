@@ -81,6 +81,24 @@ fn write_v6(a: u128, out: &mut Vec<u8>) {
     out.truncate(len + n);
 }
 
+/// Appends the text of `addr` as Python's `ipaddress` writes it before
+/// Python 3.13, which is what anonip 1.1.0 prints: [`write_addr`] except
+/// that an IPv4-mapped address keeps hex groups (`::ffff:c633:6400`, not
+/// `::ffff:198.51.100.0`).
+#[inline]
+pub fn write_addr_python(addr: Addr, out: &mut Vec<u8>) {
+    match addr {
+        Addr::V4(a) => write_v4(a, out),
+        Addr::V6(a) => {
+            let len = out.len();
+            out.extend_from_slice(&[0u8; 48]);
+            let buf: &mut [u8; 48] = (&mut out[len..]).try_into().unwrap();
+            let n = put_v6_groups(buf, a);
+            out.truncate(len + n);
+        }
+    }
+}
+
 /// Lower-case hex text of `v` without leading zeros (`"0"` for 0), as four
 /// little-endian bytes of which the first `len` are the text, and `len`.
 #[inline]
@@ -105,6 +123,12 @@ fn put_v6(buf: &mut [u8; 48], a: u128) -> usize {
         buf[7..23].copy_from_slice(&text.to_le_bytes());
         return 7 + n;
     }
+    put_v6_groups(buf, a)
+}
+
+/// [`put_v6`] in hex groups only, whatever the address.
+#[inline]
+fn put_v6_groups(buf: &mut [u8; 48], a: u128) -> usize {
     let mut g = [0u16; 8];
     // Bit k set when group k is zero.
     let mut zero = 0u32;

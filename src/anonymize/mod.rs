@@ -3,6 +3,8 @@
 //! Pure functions of bytes: no I/O, no allocation per line (every buffer is
 //! owned by the per-worker [`Anonymizer`] and reused).
 
+pub mod anonip;
+pub mod audit;
 pub mod pseudonym;
 mod rules;
 pub mod scrub;
@@ -64,6 +66,9 @@ pub struct Rules {
     /// The chunker applies the same rule to lines it cannot hold, so the
     /// outcome never depends on where blocks were cut.
     pub max_line: usize,
+    /// What a [`FieldKind::Replace`] field becomes (anonip's `--replace`);
+    /// empty unless the parser makes such fields.
+    pub replacement: Vec<u8>,
 }
 
 /// A line of the block did not parse and the policy is [`OnUnparsed::Fail`].
@@ -107,6 +112,13 @@ impl<'a, R: LineRewrite> Anonymizer<'a, R> {
     /// and allocation-free, in the steady state).
     pub fn take_unknown_names(&mut self) -> crate::stats::UnknownNames {
         self.json_keys.take()
+    }
+
+    /// With an [`audit::Audit`] rewriter: what it found in the blocks
+    /// since the last call, by 0-based line index in the block; `None`
+    /// otherwise.
+    pub fn take_findings(&mut self) -> Option<Box<audit::Findings>> {
+        self.rewriter.take_findings()
     }
 
     /// Uses candidate `i` of [`Rules::candidates`] (detected for the input
@@ -160,6 +172,8 @@ impl<'a, R: LineRewrite> Anonymizer<'a, R> {
                 Some((b'\r', rest)) => (rest, &line[rest.len()..]),
                 _ => (line, &line[line.len()..]),
             };
+            // Only an audit compares counters around each line.
+            let before = if R::AUDITS { Some(*stats) } else { None };
             stats.lines_read += 1;
             let oversized = line.len() > self.rules.max_line;
             let written = if oversized {
@@ -191,6 +205,9 @@ impl<'a, R: LineRewrite> Anonymizer<'a, R> {
                 stats.bytes_read += pos as u64;
                 stats.bytes_written += (out.len() - start_len) as u64;
                 return Err(Unparsed { index, oversized });
+            }
+            if let Some(before) = &before {
+                self.rewriter.end_line(index, before, stats);
             }
             pos = next;
             index += 1;
@@ -275,6 +292,7 @@ impl Rules {
             keep_user: false,
             on_unparsed: OnUnparsed::Scrub,
             max_line: 64 << 20,
+            replacement: Vec::new(),
         }
     }
 
@@ -646,6 +664,32 @@ mod tests {
             // Three clients and the bot's address.
             assert_eq!(stats.addresses + stats.pseudonymized, 4, "{name}");
         }
+    }
+
+    #[test]
+    fn counters_count_what_a_run_changes_and_nothing_else() {
+        // Host names in X-Forwarded-For and session ids are counted;
+        // `-`, `unknown` and empty fields, which stay or become `-`, are not.
+        let r = rules(Predefined::Main);
+        let line = format!(
+            "192.0.2.1 - - {T} \"GET /a;jsessionid=S1/b HTTP/1.1\" 200 1 \"-\" \"-\" \"proxy.example.com, unknown, -, 203.0.113.9\"\n"
+        );
+        let (out, s, _) = run_with(&r, Truncate::new(24, 48).unwrap(), line.as_bytes());
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            format!(
+                "192.0.2.0 - - {T} \"GET /a/b HTTP/1.1\" 200 1 \"-\" \"-\" \"-, -, -, 203.0.113.0\"\n"
+            )
+        );
+        assert_eq!((s.non_addresses, s.secrets, s.addresses), (1, 1, 2));
+        let json = Rules::new(Parser::Json(crate::format::json::JsonFormat::new()));
+        let line = br#"{"remote_addr":"192.0.2.1","remote_user":"","http_referer":"","cookie":""}"#;
+        let (out, s, _) = run_with(&json, Truncate::new(24, 48).unwrap(), line);
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            r#"{"remote_addr":"192.0.2.0","remote_user":"-","http_referer":"-","cookie":"-"}"#
+        );
+        assert_eq!((s.users, s.referrers, s.secrets), (0, 0, 0));
     }
 
     #[test]

@@ -42,13 +42,13 @@ impl<R: LineRewrite> Anonymizer<'_, R> {
                     stats.users_pseudonymized += 1;
                 } else {
                     out.push(b'-');
-                    stats.users += u64::from(v != b"-");
+                    stats.users += u64::from(is_value(v));
                 }
             }
             FieldKind::Request => {
                 let cut = url::cut_request(v, self.rules.keep_query);
                 stats.queries += u64::from(cut.query_removed);
-                stats.secrets += u64::from(cut.userinfo_removed);
+                stats.secrets += u64::from(cut.userinfo_removed) + u64::from(cut.session_removed);
                 for range in cut.ranges() {
                     stats.addresses += u64::from(addr::scrub_text(r, &v[range.clone()], out));
                 }
@@ -56,7 +56,7 @@ impl<R: LineRewrite> Anonymizer<'_, R> {
             FieldKind::Referer => match self.rules.referrer {
                 ReferrerMode::Remove => {
                     out.push(b'-');
-                    stats.referrers += u64::from(v != b"-");
+                    stats.referrers += u64::from(is_value(v));
                 }
                 ReferrerMode::Origin => match url::referrer_origin(v) {
                     Some(o) => {
@@ -67,7 +67,7 @@ impl<R: LineRewrite> Anonymizer<'_, R> {
                     }
                     None => {
                         out.push(b'-');
-                        stats.referrers += u64::from(v != b"-");
+                        stats.referrers += u64::from(is_value(v));
                     }
                 },
                 // Credentials are not part of what `keep` keeps. The part
@@ -85,7 +85,7 @@ impl<R: LineRewrite> Anonymizer<'_, R> {
             FieldKind::Target => {
                 let cut = url::cut_target(v, self.rules.keep_query);
                 stats.queries += u64::from(cut.query_removed);
-                stats.secrets += u64::from(cut.userinfo_removed);
+                stats.secrets += u64::from(cut.userinfo_removed) + u64::from(cut.session_removed);
                 for range in cut.ranges() {
                     stats.addresses += u64::from(addr::scrub_text(r, &v[range.clone()], out));
                 }
@@ -105,9 +105,26 @@ impl<R: LineRewrite> Anonymizer<'_, R> {
             }
             FieldKind::Secret => {
                 out.push(b'-');
-                stats.secrets += u64::from(v != b"-" && !v.is_empty());
+                stats.secrets += u64::from(is_value(v));
             }
             FieldKind::Unknown => self.unknown(v, out, stats),
+            FieldKind::Address => {
+                let text = crate::format::columns::address_text(v);
+                let a = addr::parse_v4_strict(text)
+                    .map(addr::Addr::V4)
+                    .or_else(|| addr::parse_v6(text).map(addr::Addr::V6));
+                match a {
+                    Some(a) => {
+                        addr::write_addr_python(r.rewrite(a), out);
+                        stats.addresses += 1;
+                    }
+                    None => self.unknown(v, out, stats),
+                }
+            }
+            FieldKind::Replace => {
+                out.extend_from_slice(&self.rules.replacement);
+                stats.non_addresses += 1;
+            }
             FieldKind::SecretScalar => {
                 out.extend_from_slice(b"null");
                 stats.secrets += 1;
@@ -159,8 +176,18 @@ impl<R: LineRewrite> Anonymizer<'_, R> {
     }
 }
 
+/// Whether a user, referrer or secret field holds a value: what a run
+/// replaces by `-` is counted only then, so a field that is already `-`
+/// (or empty, as JSON logs write a missing one) counts nothing, and an
+/// anonymized log counts as clean (`anonlog check`).
+#[inline]
+fn is_value(v: &[u8]) -> bool {
+    !v.is_empty() && v != b"-"
+}
+
 pub(super) fn add_scrub_counts(stats: &mut Stats, c: scrub::ScrubCounts) {
     stats.addresses += u64::from(c.addresses);
+    stats.non_addresses += u64::from(c.non_addresses);
     stats.queries += u64::from(c.queries);
     stats.users += u64::from(c.users);
     stats.referrers += u64::from(c.referrers);
@@ -214,23 +241,36 @@ pub(super) fn is_address_list(v: &[u8]) -> bool {
     })
 }
 
-fn add_forwarded_for(stats: &mut Stats, (addresses, ports): (u32, u32)) {
-    stats.addresses += u64::from(addresses);
-    stats.secrets += u64::from(ports);
+fn add_forwarded_for(stats: &mut Stats, list: ForwardedFor) {
+    stats.addresses += u64::from(list.addresses);
+    stats.secrets += u64::from(list.ports);
+    stats.non_addresses += u64::from(list.non_addresses);
+}
+
+/// What [`forwarded_for`] rewrote.
+struct ForwardedFor {
+    addresses: u32,
+    ports: u32,
+    /// Entries that were no address and neither `-` nor `unknown` (a host
+    /// name, an RFC 7239 obfuscated identifier), replaced by `-`.
+    non_addresses: u32,
 }
 
 /// Rewrites each comma-separated entry of an X-Forwarded-For list, keeping
 /// separators and spacing; entries that are not addresses become `-`, and
 /// addresses are written without port or brackets
 /// ([`addr::rewrite_addr_only`]: an entry's port is the client's, as in the
-/// client field). Returns the number of addresses rewritten and of ports
-/// removed.
-fn forwarded_for<R: addr::AddrRewrite>(r: &mut R, v: &[u8], out: &mut Vec<u8>) -> (u32, u32) {
+/// client field).
+fn forwarded_for<R: addr::AddrRewrite>(r: &mut R, v: &[u8], out: &mut Vec<u8>) -> ForwardedFor {
+    let mut list = ForwardedFor {
+        addresses: 0,
+        ports: 0,
+        non_addresses: 0,
+    };
     if v == b"-" {
         out.push(b'-');
-        return (0, 0);
+        return list;
     }
-    let (mut n, mut ports) = (0, 0);
     for (i, part) in v.split(|&b| b == b',').enumerate() {
         if i > 0 {
             out.push(b',');
@@ -248,16 +288,20 @@ fn forwarded_for<R: addr::AddrRewrite>(r: &mut R, v: &[u8], out: &mut Vec<u8>) -
         out.extend_from_slice(&part[..lead]);
         if !token.is_empty() {
             match addr::rewrite_addr_only(r, token, out) {
-                (TokenKind::NotAddr, _) => out.push(b'-'),
+                (TokenKind::NotAddr, _) => {
+                    out.push(b'-');
+                    let placeholder = token == b"-" || token.eq_ignore_ascii_case(b"unknown");
+                    list.non_addresses += u32::from(!placeholder);
+                }
                 (_, port) => {
-                    n += 1;
-                    ports += u32::from(port);
+                    list.addresses += 1;
+                    list.ports += u32::from(port);
                 }
             }
         }
         out.extend_from_slice(&part[part.len() - trail..]);
     }
-    (n, ports)
+    list
 }
 
 /// `dd/Mon/yyyy:HH:MM:SS +zzzz`: a shape that cannot hold an address, so it

@@ -5,6 +5,8 @@ use std::path::PathBuf;
 
 use clap::{Parser, ValueEnum};
 
+pub mod compress;
+
 /// What `--version` prints after the name: the package version, the git
 /// commit it was built from (`-dirty` when the work tree had changes,
 /// `unknown` when built without git) and the target triple, so a bug
@@ -24,12 +26,11 @@ pub const VERSION: &str = concat!(
 #[derive(Debug, Parser)]
 #[command(name = "anonlog", version = VERSION, about, max_term_width = 100)]
 #[command(
-    after_help = "Keyed pseudonyms: `anonlog keygen --out PATH` creates a key; `anonlog reveal --key-file PATH ADDRESS...` inverts pseudonyms (see their --help). `anonlog man` prints the manual page, `anonlog completions SHELL` a completion script. A log file named `keygen`, `reveal`, `man` or `completions` is given as `./man` or `-- man`."
+    after_help = "`anonlog check PATH...` audits logs and archives without changing them. Keyed pseudonyms: `anonlog keygen --out PATH` creates a key; `anonlog reveal --key-file PATH ADDRESS...` inverts pseudonyms (see their --help). `anonlog man` prints the manual page, `anonlog completions SHELL` a completion script. A log file named `check`, `keygen`, `reveal`, `man` or `completions` is given as `./man` or `-- man`."
 )]
 pub struct Cli {
-    /// Input files, read in order; none or `-` means standard input.
-    /// gzip, zstd, xz and bzip2 inputs are recognised by their content
-    /// (not their names) and decompressed.
+    /// Input files, read in order; none or `-` means standard input. gzip,
+    /// zstd, xz and bzip2 are recognised by their content and decompressed.
     #[arg(value_name = "FILE")]
     pub files: Vec<PathBuf>,
 
@@ -37,10 +38,9 @@ pub struct Cli {
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
 
-    /// Rewrite each FILE in place, atomically (each file keeps its
-    /// compression: gzip, zstd, xz, bzip2 or none; owner, group, mode and
-    /// times are kept). Files that are already
-    /// anonymized are left untouched.
+    /// Rewrite each FILE in place, atomically, keeping its compression
+    /// (gzip, zstd, xz, bzip2 or none), owner, group, mode and times. Files
+    /// that are already anonymized are left untouched.
     #[arg(short = 'i', long, conflicts_with_all = ["output", "gzip"])]
     pub in_place: bool,
 
@@ -48,6 +48,20 @@ pub struct Cli {
     /// names look like logs (*.log*, *_log*, *access*; hidden files never).
     #[arg(short = 'r', long, requires = "in_place")]
     pub recursive: bool,
+
+    /// With --in-place: rewrite only files last modified at least AGE ago
+    /// (`7d`, `36h`, `2w`, `90min`, `30s`), for a retention sweep that
+    /// keeps recent logs raw: `anonlog -i -r /var/log/nginx --older-than 7d`.
+    /// Younger files are counted, not touched.
+    #[arg(long, value_name = "AGE", value_parser = super::age::parse_age, allow_hyphen_values = true)]
+    pub older_than: Option<crate::config::Age>,
+
+    /// Append one JSON line describing the run to FILE (created with mode
+    /// 0640 if missing): start and end time, version, the policy and key id
+    /// (never the key), each input's path, size and counters, the exit
+    /// status. One write per line, so concurrent runs never mix lines.
+    #[arg(long, value_name = "FILE")]
+    pub report: Option<PathBuf>,
 
     /// Receive nginx syslog datagrams on ADDR (`unix:/run/anonlog/nginx.sock`
     /// or `udp:127.0.0.1:5514`) instead of reading files; runs until SIGTERM
@@ -74,26 +88,9 @@ pub struct Cli {
     #[arg(long, value_name = "OCTAL", requires = "listen")]
     pub socket_mode: Option<String>,
 
-    /// Compress the output with gzip (stdout or -o FILE). Blocks are
-    /// compressed in parallel as independent gzip members.
-    #[arg(short = 'z', long)]
-    pub gzip: bool,
-
-    /// gzip compression level (1 fastest .. 9 smallest); also the level of
-    /// gzip files rewritten by --in-place.
-    #[arg(long, value_name = "N", default_value_t = 6, value_parser = clap::value_parser!(u32).range(1..=9))]
-    pub gzip_level: u32,
-
-    /// Compress the output with zstd (stdout or -o FILE). Blocks are
-    /// compressed in parallel as independent zstd frames, which `zstd -d`
-    /// and `zstdcat` read as one file.
-    #[arg(long, conflicts_with_all = ["gzip", "in_place", "listen"])]
-    pub zstd: bool,
-
-    /// zstd compression level (1 fastest .. 19 smallest); also the level of
-    /// zstd files rewritten by --in-place.
-    #[arg(long, value_name = "N", default_value_t = 3, value_parser = clap::value_parser!(i32).range(1..=19))]
-    pub zstd_level: i32,
+    /// -z, --gzip-level, --zstd, --zstd-level.
+    #[command(flatten)]
+    pub compress: compress::CompressArgs,
 
     /// Log format of the input. `auto` chooses, per input, the format that
     /// explains its first 1000 lines (never one that fails on more than

@@ -12,7 +12,8 @@ use clap_mangen::roff::{Roff, bold, italic, roman};
 use super::cli::{Cli, CompletionsCli, KeygenCli, ManCli, RevealCli};
 
 /// The whole command line as one clap command: the main options and
-/// FILEs, and `keygen`, `reveal`, `man`, `completions` as subcommands.
+/// FILEs, and `check`, `keygen`, `reveal`, `man`, `completions` as
+/// subcommands.
 /// Only for documents: arguments are parsed by [`super::main`], which
 /// takes a subcommand name only as the first argument (so `anonlog -- man`
 /// reads a file) — the same rule `args_conflicts_with_subcommands` gives
@@ -23,6 +24,7 @@ pub fn command() -> clap::Command {
     Cli::command()
         .args_conflicts_with_subcommands(true)
         .disable_help_subcommand(true)
+        .subcommand(sub(super::check::cli::command(), "check"))
         .subcommand(sub(KeygenCli::command(), "keygen"))
         .subcommand(sub(RevealCli::command(), "reveal"))
         .subcommand(sub(ManCli::command(), "man"))
@@ -98,6 +100,20 @@ const EXAMPLES: &[(&str, &[&str])] = &[
         &[
             "anonlog --in-place access.log.1 access.log.2.gz access.log.3.zst",
             "anonlog --in-place -r /var/log/nginx/archive/",
+        ],
+    ),
+    (
+        "Audit logs and archives without changing them: status 0 when a run with the same options would remove nothing personal, 1 with the line numbers of what it would remove (never the lines), --json for tools:",
+        &[
+            "anonlog check access.anon.log access.log.1 access.log.2.gz",
+            "anonlog access.log | anonlog check -",
+            "anonlog check --json -r /var/log/nginx/ > audit.json",
+        ],
+    ),
+    (
+        "After a retention sweep, audit what it should have rewritten (the files older than its age) and append the findings to its run record:",
+        &[
+            "anonlog check -r --older-than 7d --report /var/log/anonlog/retention.jsonl /var/log/nginx",
         ],
     ),
     (
@@ -194,6 +210,8 @@ fn description(out: &mut dyn Write) -> io::Result<()> {
     ]);
     r.control("PP", []).text([
         roman("A first argument of "),
+        bold("check"),
+        roman(", "),
         bold("keygen"),
         roman(", "),
         bold("reveal"),
@@ -264,15 +282,15 @@ fn closing_sections(out: &mut dyn Write) -> io::Result<()> {
     let statuses = [
         (
             "0",
-            "Success, also when the reader of standard output goes away (anonlog big.log | head).",
+            "Success, also when the reader of standard output goes away (anonlog big.log | head). anonlog check: every input is clean.",
         ),
         (
             "1",
-            "The format does not fit an input (more than --max-unparsed of its lines did not parse; all lines were still written, scrubbed), or a line did not parse and --on-unparsed fail was given.",
+            "The format does not fit an input (more than --max-unparsed of its lines did not parse; all lines were still written, scrubbed), or a line did not parse and --on-unparsed fail was given. anonlog check: some input has findings.",
         ),
         (
             "2",
-            "A usage or I/O error; with --in-place also a file refused because another process writes it, or an entry a walk skipped.",
+            "A usage or I/O error; with --in-place also a file refused because another process writes it, or an entry a walk skipped. anonlog check: an input could not be checked, or there was none.",
         ),
         (
             "143",

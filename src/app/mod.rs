@@ -4,16 +4,22 @@
 //! what the run did.
 //!
 //! anonlog has no subcommand syntax of its own (`anonlog [OPTIONS]
-//! [FILE]...`), so [`main`] recognises `keygen`, `reveal`, `man` and
-//! `completions` only as the first argument; a log file of that name is
-//! given as `./man` or `-- man`.
+//! [FILE]...`), so [`main`] recognises `check`, `keygen`, `reveal`, `man`,
+//! `completions` and `anonip` only as the first argument; a log file of
+//! that name is given as `./man` or `-- man`. Started under the name
+//! `anonip`, the program is anonip ([`anonip`]).
 
+pub mod age;
+pub mod anonip;
+pub mod check;
 pub mod cli;
 pub mod docs;
+pub mod json;
 pub mod keyfile;
 pub mod keygen;
 pub mod keys;
 pub mod nginx_conf;
+pub mod record;
 pub mod report;
 pub mod resolve;
 pub mod reveal;
@@ -32,6 +38,9 @@ use crate::error::chain;
 /// name) and returns its exit status: 0 success, 1 data (a format that
 /// does not fit, a line that must not pass), 2 usage or I/O.
 pub fn main(args: Vec<OsString>) -> ExitCode {
+    if anonip::invoked_as_anonip(&args) {
+        return anonip::main(&args);
+    }
     if let Some(status) = dispatch(&args) {
         return status;
     }
@@ -42,25 +51,56 @@ pub fn main(args: Vec<OsString>) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    report::listener_start(&config);
-    match crate::run(&config) {
-        Ok(Report::Stream(outcome)) => report::stream_end(&config, &outcome),
-        Ok(Report::Batch(sum)) => report::batch_end(&config, &sum),
-        Err(e) if e.is_broken_pipe() => ExitCode::SUCCESS,
-        Err(e) => {
-            // One write, so a dying worker's panic message cannot split it.
-            let msg = format!("anonlog: error: {}\n", chain(&e));
-            let _ = io::stderr().lock().write_all(msg.as_bytes());
-            ExitCode::from(e.exit_code())
-        }
-    }
+    run_config(&config)
 }
 
-/// Runs `anonlog keygen ...`, `reveal ...`, `man` or `completions ...`
-/// when `args[1]` names one, and returns its exit status; `None` for the
-/// main command.
+/// Runs a resolved configuration, says what it did (and, with `--report`,
+/// records it) and returns its exit status.
+fn run_config(config: &crate::Config) -> ExitCode {
+    report::listener_start(config);
+    // Opened first: a run whose record cannot be written changes nothing.
+    let recorder = match config.report.record.as_deref().map(record::Recorder::open) {
+        Some(Err(e)) => {
+            eprintln!("anonlog: error: {e:#}");
+            return ExitCode::from(2);
+        }
+        r => r.and_then(Result::ok),
+    };
+    let sizes = match recorder {
+        Some(_) => record::input_sizes(config),
+        None => Vec::new(),
+    };
+    let result = crate::run(config);
+    let mut status = match &result {
+        Ok(Report::Stream(outcome)) => report::stream_end(config, outcome),
+        Ok(Report::Batch(sum)) => report::batch_end(config, sum),
+        Err(e) if e.is_broken_pipe() => 0,
+        Err(e) => {
+            // One write, so a dying worker's panic message cannot split it.
+            let msg = format!("anonlog: error: {}\n", chain(e));
+            let _ = io::stderr().lock().write_all(msg.as_bytes());
+            e.exit_code()
+        }
+    };
+    if let Some(r) = recorder {
+        let fields = record::run_fields(config, &result, &sizes);
+        if let Err(e) = r.write("anonymize", &fields, status) {
+            eprintln!("anonlog: error: {e:#}");
+            status = status.max(2);
+        }
+    }
+    ExitCode::from(status)
+}
+
+/// Runs `anonlog check ...`, `keygen ...`, `reveal ...`, `man`,
+/// `completions ...` or `anonip ...` when `args[1]` names one, and returns
+/// its exit status; `None` for the main command.
 fn dispatch(args: &[OsString]) -> Option<ExitCode> {
+    if args.get(1).is_some_and(|a| a == "check") {
+        return Some(check::main(&args[1..]));
+    }
     let result = match args.get(1).and_then(|a| a.to_str()) {
+        Some("anonip") => return Some(anonip::main(&args[1..])),
         Some("keygen") => keygen::keygen(&cli::KeygenCli::parse_from(&args[1..])),
         Some("reveal") => reveal::reveal(&cli::RevealCli::parse_from(&args[1..])),
         Some("man") => {

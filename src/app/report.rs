@@ -4,7 +4,6 @@
 //! summary.
 
 use std::io::Write;
-use std::process::ExitCode;
 
 use crate::anonymize::pseudonym::KeyedConfig;
 use crate::config::{Config, Mode, StatsFormat};
@@ -36,22 +35,18 @@ pub fn listener_start(config: &Config) {
 /// Reports a finished stream and returns its status: 1 when some input did
 /// not fit its format (said even with `--quiet`: a format that does not
 /// fit is never silent, and the status tells scripts and logrotate), else 0.
-pub fn stream_end(config: &Config, outcome: &Outcome) -> ExitCode {
+pub fn stream_end(config: &Config, outcome: &Outcome) -> u8 {
     summary(config, outcome);
     let mut err = std::io::stderr().lock();
     for m in outcome.mismatched.iter().filter(|m| !m.reported) {
         let _ = writeln!(err, "anonlog: error: {m}");
     }
-    if outcome.mismatched.is_empty() {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(1)
-    }
+    u8::from(!outcome.mismatched.is_empty())
 }
 
 /// Reports a finished in-place batch (its files were reported as they
 /// failed) and returns the worst status among them.
-pub fn batch_end(config: &Config, sum: &Summary) -> ExitCode {
+pub fn batch_end(config: &Config, sum: &Summary) -> u8 {
     let read = Outcome {
         detected: sum.detected.clone(),
         stats: sum.stats,
@@ -60,19 +55,21 @@ pub fn batch_end(config: &Config, sum: &Summary) -> ExitCode {
     };
     summary(config, &read);
     if !config.report.quiet {
-        let files = sum.rewritten + sum.unchanged + sum.failed + sum.skipped;
+        let files =
+            sum.rewritten + sum.unchanged + sum.failed + sum.skipped + sum.busy + sum.recent;
         eprintln!(
-            "anonlog: {}: {} rewritten, {} already anonymized, {} failed, {} skipped; {}, {} read",
+            "anonlog: {}: {} rewritten, {} already anonymized, {} failed, {} skipped{}; {}, {} read",
             count(files as u64, "file", "files"),
             sum.rewritten,
             sum.unchanged,
             sum.failed,
             sum.skipped,
+            super::age::left_alone(config, sum),
             count(sum.stats.lines_read, "line", "lines"),
             count(sum.stats.bytes_read, "byte", "bytes"),
         );
     }
-    ExitCode::from(sum.worst_exit)
+    sum.worst_exit
 }
 
 /// `--stats`, or, without it, one warning when lines could not be parsed

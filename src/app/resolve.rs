@@ -36,6 +36,7 @@ pub fn config(cli: Cli) -> anyhow::Result<Config> {
         rewrite: Rewrite {
             truncate: Truncate::new(cli.ipv4_prefix, cli.ipv6_prefix)?,
             keyed,
+            anonip: None,
         },
         report: ReportOpts {
             unknown_fields,
@@ -44,6 +45,7 @@ pub fn config(cli: Cli) -> anyhow::Result<Config> {
                 StatsArg::Json => StatsFormat::Json,
             }),
             quiet: cli.quiet,
+            record: cli.report.clone(),
         },
     })
 }
@@ -62,6 +64,7 @@ fn mode(cli: &Cli) -> anyhow::Result<Mode> {
             "--in-place cannot rewrite standard input"
         );
     }
+    let older_than = super::age::older_than(cli)?;
     if let Some(addr) = &cli.listen {
         return listen_config(cli, addr, output).map(Mode::Listen);
     }
@@ -69,6 +72,7 @@ fn mode(cli: &Cli) -> anyhow::Result<Mode> {
         return Ok(Mode::InPlace {
             paths: cli.files.clone(),
             recursive: cli.recursive,
+            older_than,
         });
     }
     let inputs = if cli.files.is_empty() {
@@ -225,6 +229,7 @@ fn rules(cli: &Cli) -> anyhow::Result<(Rules, Vec<String>)> {
             OnUnparsedArg::Fail => OnUnparsed::Fail,
         },
         max_line: cli.max_line_bytes,
+        replacement: Vec::new(),
         candidates,
         max_unparsed: cli.max_unparsed,
     };
@@ -332,14 +337,14 @@ fn engine_opts(cli: &Cli) -> anyhow::Result<EngineOpts> {
         threads: threads.min(256),
         block_size,
         max_line_bytes: cli.max_line_bytes,
-        compress: if cli.zstd {
+        compress: if cli.compress.zstd {
             Some(crate::config::Codec::Zstd)
         } else {
-            cli.gzip.then_some(crate::config::Codec::Gzip)
+            cli.compress.gzip.then_some(crate::config::Codec::Gzip)
         },
         levels: crate::config::Levels {
-            gzip: cli.gzip_level,
-            zstd: cli.zstd_level,
+            gzip: cli.compress.gzip_level,
+            zstd: cli.compress.zstd_level,
         },
     })
 }

@@ -4,8 +4,10 @@
 
 use std::io::{self, Write};
 
-use super::stream::{BlockReport, Outcome, oversized};
+use super::check::InputAudit;
+use super::stream::{BlockReport, InputTally, Outcome, oversized};
 use crate::anonymize::Rules;
+use crate::anonymize::audit::{Class, Lines};
 use crate::config::EngineOpts;
 use crate::error::{Error, Hint, Mismatch};
 use crate::format::detect::{self, Sample};
@@ -102,21 +104,50 @@ pub(super) struct Ledger<'a> {
     info: BlockInfo,
     /// The current input's mismatch was already said on stderr.
     warned: bool,
+    /// Findings are collected in [`Outcome::audits`].
+    auditing: bool,
+    /// Over-long lines per input, counted by the reader (see
+    /// [`Ledger::oversized`]).
+    oversized: Vec<u64>,
 }
 
 impl<'a> Ledger<'a> {
-    pub(super) fn new(rules: &'a Rules, engine: EngineOpts, names: &'a [String]) -> Self {
+    /// A ledger for the inputs `names`; with `auditing`, one
+    /// [`InputAudit`] is kept for each of them.
+    pub(super) fn new(
+        rules: &'a Rules,
+        engine: EngineOpts,
+        names: &'a [String],
+        auditing: bool,
+    ) -> Self {
+        let audits = if auditing {
+            let format = rules.format_name();
+            let audit = |name: &String| InputAudit {
+                name: name.clone(),
+                format: format.to_owned(),
+                ..InputAudit::default()
+            };
+            names.iter().map(audit).collect()
+        } else {
+            Vec::new()
+        };
         Ledger {
             rules,
             engine,
             names,
-            outcome: Outcome::default(),
+            outcome: Outcome {
+                audits,
+                inputs: vec![InputTally::default(); names.len()],
+                ..Outcome::default()
+            },
             started: false,
             current: 0,
             lines_before: 0,
             input: Stats::default(),
             info: BlockInfo::default(),
             warned: false,
+            auditing,
+            oversized: Vec::new(),
         }
     }
 
@@ -151,6 +182,11 @@ impl<'a> Ledger<'a> {
         self.outcome.changed |= report.changed;
         let before = self.lines_before;
         self.lines_before += report.stats.lines_read;
+        if let (true, Some(found)) = (self.auditing, &report.findings) {
+            // Block indexes are 0-based, line numbers 1-based.
+            let lines = &mut self.outcome.audits[input].findings;
+            lines.append(found, before + 1);
+        }
         if info.live && !self.warned && self.input.judged() >= detect::SAMPLE_LINES as u64 {
             if let Some(m) = self.mismatch() {
                 // A stream may never end: say it now, once, and go on.
@@ -199,12 +235,38 @@ impl<'a> Ledger<'a> {
         })
     }
 
+    /// Counts the over-long lines the chunker replaced, by input: in the
+    /// totals now and in each input's counters at [`Ledger::finish`] (and,
+    /// when auditing, keeps their line numbers).
+    pub(super) fn oversized(&mut self, by_input: &[Lines]) {
+        self.oversized = by_input.iter().map(Lines::count).collect();
+        self.outcome.stats.oversized += self.oversized.iter().sum::<u64>();
+        if self.auditing {
+            for (audit, lines) in self.outcome.audits.iter_mut().zip(by_input) {
+                audit.findings.merge(Class::Oversized, lines);
+            }
+        }
+    }
+
     /// Records the current input's mismatch, if any, and resets the
     /// per-input state.
     fn finish_input(&mut self) {
         if self.started {
             if let Some(m) = self.mismatch() {
                 self.outcome.mismatched.push(m);
+            }
+            self.outcome.inputs[self.current] = InputTally {
+                stats: self.input,
+                format: Some(self.format_name().to_owned()),
+            };
+            if self.auditing {
+                let format = match self.format_name() {
+                    "auto" => "none".to_owned(),
+                    f => f.to_owned(),
+                };
+                let audit = &mut self.outcome.audits[self.current];
+                audit.format = format;
+                audit.lines = self.lines_before;
             }
         }
         self.input = Stats::default();
@@ -215,6 +277,9 @@ impl<'a> Ledger<'a> {
     /// The outcome, with the last input's mismatch recorded.
     pub(super) fn finish(mut self) -> Outcome {
         self.finish_input();
+        for (tally, n) in self.outcome.inputs.iter_mut().zip(&self.oversized) {
+            tally.stats.oversized += n;
+        }
         self.outcome
     }
 }

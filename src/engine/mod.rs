@@ -7,22 +7,27 @@
 //!
 //! * [`stream`] runs one stream: the [`chunk`] Chunker cuts each input into
 //!   blocks of whole lines, `ledger` chooses formats and keeps line numbers,
-//!   `parallel` holds the gzp-style ordered queues.
+//!   `inline` is the one-thread path and `parallel` holds the gzp-style
+//!   ordered queues.
 //! * [`input`], [`output`] open what is read and written, [`compress`]
 //!   recognises and decodes compressed inputs and compresses blocks;
 //!   [`signals`] is the signal policy.
 //! * [`batch`] rewrites files in place; [`listen`] receives syslog
-//!   datagrams.
+//!   datagrams; [`check`] audits inputs and writes nothing; [`record`]
+//!   appends the `--report` line of a run.
 //! * [`sys`] holds every libc call and its `unsafe`.
 
 pub mod batch;
+pub mod check;
 pub mod chunk;
 pub mod compress;
+mod inline;
 pub mod input;
 mod ledger;
 pub mod listen;
 pub mod output;
 mod parallel;
+pub mod record;
 pub mod signals;
 pub mod stream;
 pub mod sys;
@@ -52,8 +57,18 @@ pub fn run(config: &Config) -> Result<Report, Error> {
                 ..Default::default()
             })
         }),
-        Mode::InPlace { paths, recursive } => {
-            let collected = batch::collect(paths, *recursive)?;
+        Mode::InPlace {
+            paths,
+            recursive,
+            older_than,
+        } => {
+            let mut collected = batch::collect(paths, *recursive)?;
+            if let Some(record) = &config.report.record {
+                collected.leave_out(record);
+            }
+            if let Some(age) = older_than {
+                collected.keep_older_than(batch::cutoff(age, std::time::SystemTime::now()));
+            }
             Ok(Report::Batch(batch::run(config, &collected)))
         }
         Mode::Stream { inputs, output } => {

@@ -136,6 +136,13 @@ impl BlockWriter {
         }
     }
 
+    /// A writer that discards everything (`/dev/null`): for an audit, which
+    /// runs the whole anonymizer and keeps none of its output.
+    pub fn null() -> io::Result<BlockWriter> {
+        let file = OpenOptions::new().write(true).open("/dev/null")?;
+        Ok(BlockWriter::from_file(file))
+    }
+
     fn lock(&self) -> MutexGuard<'_, Inner> {
         // A panic while holding the lock can only come from a write that
         // failed anyway; the file itself is still usable.

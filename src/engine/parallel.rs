@@ -11,6 +11,7 @@ use super::compress::BlockEncoder;
 use super::ledger::Ledger;
 use super::stream::{Done, Job, Plan, Slot, StreamInput, read_blocks, work, write_error};
 use crate::anonymize::Anonymizer;
+use crate::anonymize::audit::Audit;
 use crate::anonymize::pseudonym::{Keyed, LineRewrite};
 use crate::engine::output::BlockWriter;
 use crate::error::Error;
@@ -32,12 +33,19 @@ pub(super) fn stream_parallel(
         let rx = work_rx.clone();
         let rules = Arc::clone(plan.rules);
         let (truncate, keyed) = (plan.rewrite.truncate, plan.rewrite.keyed.clone());
+        let anonip = plan.rewrite.anonip;
+        let audit = plan.audit;
         let (compress, levels) = (plan.engine.compress, plan.engine.levels);
         workers.push(thread::spawn(move || {
             let encoder = compress.map(|codec| BlockEncoder::new(codec, levels));
-            match keyed {
-                None => worker(Anonymizer::new(&rules, truncate), rx, encoder),
-                Some(k) => worker(
+            match (audit, anonip, keyed) {
+                (Some(policy), _, _) => {
+                    let audit = Audit::new(truncate, policy);
+                    worker(Anonymizer::new(&rules, audit), rx, encoder)
+                }
+                (None, Some(a), _) => worker(Anonymizer::new(&rules, a), rx, encoder),
+                (None, None, None) => worker(Anonymizer::new(&rules, truncate), rx, encoder),
+                (None, None, Some(k)) => worker(
                     Anonymizer::new(&rules, Keyed::new(k, truncate)),
                     rx,
                     encoder,
@@ -50,7 +58,7 @@ pub(super) fn stream_parallel(
     // The reader is not joined on a write error: it may be blocked reading a
     // quiet pipe, and the process exits without it.
     let (reader_rules, reader_engine) = (Arc::clone(plan.rules), plan.engine);
-    let reader = thread::spawn(move || -> Result<u64, Error> {
+    let reader = thread::spawn(move || -> Result<_, Error> {
         read_blocks(
             &reader_rules,
             &reader_engine,
@@ -84,8 +92,8 @@ pub(super) fn stream_parallel(
         ledger.account(done.input, done.info, done.report)?;
         let _ = recycle_tx.try_send(done.slot);
     }
-    let oversized_total = reader.join().map_err(|_| Error::WorkerPanic)??;
-    ledger.outcome.stats.oversized += oversized_total;
+    let oversized = reader.join().map_err(|_| Error::WorkerPanic)??;
+    ledger.oversized(&oversized);
     drop(recycle_tx);
     for w in workers {
         w.join().map_err(|_| Error::WorkerPanic)?;

@@ -14,7 +14,8 @@ use std::sync::Arc;
 
 use crossbeam_channel::Sender;
 
-use crate::anonymize::pseudonym::{Keyed, LineRewrite};
+use crate::anonymize::audit::{AuditPolicy, Findings, Lines};
+use crate::anonymize::pseudonym::LineRewrite;
 use crate::anonymize::{Anonymizer, OnUnparsed, Rules, Unparsed};
 use crate::config::{Destination, EngineOpts, Rewrite, Source};
 use crate::engine::input::{self, Input};
@@ -25,6 +26,7 @@ use crate::stats::Stats;
 
 use super::chunk::{Block, Chunk, Chunker};
 use super::compress::BlockEncoder;
+use super::inline::stream_inline;
 use super::ledger::{BlockInfo, Detector, Ledger};
 use super::parallel::stream_parallel;
 
@@ -74,6 +76,23 @@ pub struct Outcome {
     /// Inputs on which more lines than `--max-unparsed` allows did not
     /// parse. Every line was still written; the run's status is 1.
     pub mismatched: Vec<Mismatch>,
+    /// With [`Plan::audit`]: what the audit found, one entry per input in
+    /// order (empty inputs too); empty otherwise.
+    pub audits: Vec<super::check::InputAudit>,
+    /// Each input's own counters and format, in input order: one entry
+    /// per input of the stream (none for the listener).
+    pub inputs: Vec<InputTally>,
+}
+
+/// What one input of a stream held.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct InputTally {
+    /// Its counters alone.
+    pub stats: Stats,
+    /// The format its lines were read with: the one given, the one `-f
+    /// auto` chose, or `auto` when none fitted; `None` for an input
+    /// without a single line.
+    pub format: Option<String>,
 }
 
 /// Buffers that travel with a block and come back to the reader for reuse.
@@ -106,6 +125,8 @@ pub(super) struct BlockReport {
     pub(super) unknown_names: crate::stats::UnknownNames,
     pub(super) result: Result<(), Unparsed>,
     pub(super) changed: bool,
+    /// An audit's findings, by 0-based line index in the block.
+    pub(super) findings: Option<Box<Findings>>,
 }
 
 /// Anonymizes `slot.data` into `slot.out` and, when compressing, into one
@@ -131,6 +152,7 @@ pub(super) fn work<R: LineRewrite>(
         unknown_names: anonymizer.take_unknown_names(),
         result,
         changed,
+        findings: anonymizer.take_findings(),
     }
 }
 
@@ -173,6 +195,11 @@ pub struct Plan<'a> {
     pub rewrite: &'a Rewrite,
     /// Threads, block size, line limit, compression.
     pub engine: EngineOpts,
+    /// Audit instead of anonymizing (`anonlog check`): addresses are
+    /// truncated by [`Rewrite::truncate`] (no key is used), what a run would
+    /// change is collected in [`Outcome::audits`], and the output is the
+    /// run's, for the caller to discard.
+    pub audit: Option<AuditPolicy>,
 }
 
 impl<'a> Plan<'a> {
@@ -182,6 +209,7 @@ impl<'a> Plan<'a> {
             rules: &config.rules,
             rewrite: &config.rewrite,
             engine: config.engine,
+            audit: None,
         }
     }
 }
@@ -225,7 +253,7 @@ pub fn stream(
     sink_name: &str,
 ) -> Result<Outcome, Error> {
     let names: Vec<String> = inputs.iter().map(StreamInput::name).collect();
-    let mut ledger = Ledger::new(plan.rules, plan.engine, &names);
+    let mut ledger = Ledger::new(plan.rules, plan.engine, &names, plan.audit.is_some());
     let wrote = if plan.engine.threads <= 1 {
         stream_inline(plan, inputs, sink, sink_name, &mut ledger)?
     } else {
@@ -241,77 +269,20 @@ pub fn stream(
     Ok(ledger.finish())
 }
 
-fn stream_inline(
-    plan: Plan<'_>,
-    inputs: Vec<StreamInput>,
-    sink: &mut BlockWriter,
-    sink_name: &str,
-    ledger: &mut Ledger<'_>,
-) -> Result<bool, Error> {
-    // One instance per rewriter type: truncation keeps its own code path.
-    let truncate = plan.rewrite.truncate;
-    match &plan.rewrite.keyed {
-        None => {
-            let anonymizer = Anonymizer::new(plan.rules, truncate);
-            inline_with(anonymizer, plan, inputs, sink, sink_name, ledger)
-        }
-        Some(k) => {
-            let anonymizer = Anonymizer::new(plan.rules, Keyed::new(Arc::clone(k), truncate));
-            inline_with(anonymizer, plan, inputs, sink, sink_name, ledger)
-        }
-    }
-}
-
-fn inline_with<R: LineRewrite>(
-    mut anonymizer: Anonymizer<'_, R>,
-    plan: Plan<'_>,
-    inputs: Vec<StreamInput>,
-    sink: &mut BlockWriter,
-    sink_name: &str,
-    ledger: &mut Ledger<'_>,
-) -> Result<bool, Error> {
-    // One slot goes round: taken by the reader, given back after writing.
-    let spare = std::cell::RefCell::new(Slot::default());
-    let mut wrote = false;
-    let compressed = plan.engine.compress.is_some();
-    let mut encoder = plan
-        .engine
-        .compress
-        .map(|codec| BlockEncoder::new(codec, plan.engine.levels));
-    let oversized = read_blocks(
-        plan.rules,
-        &plan.engine,
-        inputs,
-        || spare.take(),
-        |i, info, mut slot| {
-            anonymizer.select(info.parser);
-            let report = work(&mut anonymizer, &mut slot, encoder.as_mut());
-            let bytes = slot.output(compressed);
-            sink.write_block(bytes).map_err(write_error(sink_name))?;
-            wrote |= !bytes.is_empty();
-            ledger.account(i, info, report)?;
-            spare.replace(slot);
-            Ok(true)
-        },
-    )?;
-    ledger.outcome.stats.oversized += oversized;
-    Ok(wrote)
-}
-
 /// Cuts every input, in order, into blocks and hands each to `emit` with
 /// its input index and what the [`Detector`] says of it (`-f auto` chooses
 /// from an input's first lines). `fresh` supplies buffers; `emit` returns
-/// `false` to stop early. Returns the number of over-long lines the chunker
-/// replaced.
+/// `false` to stop early. Returns, per input, the over-long lines the
+/// chunker replaced (line numbers of the input).
 pub(super) fn read_blocks(
     rules: &Rules,
     engine: &EngineOpts,
     inputs: Vec<StreamInput>,
     mut fresh: impl FnMut() -> Slot,
     mut emit: impl FnMut(usize, BlockInfo, Slot) -> Result<bool, Error>,
-) -> Result<u64, Error> {
+) -> Result<Vec<Lines>, Error> {
     let last = inputs.len().saturating_sub(1);
-    let mut oversized_total = 0;
+    let mut long_lines = vec![Lines::default(); inputs.len()];
     // The predefined formats, for the advice when `-f` does not fit.
     let builtins = if rules.candidates.is_empty() {
         detect::builtin_candidates()
@@ -335,7 +306,7 @@ pub(super) fn read_blocks(
                     Chunk::Oversized { line } => {
                         // The chunker only reports; the policy is applied
                         // here: an empty line in its place, nothing, or stop.
-                        oversized_total += 1;
+                        long_lines[i].add(line);
                         match rules.on_unparsed {
                             OnUnparsed::Scrub => chunker.replace_oversized(b"\n"),
                             OnUnparsed::Drop => {}
@@ -352,11 +323,11 @@ pub(super) fn read_blocks(
             chunker.set_block_size(engine.block_size);
             let info = detector.next(slot.data.bytes(), live);
             if !emit(i, info, slot)? {
-                return Ok(oversized_total);
+                return Ok(long_lines);
             }
         }
     }
-    Ok(oversized_total)
+    Ok(long_lines)
 }
 
 /// The smallest first block of an input, so that the format (`-f auto`)

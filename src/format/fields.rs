@@ -22,6 +22,10 @@ pub struct Span {
 #[derive(Clone, Debug, Default)]
 pub struct Fields {
     pub(super) spans: Vec<Span>,
+    /// The `columns` format's regex scratch, kept for the next line.
+    pub(super) locs: Option<regex::bytes::CaptureLocations>,
+    /// The `columns` format's group ranges, likewise.
+    pub(super) groups: Vec<std::ops::Range<usize>>,
 }
 
 impl Fields {

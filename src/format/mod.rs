@@ -11,6 +11,7 @@
 
 pub mod apache;
 mod clf;
+pub mod columns;
 pub mod detect;
 pub mod errorlog;
 mod fields;
@@ -80,6 +81,8 @@ pub enum Parser {
     NginxError,
     /// The Apache httpd error log (2.4 and 2.2 default layouts).
     ApacheError,
+    /// anonip's columns or regex groups ([`columns`]).
+    Columns(Box<columns::Columns>),
 }
 
 impl Parser {
@@ -90,6 +93,7 @@ impl Parser {
             Parser::Json(_) => "json",
             Parser::NginxError => "nginx-error",
             Parser::ApacheError => "apache-error",
+            Parser::Columns(_) => "columns",
         }
     }
 
@@ -102,6 +106,7 @@ impl Parser {
             Parser::Json(j) => j.parse(line, fields),
             Parser::NginxError => errorlog::parse_nginx_error(line, fields),
             Parser::ApacheError => errorlog::parse_apache_error(line, fields),
+            Parser::Columns(c) => c.parse(line, fields),
         }
     }
 }
@@ -162,6 +167,16 @@ pub enum FieldKind {
     /// a user id, an address as an integer): replaced by `null`, which
     /// keeps the line valid JSON where `-` would not.
     SecretScalar,
+    /// An address the parser found and checked (anonip's columns and
+    /// regex groups): only the address text, brackets, port and zone
+    /// outside it or cut off. Rewritten by the run's rewriter and written
+    /// as anonip writes it
+    /// ([`write_addr_python`](crate::addr::write_addr_python)); text that
+    /// is no address after all is scrubbed.
+    Address,
+    /// A field that holds no address, replaced whole by the run's
+    /// replacement text (anonip's `--replace`).
+    Replace,
     /// A value anonlog does not understand (trailing fields after a known
     /// format, variables and JSON keys without a rule, error-log message
     /// text). Unknown is not safe: it is kept as is only when its shape

@@ -9,7 +9,7 @@ use std::time::Duration;
 use crate::util::{bin, count_lines, run, samples};
 
 /// Every sample with the options it is checked with, and its golden output.
-const GOLDEN: &[(&str, &[&str], &str)] = &[
+pub const GOLDEN: &[(&str, &[&str], &str)] = &[
     ("access.log", &[], "access.out"),
     (
         "access.log",

@@ -57,7 +57,7 @@ fn man_page_has_the_sections_of_a_manual() {
     ] {
         assert!(page.contains(option), "{option} missing");
     }
-    for sub in ["keygen", "reveal", "man", "completions"] {
+    for sub in ["check", "keygen", "reveal", "man", "completions"] {
         assert!(
             page.contains(&format!(".SS \"anonlog {sub}")),
             "{sub} has no subsection"
@@ -167,7 +167,7 @@ fn man_page_examples_run_as_written() {
         .filter(|l| l.starts_with("anonlog "))
         .filter(|l| !l.replace("./", "").contains('/') && !l.contains('|'))
         .collect();
-    assert_eq!(local.len(), 7, "{local:#?}");
+    assert_eq!(local.len(), 8, "{local:#?}");
     for line in &local {
         let out = Command::new("sh")
             .args(["-c", line])
@@ -193,7 +193,7 @@ fn man_page_examples_run_as_written() {
 #[test]
 fn a_file_named_like_a_command_is_read_after_a_path_or_dashes() {
     let dir = tempfile::tempdir().unwrap();
-    for name in ["man", "completions", "keygen", "reveal"] {
+    for name in ["check", "man", "completions", "keygen", "reveal"] {
         let file = dir.path().join(name);
         fs::write(&file, sample("access.log")).unwrap();
         for args in [vec!["--", name], vec![file.to_str().unwrap()]] {

@@ -89,21 +89,27 @@ fn kill(pid: u32, sig: libc::c_int) {
     assert_eq!(r, 0, "kill({pid}, {sig})");
 }
 
-/// Waits for `child` and returns its exit status and peak resident set
-/// size in KiB (from `wait4`, for this child alone).
-fn wait_rss(child: Child) -> (std::process::ExitStatus, i64) {
-    use std::os::unix::process::ExitStatusExt;
-    let pid = child.id() as libc::pid_t;
-    let mut status = 0;
-    // SAFETY: an all-zero rusage is a valid value of the plain C struct.
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    // SAFETY: `pid` is our unwaited child; both pointers are valid for
-    // writes for the duration of the call.
-    let r = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
-    assert_eq!(r, pid, "wait4: {}", std::io::Error::last_os_error());
-    // The Child is not waited for again: std only reaps in wait().
-    drop(child);
-    (std::process::ExitStatus::from_raw(status), usage.ru_maxrss)
+/// Waits for `child` and returns its exit status and the peak of its own
+/// resident set in KiB: VmHWM, polled from /proc while it runs (a high-water
+/// mark, so the last reading before the exit is the peak up to it). Not
+/// `wait4`'s `ru_maxrss`: a child spawned with `CLONE_VM` (posix_spawn)
+/// takes this test process's own high-water mark with it through `exec`,
+/// so the buffers of other tests running here would count as its memory.
+fn wait_rss(mut child: Child) -> (std::process::ExitStatus, u64) {
+    let status = format!("/proc/{}/status", child.id());
+    let mut peak = 0;
+    loop {
+        // Gone (or a zombie without memory) once it has exited.
+        let hwm = fs::read_to_string(&status).ok().and_then(|s| {
+            let line = s.lines().find(|l| l.starts_with("VmHWM:"))?.to_owned();
+            line.split_whitespace().nth(1)?.parse::<u64>().ok()
+        });
+        peak = peak.max(hwm.unwrap_or(0));
+        if let Some(st) = child.try_wait().unwrap() {
+            return (st, peak);
+        }
+        thread::sleep(Duration::from_millis(10));
+    }
 }
 
 /// Files in `dir` whose name marks an in-place temporary file of `name`.
@@ -482,6 +488,7 @@ fn bomb(label: &str, name: &str, pack: fn(&[u8]) -> Vec<u8>) {
     });
     let mut err = child.stderr.take().unwrap();
     let (status, rss_kib) = wait_rss(child);
+    assert!(rss_kib > 0, "its memory was read while it ran");
     let lines = counter.join().unwrap();
     let mut msg = String::new();
     err.read_to_string(&mut msg).unwrap();
@@ -529,6 +536,7 @@ fn a_200_mb_line_becomes_an_empty_line_in_bounded_memory() {
     });
     let mut err = child.stderr.take().unwrap();
     let (status, rss_kib) = wait_rss(child);
+    assert!(rss_kib > 0, "its memory was read while it ran");
     let out = reader.join().unwrap();
     let mut msg = String::new();
     err.read_to_string(&mut msg).unwrap();

@@ -21,6 +21,7 @@ mod util;
 
 mod archives;
 mod batch_safety;
+mod check;
 mod cli;
 mod diskfull;
 mod docs;
@@ -30,4 +31,6 @@ mod interface;
 mod live;
 mod prop;
 mod pseudo;
+mod record;
+mod retain;
 mod snapshots;

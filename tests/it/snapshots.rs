@@ -29,6 +29,7 @@ fn shown(args: &[&str], stdin: &[u8], tmp: &str) -> String {
 #[test]
 fn help_texts() {
     insta::assert_snapshot!("help", shown(&["--help"], b"", "\0"));
+    insta::assert_snapshot!("check_help", shown(&["check", "--help"], b"", "\0"));
     insta::assert_snapshot!("keygen_help", shown(&["keygen", "--help"], b"", "\0"));
     insta::assert_snapshot!("reveal_help", shown(&["reveal", "--help"], b"", "\0"));
 }

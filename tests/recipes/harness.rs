@@ -15,6 +15,9 @@ pub enum Need {
     Program(&'static str),
     /// Root's powers: running as other users, network namespaces.
     Root,
+    /// A Python module that `python3` on `PATH` imports (`.ci/run` puts
+    /// its venv first there).
+    PythonModule(&'static str),
 }
 
 impl Need {
@@ -23,6 +26,7 @@ impl Need {
             Need::Program(p) if program(p).is_none() => Some(p.to_owned()),
             // SAFETY: geteuid has no preconditions and cannot fail.
             Need::Root if unsafe { libc::geteuid() } != 0 => Some("root".to_owned()),
+            Need::PythonModule(m) if !python_imports(m) => Some(format!("python3 with {m}")),
             _ => None,
         }
     }
@@ -46,6 +50,18 @@ pub fn program(name: &str) -> Option<PathBuf> {
         .find(|p| {
             std::fs::metadata(p).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
         })
+}
+
+fn python_imports(module: &str) -> bool {
+    program("python3").is_some_and(|python| {
+        std::process::Command::new(python)
+            .args(["-c", &format!("import {module}")])
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success())
+    })
 }
 
 /// The path of a program that a check's [`Need`] has made sure of.

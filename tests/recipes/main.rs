@@ -26,10 +26,13 @@ mod child;
 mod util;
 
 mod apache;
+mod archives;
 mod credentials;
 mod harness;
+mod kubernetes;
 mod logrotate;
 mod nginx;
+mod spark;
 mod sysctl;
 mod systemd;
 
@@ -37,8 +40,10 @@ fn main() {
     let checks: Vec<&harness::Check> = [
         apache::CHECKS,
         credentials::CHECKS,
+        kubernetes::CHECKS,
         logrotate::CHECKS,
         nginx::CHECKS,
+        spark::CHECKS,
         sysctl::CHECKS,
         systemd::CHECKS,
     ]

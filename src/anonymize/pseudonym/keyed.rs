@@ -27,7 +27,9 @@ use super::{Cipher, Mode, USER_TOKEN_LABEL, user_token};
 use super::{DerivedKey, KeyError, MasterKey};
 use super::{Period, Rotation};
 use crate::addr::{Addr, AddrRewrite, Truncate};
+use crate::anonymize::audit::Findings;
 use crate::format::time::{Date, DateReader};
+use crate::stats::Stats;
 
 /// How the addresses and users of one line are rewritten.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -60,6 +62,24 @@ pub trait LineRewrite: AddrRewrite {
     fn user_token(&mut self, user: &[u8], out: &mut Vec<u8>) -> bool {
         let _ = (user, out);
         false
+    }
+
+    /// True for an audit ([`Audit`](crate::anonymize::audit::Audit)): the
+    /// anonymizer then calls [`LineRewrite::end_line`] after every line. A
+    /// constant, so that the code of a run holds no such call at all.
+    const AUDITS: bool = false;
+
+    /// Called after each line of a block (empty ones too) when
+    /// [`LineRewrite::AUDITS`] holds, with its 0-based index in the block
+    /// and the block's counters before and after it.
+    fn end_line(&mut self, index: u64, before: &Stats, after: &Stats) {
+        let _ = (index, before, after);
+    }
+
+    /// What an audit found since the last call; `None` for a rewriter that
+    /// does not audit.
+    fn take_findings(&mut self) -> Option<Box<Findings>> {
+        None
     }
 }
 
@@ -331,70 +351,9 @@ impl LineRewrite for Keyed {
     }
 }
 
-/// The address rewriter a worker uses: truncation, or keyed pseudonyms.
-pub enum Rewriter {
-    /// Prefix truncation (the default).
-    Truncate(Truncate),
-    /// Keyed pseudonyms and/or user tokens.
-    Keyed(Box<Keyed>),
-}
-
-impl Rewriter {
-    /// Keyed when `keyed` is given, else truncation.
-    pub fn new(truncate: Truncate, keyed: Option<&Arc<KeyedConfig>>) -> Self {
-        match keyed {
-            None => Rewriter::Truncate(truncate),
-            Some(k) => Rewriter::Keyed(Box::new(Keyed::new(Arc::clone(k), truncate))),
-        }
-    }
-}
-
-impl AddrRewrite for Rewriter {
-    #[inline]
-    fn rewrite(&mut self, addr: Addr) -> Addr {
-        match self {
-            Rewriter::Truncate(t) => t.rewrite(addr),
-            Rewriter::Keyed(k) => k.rewrite(addr),
-        }
-    }
-
-    #[inline]
-    fn keeps_v4(&self) -> bool {
-        match self {
-            Rewriter::Truncate(t) => t.keeps_v4(),
-            Rewriter::Keyed(k) => k.keeps_v4(),
-        }
-    }
-
-    #[inline]
-    fn keeps_v6(&self) -> bool {
-        match self {
-            Rewriter::Truncate(t) => t.keeps_v6(),
-            Rewriter::Keyed(k) => k.keeps_v6(),
-        }
-    }
-}
-
-impl LineRewrite for Rewriter {
-    #[inline]
-    fn begin_line<'t>(&mut self, time: impl FnOnce() -> Option<&'t [u8]>) -> LineKeying {
-        match self {
-            Rewriter::Truncate(_) => LineKeying::Truncated,
-            Rewriter::Keyed(k) => k.begin_line(time),
-        }
-    }
-
-    fn user_token(&mut self, user: &[u8], out: &mut Vec<u8>) -> bool {
-        match self {
-            Rewriter::Truncate(_) => false,
-            Rewriter::Keyed(k) => k.user_token(user, out),
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
-    use super::super::Pseudonymizer;
+    use super::super::{Pseudonymizer, Rewriter};
     use super::*;
 
     const HEX: &str = "1522178d33a4cf80130a5b1649907d10d8988f837979652762574c2d2a842202";

@@ -23,6 +23,7 @@ mod keyed;
 mod period;
 mod periods;
 mod pfx;
+mod rewriter;
 mod users;
 
 pub use cache::{CacheStats, DEFAULT_CACHE_ENTRIES, Pseudonymizer};
@@ -30,9 +31,10 @@ pub use cryptopan::CryptoPan;
 pub use derive::{DerivedKey, KeyError, MasterKey};
 pub(crate) use derive::{parse_hex, shell_quote};
 pub use det::IpcryptDet;
-pub use keyed::{Keyed, KeyedConfig, LineKeying, LineRewrite, Rewriter, mode_key};
+pub use keyed::{Keyed, KeyedConfig, LineKeying, LineRewrite, mode_key};
 pub use period::{Period, Rotation};
 pub use pfx::IpcryptPfx;
+pub use rewriter::Rewriter;
 pub use users::{USER_TOKEN_LABEL, user_token};
 
 use std::fmt;

@@ -112,7 +112,7 @@ impl<R: AddrRewrite> Scrubber<'_, R> {
                     (TokenKind::NotAddr, _) if tok == b"-" => self.out.push(b'-'),
                     (TokenKind::NotAddr, _) => {
                         self.out.extend_from_slice(b"0.0.0.0");
-                        self.counts.addresses += 1;
+                        self.counts.non_addresses += 1;
                     }
                     (TokenKind::V4 | TokenKind::V6, port) => {
                         self.counts.addresses += 1;

@@ -103,17 +103,21 @@ pub(super) fn encoded_run(
 
 /// Copies the run `s[start..end]` with every hex digit outside an encoding
 /// replaced by `0`: the fail-closed form of a run too long to parse.
-pub(super) fn zero_run(s: &[u8], start: usize, end: usize, out: &mut Vec<u8>) {
+pub(super) fn zero_run(s: &[u8], start: usize, end: usize, out: &mut Vec<u8>) -> bool {
     let mut k = start;
+    let mut changed = false;
     while k < end {
         if let Some((_, n)) = encoded_sep(s, k) {
             out.extend_from_slice(&s[k..k + n]);
             k += n;
         } else {
-            out.push(if s[k].is_ascii_hexdigit() { b'0' } else { s[k] });
+            let hex = s[k].is_ascii_hexdigit();
+            changed |= hex && s[k] != b'0';
+            out.push(if hex { b'0' } else { s[k] });
             k += 1;
         }
     }
+    changed
 }
 
 impl<R: AddrRewrite> Scrubber<'_, R> {
@@ -132,7 +136,9 @@ impl<R: AddrRewrite> Scrubber<'_, R> {
         let (start, end, buf, len) = encoded_run(c.s, c.flushed, c.i);
         if len > RUN_MAX {
             self.flush(c, start);
-            zero_run(c.s, start, end, self.out);
+            if zero_run(c.s, start, end, self.out) {
+                self.r.zeroed();
+            }
             self.counts.addresses += 1;
             Self::skip(c, end);
             return;

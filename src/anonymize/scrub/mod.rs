@@ -34,7 +34,7 @@
 //!    else (`q=it's`, `q=<b>x`). Only raw whitespace starts a new token,
 //!    so a quote or bracket between the `/` and the `?` does not hide the
 //!    query (`/o'b?q`). `;jsessionid=` parameters are removed (always,
-//!    uncounted, as for parsed lines) up to the next `?`, `/`, `;`,
+//!    and counted as secrets, as for parsed lines) up to the next `?`, `/`, `;`,
 //!    whitespace or closer.
 //! 3. **Requests.** A raw `"` followed by an HTTP or WebDAV method (a fixed
 //!    list), one space and a target starts a quoted request. It ends at the
@@ -150,15 +150,18 @@ pub struct ScrubPolicy {
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct ScrubCounts {
     /// IP literals rewritten (as [`scrub_text`] counts them, encoded ones
-    /// included), and client host names replaced by `0.0.0.0`.
+    /// included).
     pub addresses: u32,
+    /// Clients of a CLF start that are host names, replaced by `0.0.0.0`.
+    pub non_addresses: u32,
     /// Queries cut.
     pub queries: u32,
     /// Remote users and identd names removed.
     pub users: u32,
     /// Absolute URLs removed or cut to their origin.
     pub referrers: u32,
-    /// Credential, session and cookie values and URL userinfo removed.
+    /// Credential, session and cookie values, `;jsessionid=` parameters,
+    /// URL userinfo and ports after address literals removed.
     pub secrets: u32,
     /// E-mail addresses masked.
     pub emails: u32,

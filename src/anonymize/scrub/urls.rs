@@ -170,6 +170,7 @@ impl<R: AddrRewrite> Scrubber<'_, R> {
         let close = closing_quote(s, t).unwrap_or(s.len());
         let cut = cut_request(&s[m..close], self.policy.keep_query);
         self.counts.queries += u32::from(cut.query_removed);
+        self.counts.secrets += u32::from(cut.session_removed);
         let mut n = 0;
         let mut pos = m;
         for r in cut.ranges() {
@@ -203,6 +204,7 @@ impl<R: AddrRewrite> Scrubber<'_, R> {
             value_end(s, from, |s, k| matches!(s[k], b'?' | b'/' | b';'))
         });
         self.flush(c, i);
+        self.counts.secrets += 1;
         self.cut(c, from, end);
     }
 }

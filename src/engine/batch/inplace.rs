@@ -18,22 +18,44 @@ use std::os::fd::AsRawFd;
 use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::SystemTime;
 
 use indicatif::ProgressBar;
 
-use super::live::{OPENED, Watch};
+use super::age::old_enough;
+use super::live::{MOVED, OPENED, Refused, Watch};
 use super::{read_err, write_err};
 use crate::config::{Config, EngineOpts};
 use crate::engine::compress;
 use crate::engine::output::BlockWriter;
 use crate::engine::stream::{self, Plan, StreamInput};
 use crate::error::{Error, show_path};
+use crate::stats::Stats;
 
 /// The outcome of one file, with what its stream did (counters, the
 /// format detected, JSON keys without a rule) for the batch's summary.
 pub(super) enum FileResult {
-    Rewritten(stream::Outcome),
-    Unchanged(stream::Outcome),
+    Rewritten(Tally),
+    Unchanged(Tally),
+    /// Another process had it open for writing: left alone, unread.
+    Busy {
+        why: String,
+        len: u64,
+    },
+    /// Modified after the batch's cutoff (since the walk looked): left
+    /// alone, unread.
+    Recent,
+}
+
+/// What reading one file found.
+pub(super) struct Tally {
+    pub(super) stats: Stats,
+    /// The format its lines were read with.
+    pub(super) format: Option<String>,
+    /// With `-f auto`: the format chosen, as (file, format).
+    pub(super) detected: Vec<(String, String)>,
+    /// JSON keys without a rule.
+    pub(super) unknown_names: crate::stats::UnknownNames,
 }
 
 const TEMP_MARK: &str = ".anonlog-";
@@ -69,6 +91,7 @@ pub(super) fn rewrite(
     path: &Path,
     threads: usize,
     bar: &ProgressBar,
+    cutoff: Option<SystemTime>,
 ) -> Result<FileResult, Error> {
     let file = OpenOptions::new()
         .read(true)
@@ -89,8 +112,20 @@ pub(super) fn rewrite(
             )),
         ));
     }
+    if cutoff.is_some_and(|c| !old_enough(&meta, c)) {
+        return Ok(FileResult::Recent);
+    }
     lock(&file).map_err(|e| read_err(path, e))?;
-    let watch = Arc::new(Watch::start(&file, &meta, path).map_err(|why| live(path, why))?);
+    let watch = match Watch::start(&file, &meta, path) {
+        Ok(w) => Arc::new(w),
+        Err(Refused::Busy(why)) => {
+            return Ok(FileResult::Busy {
+                why,
+                len: meta.len(),
+            });
+        }
+        Err(Refused::Failed(why)) => return Err(live(path, why)),
+    };
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
         _ => PathBuf::from("."),
@@ -147,9 +182,15 @@ pub(super) fn rewrite(
         // stays until the right format is given.
         return Err(Error::Mismatch(m));
     }
+    let tally = Tally {
+        stats: outcome.stats,
+        format: outcome.inputs.pop().and_then(|i| i.format),
+        detected: std::mem::take(&mut outcome.detected),
+        unknown_names: std::mem::take(&mut outcome.unknown_names),
+    };
     if !outcome.changed {
         // Already anonymized: leave the original (inode, times) untouched.
-        return Ok(FileResult::Unchanged(outcome));
+        return Ok(FileResult::Unchanged(tally));
     }
     let t = temp.as_file();
     std::os::unix::fs::fchown(t, Some(meta.uid()), Some(meta.gid()))
@@ -166,6 +207,7 @@ pub(super) fn rewrite(
     // Last look before the rename: a writer that opened the file since is
     // still waiting on the lease, so nothing of it is lost yet.
     watch.check().map_err(|why| live(path, why))?;
+    still_named(path, &meta).map_err(|why| live(path, why))?;
     temp.persist(path).map_err(|e| write_err(path, e.error))?;
     // A writer that began opening the file between that look and the
     // rename holds the replaced inode once the lease ends: say so.
@@ -182,7 +224,19 @@ pub(super) fn rewrite(
                 .to_owned(),
         ));
     }
-    Ok(FileResult::Rewritten(outcome))
+    Ok(FileResult::Rewritten(tally))
+}
+
+/// Fails when `path` no longer names the file that was read: logrotate
+/// shifting rotated files (`.7.gz` to `.8.gz`, then `.6.gz` to `.7.gz`)
+/// while a sweep rewrites `.7.gz` would otherwise have the rename replace
+/// the younger file with the older one's lines. The moment between this
+/// look and the rename is left; the rewrite before it is not.
+fn still_named(path: &Path, read: &fs::Metadata) -> Result<(), String> {
+    match fs::symlink_metadata(path) {
+        Ok(m) if m.dev() == read.dev() && m.ino() == read.ino() => Ok(()),
+        _ => Err(MOVED.to_owned()),
+    }
 }
 
 /// The file's first bytes, as many as a magic can need (fewer in a short

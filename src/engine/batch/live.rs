@@ -58,21 +58,33 @@ pub struct Watch {
     tripped: AtomicBool,
 }
 
+/// Why [`Watch::start`] did not start; each says why in words, for
+/// [`Error::Live`](crate::Error::Live) or the batch summary.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Refused {
+    /// A process has the file open for writing: the file is left alone.
+    Busy(String),
+    /// The watch could not be set up.
+    Failed(String),
+}
+
 impl Watch {
     /// Starts watching `file` (opened read-only), whose metadata at open
-    /// was `meta`. The error says why, for [`Error::Live`](crate::Error::Live).
-    pub fn start(file: &File, meta: &Metadata, name: &Path) -> Result<Watch, String> {
-        let file = file.try_clone().map_err(|e| e.to_string())?;
+    /// was `meta`.
+    pub fn start(file: &File, meta: &Metadata, name: &Path) -> Result<Watch, Refused> {
+        let file = file
+            .try_clone()
+            .map_err(|e| Refused::Failed(e.to_string()))?;
         ignore_sigio();
         let leased = if let Err(e) = sys::take_read_lease(file.as_raw_fd()) {
             if e.raw_os_error() == Some(libc::EAGAIN) {
-                return Err(open_for_writing(writer_pid(meta, name)));
+                return Err(Refused::Busy(open_for_writing(writer_pid(meta, name))));
             }
             // EACCES (neither owner nor CAP_LEASE) or EINVAL (no leases
             // on this filesystem): look where we can, then rely on the
             // size and mtime check.
             if let Some(pid) = writer_pid(meta, name) {
-                return Err(open_for_writing(Some(pid)));
+                return Err(Refused::Busy(open_for_writing(Some(pid))));
             }
             false
         } else {
@@ -152,6 +164,9 @@ pub const OPENED: &str =
 /// Why a rewrite stopped when the size or mtime changed.
 pub const CHANGED: &str =
     "changed while it was being rewritten (another process writes it); it was left unchanged";
+/// Why a rewrite stopped when its path came to name another file.
+pub const MOVED: &str = "was renamed or replaced by another process during the rewrite \
+     (logrotate shifting rotated files?); nothing was replaced";
 
 const LEFT: &str = "it was left unchanged";
 
@@ -256,6 +271,6 @@ mod tests {
             "is open for writing by another process (pid {}); {LEFT}",
             std::process::id()
         );
-        assert_eq!(e, want);
+        assert_eq!(e, Refused::Busy(want));
     }
 }

@@ -5,6 +5,7 @@ use std::fs::{self, FileType};
 use std::io;
 use std::os::unix::fs::FileTypeExt;
 use std::path::{Path, PathBuf};
+use std::time::SystemTime;
 
 use super::read_err;
 use crate::error::Error;
@@ -17,6 +18,12 @@ pub struct Collected {
     pub files: Vec<PathBuf>,
     /// Entries skipped by a walk, with why; each one is reported.
     pub skipped: Vec<(PathBuf, &'static str)>,
+    /// Files left out for being modified after [`Collected::cutoff`]
+    /// (see [`Collected::keep_older_than`]); counted, not touched.
+    pub recent: Vec<PathBuf>,
+    /// With `--older-than`: files modified after this time are not
+    /// rewritten.
+    pub cutoff: Option<SystemTime>,
 }
 
 /// Collects the files to rewrite: named files as given; directories, with
@@ -68,6 +75,19 @@ fn walk(dir: &Path, c: &mut Collected) -> Result<(), Error> {
         }
     }
     Ok(())
+}
+
+impl Collected {
+    /// Drops `path` (the same file by device and inode, under whatever
+    /// name) from the files to rewrite, unsaid: it is anonlog's own output,
+    /// such as the `--report` file, not a log to anonymize.
+    pub fn leave_out(&mut self, path: &Path) {
+        use std::os::unix::fs::MetadataExt;
+        let Ok(own) = fs::metadata(path) else { return };
+        self.files.retain(|f| {
+            fs::symlink_metadata(f).map_or(true, |m| (m.dev(), m.ino()) != (own.dev(), own.ino()))
+        });
+    }
 }
 
 /// Why a walk does not take an entry of this type; `None` for a regular file.

@@ -889,7 +889,8 @@ mod tests {
             r#"www.example.com 2001:db8:abcd:: - - - [22/Nov/2026:08:38:17 +0000] "GET /a/b HTTP/1.1" 200 512 1234 "-" "node 198.51.100.0" "203.0.113.0, 192.0.2.0" 7f3a"#
         );
         assert_eq!(stats.parsed, 1);
-        assert_eq!(stats.secrets, 2);
+        // The port, the cookie and the session id.
+        assert_eq!(stats.secrets, 3);
         assert_eq!(stats.queries, 1);
         assert_eq!(stats.users, 1);
     }
