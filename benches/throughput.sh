@@ -19,6 +19,8 @@
 #   * the same lines with their dates shuffled across a year, as merged
 #     logs of several servers come (gen_log ... shuffled).
 #   PSEUDO_MODES (default "pfx det cryptopan") picks the modes.
+# and the archives: gz -> gz, gz -> zst, zst -> zst against
+# `zcat | pigz` (needs pigz and zstd: apt-get install pigz zstd).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -31,8 +33,9 @@ CORPUS=$DATA/corpus-$SIZE.log
 mkdir -p "$DATA"
 
 cargo build --release --locked --quiet --bin anonlog --example gen_log
-BIN=target/release/anonlog
-[ -f "$CORPUS" ] || target/release/examples/gen_log "$CORPUS" "$SIZE" 24301
+T=${CARGO_TARGET_DIR:-target}/release
+BIN=$T/anonlog
+[ -f "$CORPUS" ] || "$T"/examples/gen_log "$CORPUS" "$SIZE" 24301
 BYTES=$(stat -c %s "$CORPUS")
 LINES=$(wc -l < "$CORPUS")
 cat "$CORPUS" > /dev/null # warm the page cache
@@ -50,6 +53,14 @@ median_secs() {
   printf '%s\n' "${t[@]}" | sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'
 }
 
+once_secs() {
+  local s e
+  s=$(date +%s.%N)
+  "$@" > /dev/null
+  e=$(date +%s.%N)
+  echo "$e - $s" | bc -l
+}
+median() { tr ' ' '\n' | grep . | sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
 mbps() { echo "scale=1; $BYTES / $1 / 1000000" | bc -l; }
 ratio() { printf '%.2f' "$(echo "$1 / $2" | bc -l)"; }
 lps() { echo "scale=0; $LINES / $1" | bc -l; }
@@ -96,14 +107,6 @@ KEY=$DATA/bench.key
 KEYED=(--key-file "$KEY" --key-rotation daily --pseudonymize)
 MODES=${PSEUDO_MODES:-pfx det cryptopan}
 
-once_secs() {
-  local s e
-  s=$(date +%s.%N)
-  "$@" > /dev/null
-  e=$(date +%s.%N)
-  echo "$e - $s" | bc -l
-}
-median() { tr ' ' '\n' | grep . | sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
 
 # compare FILE LABEL: truncation and each of MODES, interleaved.
 compare() {
@@ -127,29 +130,60 @@ compare() {
 }
 
 VCORPUS=$DATA/visitors-$SIZE.log
-[ -f "$VCORPUS" ] || target/release/examples/gen_log "$VCORPUS" "$SIZE" 24301 combined visitors
+[ -f "$VCORPUS" ] || "$T"/examples/gen_log "$VCORPUS" "$SIZE" 24301 combined visitors
 cat "$VCORPUS" > /dev/null
 compare "$VCORPUS" "visitors corpus: addresses repeat as visits do; target ratio >= 0.75"
 cat "$CORPUS" > /dev/null
 compare "$CORPUS" "first corpus: a new address on every line, the cache never hits (worst case)"
 SCORPUS=$DATA/shuffled-$SIZE.log
-[ -f "$SCORPUS" ] || target/release/examples/gen_log "$SCORPUS" "$SIZE" 24301 combined uniform shuffled
+[ -f "$SCORPUS" ] || "$T"/examples/gen_log "$SCORPUS" "$SIZE" 24301 combined uniform shuffled
 cat "$SCORPUS" > /dev/null
 compare "$SCORPUS" "the first corpus with its dates shuffled across a year (merged logs)"
 fi # GZ_ONLY
 
-# gz -> gz (issue 4): anonlog decompresses, anonymizes and recompresses in
-# one process; the reference only decompresses and recompresses.
-if command -v pigz >/dev/null 2>&1; then
-  GZ=$DATA/corpus-256m.log.gz
-  [ -f "$GZ" ] || head -c 268435456 "$CORPUS" | gzip -6 > "$GZ"
+# Archives (issues 4 and 18): gz -> gz, gz -> zst and zst -> zst on the
+# same slice of the corpus (at most 256 MiB), each as a speed ratio to
+# `zcat FILE.gz | pigz -p N -6` (decompress and recompress, no
+# anonymization at all) timed in the same rounds, interleaved; and the
+# size of what each writes. GZ_ONLY=1 runs only this part.
+if command -v pigz >/dev/null 2>&1 && command -v zstd >/dev/null 2>&1; then
+  ABYTES=$((BYTES < 268435456 ? BYTES : 268435456))
+  GZ=$DATA/corpus-$ABYTES.log.gz
+  ZST=$DATA/corpus-$ABYTES.log.zst
+  [ -f "$GZ" ] || head -c "$ABYTES" "$CORPUS" | gzip -6 > "$GZ"
+  [ -f "$ZST" ] || head -c "$ABYTES" "$CORPUS" | zstd -q -3 > "$ZST"
   RAW=$(gzip -dc "$GZ" | wc -c)
-  T_GZ=$(median_secs "$BIN" -q -j "$N" -z --gzip-level 6 "$GZ")
-  T_PIGZ=$(median_secs sh -c "gzip -dc '$GZ' | pigz -p $N -6")
-  T_ZP=$(median_secs sh -c "pigz -dc '$GZ' | pigz -p $N -6")
-  printf '%-34s %9s MB/s (uncompressed)\n' "anonlog -j $N -z FILE.gz" "$(echo "scale=1; $RAW / $T_GZ / 1000000" | bc -l)"
-  printf '%-34s %9s MB/s (uncompressed)\n' "zcat FILE.gz | pigz -p $N -6" "$(echo "scale=1; $RAW / $T_PIGZ / 1000000" | bc -l)"
-  printf '%-34s %9s MB/s (uncompressed)\n' "pigz -dc FILE.gz | pigz -p $N -6" "$(echo "scale=1; $RAW / $T_ZP / 1000000" | bc -l)"
+  OUT=$DATA/archive-out
+  declare -A at=()
+  runs=(ref gzgz gzzst zstzst pigzpigz zstdzstd)
+  for _ in $(seq "$ROUNDS"); do
+    at[ref]+=" $(once_secs sh -c "zcat '$GZ' | pigz -p $N -6")"
+    at[gzgz]+=" $(once_secs "$BIN" -q -j "$N" -z "$GZ")"
+    at[gzzst]+=" $(once_secs "$BIN" -q -j "$N" --zstd "$GZ")"
+    at[zstzst]+=" $(once_secs "$BIN" -q -j "$N" --zstd "$ZST")"
+    at[pigzpigz]+=" $(once_secs sh -c "pigz -dc '$GZ' | pigz -p $N -6")"
+    at[zstdzstd]+=" $(once_secs sh -c "zstd -dc '$ZST' | zstd -T$N -3")"
+  done
+  declare -A label=(
+    [ref]="zcat FILE.gz | pigz -p $N -6"
+    [gzgz]="anonlog -j $N -z FILE.gz"
+    [gzzst]="anonlog -j $N --zstd FILE.gz"
+    [zstzst]="anonlog -j $N --zstd FILE.zst"
+    [pigzpigz]="pigz -dc FILE.gz | pigz -p $N -6"
+    [zstdzstd]="zstd -dc FILE.zst | zstd -T$N -3"
+  )
+  "$BIN" -q -j "$N" -z "$GZ" > "$OUT.gz"
+  "$BIN" -q -j "$N" --zstd "$GZ" > "$OUT.zst"
+  ANON=$(gzip -dc "$OUT.gz" | wc -c)
+  t_ref=$(echo "${at[ref]}" | median)
+  echo "archives: $RAW bytes of log ($(stat -c %s "$GZ") gzip -6, $(stat -c %s "$ZST") zstd -3), $ROUNDS rounds interleaved (median)"
+  for r in "${runs[@]}"; do
+    t=$(echo "${at[$r]}" | median)
+    printf '%-34s %9s MB/s (uncompressed)  %sx the speed of zcat | pigz\n' "${label[$r]}" \
+      "$(echo "scale=1; $RAW / $t / 1000000" | bc -l)" "$(ratio "$t_ref" "$t")"
+  done
+  echo "anonymized output, $ANON bytes: -z (gzip -6) $(stat -c %s "$OUT.gz") bytes (ratio $(ratio "$ANON" "$(stat -c %s "$OUT.gz")")), --zstd (level 3) $(stat -c %s "$OUT.zst") bytes (ratio $(ratio "$ANON" "$(stat -c %s "$OUT.zst")"))"
+  rm -f "$OUT.gz" "$OUT.zst"
 else
-  echo "pigz: not installed (apt-get install pigz) - gz -> gz comparison skipped"
+  echo "pigz or zstd: not installed (apt-get install pigz zstd) - archive comparisons skipped"
 fi

@@ -27,7 +27,8 @@ pub const DEFAULT_BLOCK_SIZE: usize = 1 << 20;
 pub struct Config {
     /// What the run does: stream, rewrite in place, or listen.
     pub mode: Mode,
-    /// How the engine moves bytes: threads, block size, line limit, gzip.
+    /// How the engine moves bytes: threads, block size, line limit,
+    /// compression.
     pub engine: EngineOpts,
     /// The anonymization policy, shared by all workers.
     pub rules: Arc<Rules>,
@@ -89,9 +90,58 @@ pub struct EngineOpts {
     pub block_size: usize,
     /// Longest line held for parsing, at least 1.
     pub max_line_bytes: usize,
-    /// Compress the output as gzip at this level (independent members, one
-    /// per block, compressed in parallel).
-    pub gzip: Option<flate2::Compression>,
+    /// Compress the output in this format: one independent gzip member,
+    /// zstd frame, xz or bzip2 stream per block, compressed by the
+    /// workers in parallel, so that the whole is one valid multi-member
+    /// (multi-frame, multi-stream) file.
+    pub compress: Option<Codec>,
+    /// The levels that [`EngineOpts::compress`] uses, also when an
+    /// in-place rewrite picks the codec from the file.
+    pub levels: Levels,
+}
+
+/// A compressed format anonlog reads (recognised by its magic bytes, never
+/// by a file name) and writes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Codec {
+    /// gzip (RFC 1952).
+    Gzip,
+    /// Zstandard (RFC 8878).
+    Zstd,
+    /// xz (LZMA2).
+    Xz,
+    /// bzip2.
+    Bzip2,
+}
+
+impl Codec {
+    /// The format's usual name, for diagnostics.
+    pub fn name(self) -> &'static str {
+        match self {
+            Codec::Gzip => "gzip",
+            Codec::Zstd => "zstd",
+            Codec::Xz => "xz",
+            Codec::Bzip2 => "bzip2",
+        }
+    }
+}
+
+/// Compression levels of the codecs that take one from the command line.
+/// xz and bzip2, written only by in-place rewrites, use their tools'
+/// defaults (6 and 9).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Levels {
+    /// gzip, 1..=9.
+    pub gzip: u32,
+    /// zstd, 1..=19.
+    pub zstd: i32,
+}
+
+impl Default for Levels {
+    /// gzip's and zstd's own defaults: 6 and 3.
+    fn default() -> Levels {
+        Levels { gzip: 6, zstd: 3 }
+    }
 }
 
 /// How addresses are rewritten: truncation, or keyed pseudonyms.

@@ -120,7 +120,7 @@ fuzz_target!(|data: &[u8]| {
     let mut written = Vec::new();
     file.rewind().unwrap();
     file.read_to_end(&mut written).unwrap();
-    let out = if config.engine.gzip.is_some() {
+    let out = if config.engine.compress.is_some() {
         let mut d = Vec::new();
         // A failed run may leave its last member unfinished; what decodes
         // is what a reader of the file would see.

@@ -183,7 +183,8 @@ pub fn config(cli: &AnonipCli) -> Result<Config, clap::Error> {
             threads: std::thread::available_parallelism().map_or(1, |n| n.get().min(256)),
             block_size: DEFAULT_BLOCK_SIZE,
             max_line_bytes: rules.max_line,
-            gzip: None,
+            compress: None,
+            levels: crate::config::Levels::default(),
         },
         rules: Arc::new(rules),
         rewrite: Rewrite {

@@ -5,6 +5,8 @@ use std::path::PathBuf;
 
 use clap::{Parser, ValueEnum};
 
+pub mod compress;
+
 /// What `--version` prints after the name: the package version, the git
 /// commit it was built from (`-dirty` when the work tree had changes,
 /// `unknown` when built without git) and the target triple, so a bug
@@ -27,8 +29,8 @@ pub const VERSION: &str = concat!(
     after_help = "`anonlog check PATH...` audits logs and archives without changing them. Keyed pseudonyms: `anonlog keygen --out PATH` creates a key; `anonlog reveal --key-file PATH ADDRESS...` inverts pseudonyms (see their --help). `anonlog man` prints the manual page, `anonlog completions SHELL` a completion script. A log file named `check`, `keygen`, `reveal`, `man` or `completions` is given as `./man` or `-- man`."
 )]
 pub struct Cli {
-    /// Input files, read in order; none or `-` means standard input.
-    /// gzip-compressed inputs are detected and decompressed.
+    /// Input files, read in order; none or `-` means standard input. gzip,
+    /// zstd, xz and bzip2 are recognised by their content and decompressed.
     #[arg(value_name = "FILE")]
     pub files: Vec<PathBuf>,
 
@@ -36,9 +38,9 @@ pub struct Cli {
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
 
-    /// Rewrite each FILE in place, atomically (gzip stays gzip, plain stays
-    /// plain; owner, group, mode and times are kept). Files that are already
-    /// anonymized are left untouched.
+    /// Rewrite each FILE in place, atomically, keeping its compression
+    /// (gzip, zstd, xz, bzip2 or none), owner, group, mode and times. Files
+    /// that are already anonymized are left untouched.
     #[arg(short = 'i', long, conflicts_with_all = ["output", "gzip"])]
     pub in_place: bool,
 
@@ -86,14 +88,9 @@ pub struct Cli {
     #[arg(long, value_name = "OCTAL", requires = "listen")]
     pub socket_mode: Option<String>,
 
-    /// Compress the output with gzip (stdout or -o FILE). Blocks are
-    /// compressed in parallel as independent gzip members.
-    #[arg(short = 'z', long)]
-    pub gzip: bool,
-
-    /// gzip compression level (1 fastest .. 9 smallest).
-    #[arg(long, value_name = "N", default_value_t = 6, value_parser = clap::value_parser!(u32).range(1..=9))]
-    pub gzip_level: u32,
+    /// -z, --gzip-level, --zstd, --zstd-level.
+    #[command(flatten)]
+    pub compress: compress::CompressArgs,
 
     /// Log format of the input. `auto` chooses, per input, the format that
     /// explains its first 1000 lines (never one that fails on more than

@@ -76,7 +76,7 @@ fn quotable(cmd: clap::Command) -> clap::Command {
 /// the current directory.
 const EXAMPLES: &[(&str, &[&str])] = &[
     (
-        "Anonymize a log to standard output (gzip input is recognised by its magic bytes):",
+        "Anonymize a log to standard output (gzip, zstd, xz and bzip2 input is recognised by its content, whatever its name):",
         &["anonlog access.log > access.anon.log"],
     ),
     (
@@ -92,9 +92,13 @@ const EXAMPLES: &[(&str, &[&str])] = &[
         &["anonlog -z < access.log.1 > access.log.1.anon.gz"],
     ),
     (
-        "Rewrite rotated files in place, atomically (gzip stays gzip), or every log file below a directory:",
+        "zstd the output instead, also on every core (one frame per block; zstdcat reads them as one file):",
+        &["anonlog --zstd < access.log.1 > access.log.1.anon.zst"],
+    ),
+    (
+        "Rewrite rotated files in place, atomically (each keeps its compression: gzip, zstd, xz or bzip2), or every log file below a directory:",
         &[
-            "anonlog --in-place access.log.1 access.log.2.gz",
+            "anonlog --in-place access.log.1 access.log.2.gz access.log.3.zst",
             "anonlog --in-place -r /var/log/nginx/archive/",
         ],
     ),
@@ -327,6 +331,12 @@ fn closing_sections(out: &mut dyn Write) -> io::Result<()> {
         bold("apache2"),
         roman("(8), "),
         bold("gzip"),
+        roman("(1), "),
+        bold("zstd"),
+        roman("(1), "),
+        bold("xz"),
+        roman("(1), "),
+        bold("bzip2"),
         roman("(1)"),
     ]);
     r.to_writer(out)

@@ -330,7 +330,7 @@ fn nginx_vars(cli: &Cli) -> anyhow::Result<Vec<String>> {
         .collect()
 }
 
-/// Threads, block size, line limit and gzip level.
+/// Threads, block size, line limit, compression and its levels.
 fn engine_opts(cli: &Cli) -> anyhow::Result<EngineOpts> {
     let threads = match cli.threads {
         Some(n) if n > 0 => n,
@@ -346,6 +346,14 @@ fn engine_opts(cli: &Cli) -> anyhow::Result<EngineOpts> {
         threads: threads.min(256),
         block_size,
         max_line_bytes: cli.max_line_bytes,
-        gzip: cli.gzip.then(|| flate2::Compression::new(cli.gzip_level)),
+        compress: if cli.compress.zstd {
+            Some(crate::config::Codec::Zstd)
+        } else {
+            cli.compress.gzip.then_some(crate::config::Codec::Gzip)
+        },
+        levels: crate::config::Levels {
+            gzip: cli.compress.gzip_level,
+            zstd: cli.compress.zstd_level,
+        },
     })
 }

@@ -1,7 +1,7 @@
 //! `anonlog check`: an audit of logs and archives that changes nothing.
 //!
 //! Each input runs through the same stream as a run (chunker, workers,
-//! ordered collection; gzip decoded, the format chosen per input) with the
+//! ordered collection; archives decoded, the format chosen per input) with the
 //! auditing rewriter ([`crate::anonymize::audit`]), and the anonymized
 //! output goes to `/dev/null`. Inputs are checked one after the other, each
 //! with every worker thread, so that an input that cannot be read is
@@ -32,7 +32,7 @@ pub struct InputAudit {
     /// The format its lines were read with; `none` when `-f auto` found
     /// none that fits (every line was then unparsed).
     pub format: String,
-    /// Lines read (of the decompressed text, for a gzip input).
+    /// Lines read (of the decompressed text, for an archive).
     pub lines: u64,
     /// Lines of each class, by 1-based line number in the input.
     pub findings: Findings,
@@ -94,7 +94,7 @@ enum Entry {
 /// Checks `paths` (`-` is standard input; directories are walked with
 /// [`Scope::recursive`], taking the files whose names look like logs, as
 /// `--in-place -r` does) under `plan`'s rules and prefixes, and returns
-/// what it found. `plan`'s key and gzip settings are not used.
+/// what it found. `plan`'s key and compression settings are not used.
 ///
 /// Guarantees: nothing is written anywhere; every path appears in the
 /// outcome, in order, with its findings or with an error, or (too young
@@ -109,7 +109,7 @@ pub fn run(
     let plan = Plan {
         audit: Some(policy),
         engine: crate::config::EngineOpts {
-            gzip: None,
+            compress: None,
             ..plan.engine
         },
         ..plan

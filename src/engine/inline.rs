@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+use super::compress::BlockEncoder;
 use super::ledger::Ledger;
 use super::stream::{Plan, Slot, StreamInput, read_blocks, work, write_error};
 use crate::anonymize::Anonymizer;
@@ -75,7 +76,11 @@ fn inline_with<R: LineRewrite>(
     // One slot goes round: taken by the reader, given back after writing.
     let spare = std::cell::RefCell::new(Slot::default());
     let mut wrote = false;
-    let gzip = plan.engine.gzip;
+    let compressed = plan.engine.compress.is_some();
+    let mut encoder = plan
+        .engine
+        .compress
+        .map(|codec| BlockEncoder::new(codec, plan.engine.levels));
     let oversized = read_blocks(
         plan.rules,
         &plan.engine,
@@ -83,8 +88,8 @@ fn inline_with<R: LineRewrite>(
         || spare.take(),
         |i, info, mut slot| {
             anonymizer.select(info.parser);
-            let report = work(&mut anonymizer, &mut slot, gzip);
-            let bytes = slot.output(gzip.is_some());
+            let report = work(&mut anonymizer, &mut slot, encoder.as_mut());
+            let bytes = slot.output(compressed);
             sink.write_block(bytes).map_err(write_error(sink_name))?;
             wrote |= !bytes.is_empty();
             ledger.account(i, info, report)?;

@@ -1,4 +1,4 @@
-//! Opening inputs: files or stdin, gzip detected by magic bytes, and the
+//! Opening inputs: files or stdin, compression detected by magic bytes, and the
 //! "would a read block?" probe that keeps live pipes live.
 
 use std::fs::File;
@@ -6,9 +6,7 @@ use std::io::{self, Read};
 use std::os::fd::{AsFd, AsRawFd, RawFd};
 use std::os::unix::fs::FileTypeExt;
 
-use flate2::bufread::MultiGzDecoder;
-
-use super::sys;
+use super::{compress, sys};
 use crate::config::Source;
 
 /// An opened input: a byte stream plus, for plain non-regular inputs
@@ -35,11 +33,10 @@ impl Input {
     }
 }
 
-const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
-
-/// Opens a source. gzip is recognised by its magic bytes, never by name,
-/// and decoded with `MultiGzDecoder` (nginx `gzip=` logs and concatenated
-/// archives have many members).
+/// Opens a source. gzip, zstd, xz and bzip2 are recognised by their magic
+/// bytes, never by name, and decoded to the end of the input across
+/// members, frames and streams (nginx `gzip=` logs, pigz and pzstd output
+/// and concatenated archives have many): [`compress::decoder`].
 pub fn open(source: &Source) -> io::Result<Input> {
     let file = match source {
         Source::Stdin => File::from(io::stdin().as_fd().try_clone_to_owned()?),
@@ -58,11 +55,11 @@ pub fn open_file(file: File) -> io::Result<Input> {
         // does not touch the producer.
         sys::clear_nonblocking(file.as_raw_fd());
     }
-    let mut peek = [0u8; 2];
+    // Read again only while a magic could still match: a live pipe that
+    // sends a few bytes and pauses must not stall here.
+    let mut peek = [0u8; compress::MAGIC_LEN];
     let mut got = 0;
-    // Read the second byte only when the first could start gzip: a live
-    // pipe that sends one byte and pauses must not stall here.
-    while got < 2 && (got == 0 || peek[0] == GZIP_MAGIC[0]) {
+    while got < peek.len() && compress::undecided(&peek[..got]) {
         match (&file).read(&mut peek[got..]) {
             Ok(0) => break,
             Ok(n) => got += n,
@@ -72,8 +69,9 @@ pub fn open_file(file: File) -> io::Result<Input> {
     }
     let raw_fd = file.as_raw_fd();
     let body = file.try_clone()?;
-    let mut input = wrap(&peek[..got], Box::new(body));
-    if input.live_fd.is_none() && !is_gzip(&peek[..got]) && !ft.is_file() {
+    let head = &peek[..got];
+    let mut input = wrap(head, Box::new(body))?;
+    if compress::detect(head).is_none() && !ft.is_file() {
         input.live_fd = Some(raw_fd);
     }
     input._file = Some(file);
@@ -82,9 +80,9 @@ pub fn open_file(file: File) -> io::Result<Input> {
 
 /// Like [`open`], for a stream the caller has opened (never treated as live).
 pub fn open_reader(mut reader: Box<dyn Read + Send>) -> io::Result<Input> {
-    let mut peek = [0u8; 2];
+    let mut peek = [0u8; compress::MAGIC_LEN];
     let mut got = 0;
-    while got < 2 {
+    while got < peek.len() && compress::undecided(&peek[..got]) {
         match reader.read(&mut peek[got..]) {
             Ok(0) => break,
             Ok(n) => got += n,
@@ -92,26 +90,18 @@ pub fn open_reader(mut reader: Box<dyn Read + Send>) -> io::Result<Input> {
             Err(e) => return Err(e),
         }
     }
-    Ok(wrap(&peek[..got], reader))
+    wrap(&peek[..got], reader)
 }
 
-fn is_gzip(head: &[u8]) -> bool {
-    head == GZIP_MAGIC
-}
-
-/// Puts the peeked bytes back in front of the stream and adds the gzip
-/// decoder when they are the gzip magic.
-fn wrap(head: &[u8], body: Box<dyn Read + Send>) -> Input {
+/// Puts the peeked bytes back in front of the stream and adds the decoder
+/// their magic calls for.
+fn wrap(head: &[u8], body: Box<dyn Read + Send>) -> io::Result<Input> {
     let stream = io::Cursor::new(head.to_vec()).chain(body);
-    let reader: Box<dyn Read + Send> = if is_gzip(head) {
-        Box::new(MultiGzDecoder::new(io::BufReader::with_capacity(
-            1 << 17,
-            stream,
-        )))
-    } else {
-        Box::new(stream)
+    let reader: Box<dyn Read + Send> = match compress::detect(head) {
+        Some(codec) => compress::decoder(codec, Box::new(stream))?,
+        None => Box::new(stream),
     };
-    Input::new(reader)
+    Ok(Input::new(reader))
 }
 
 /// True when a read on `fd` would return at once (data or EOF pending).

@@ -9,9 +9,9 @@
 //!   blocks of whole lines, `ledger` chooses formats and keeps line numbers,
 //!   `inline` is the one-thread path and `parallel` holds the gzp-style
 //!   ordered queues.
-//! * [`input`], [`output`] open what is read and written, [`gzip`]
-//!   compresses blocks; [`signals`] is
-//!   the signal policy.
+//! * [`input`], [`output`] open what is read and written, [`compress`]
+//!   recognises and decodes compressed inputs and compresses blocks;
+//!   [`signals`] is the signal policy.
 //! * [`batch`] rewrites files in place; [`listen`] receives syslog
 //!   datagrams; [`check`] audits inputs and writes nothing; [`record`]
 //!   appends the `--report` line of a run.
@@ -20,7 +20,7 @@
 pub mod batch;
 pub mod check;
 pub mod chunk;
-pub mod gzip;
+pub mod compress;
 mod inline;
 pub mod input;
 mod ledger;

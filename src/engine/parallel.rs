@@ -6,8 +6,8 @@ use std::sync::Arc;
 use std::thread;
 
 use crossbeam_channel::{Receiver, bounded};
-use flate2::Compression;
 
+use super::compress::BlockEncoder;
 use super::ledger::Ledger;
 use super::stream::{Done, Job, Plan, Slot, StreamInput, read_blocks, work, write_error};
 use crate::anonymize::Anonymizer;
@@ -35,27 +35,35 @@ pub(super) fn stream_parallel(
         let (truncate, keyed) = (plan.rewrite.truncate, plan.rewrite.keyed.clone());
         let keep = plan.rewrite.keep.clone();
         let anonip = plan.rewrite.anonip;
-        let (gzip, audit) = (plan.engine.gzip, plan.audit);
-        workers.push(thread::spawn(move || match (audit, anonip, keyed, keep) {
-            (Some(policy), _, _, None) => {
-                let audit = Audit::new(truncate, policy);
-                worker(Anonymizer::new(&rules, audit), rx, gzip)
-            }
-            (Some(policy), _, _, Some(n)) => {
-                let audit = Keeping::new(Audit::new(truncate, policy), n);
-                worker(Anonymizer::new(&rules, audit), rx, gzip)
-            }
-            (None, Some(a), _, _) => worker(Anonymizer::new(&rules, a), rx, gzip),
-            (None, None, None, None) => worker(Anonymizer::new(&rules, truncate), rx, gzip),
-            (None, None, Some(k), None) => {
-                worker(Anonymizer::new(&rules, Keyed::new(k, truncate)), rx, gzip)
-            }
-            (None, None, None, Some(n)) => {
-                worker(Anonymizer::new(&rules, Keeping::new(truncate, n)), rx, gzip)
-            }
-            (None, None, Some(k), Some(n)) => {
-                let r = Keeping::new(Keyed::new(k, truncate), n);
-                worker(Anonymizer::new(&rules, r), rx, gzip)
+        let audit = plan.audit;
+        let (compress, levels) = (plan.engine.compress, plan.engine.levels);
+        workers.push(thread::spawn(move || {
+            let encoder = compress.map(|codec| BlockEncoder::new(codec, levels));
+            match (audit, anonip, keyed, keep) {
+                (Some(policy), _, _, None) => {
+                    let audit = Audit::new(truncate, policy);
+                    worker(Anonymizer::new(&rules, audit), rx, encoder)
+                }
+                (Some(policy), _, _, Some(n)) => {
+                    let audit = Keeping::new(Audit::new(truncate, policy), n);
+                    worker(Anonymizer::new(&rules, audit), rx, encoder)
+                }
+                (None, Some(a), _, _) => worker(Anonymizer::new(&rules, a), rx, encoder),
+                (None, None, None, None) => worker(Anonymizer::new(&rules, truncate), rx, encoder),
+                (None, None, Some(k), None) => worker(
+                    Anonymizer::new(&rules, Keyed::new(k, truncate)),
+                    rx,
+                    encoder,
+                ),
+                (None, None, None, Some(n)) => worker(
+                    Anonymizer::new(&rules, Keeping::new(truncate, n)),
+                    rx,
+                    encoder,
+                ),
+                (None, None, Some(k), Some(n)) => {
+                    let r = Keeping::new(Keyed::new(k, truncate), n);
+                    worker(Anonymizer::new(&rules, r), rx, encoder)
+                }
             }
         }));
     }
@@ -88,11 +96,11 @@ pub(super) fn stream_parallel(
         )
     });
 
-    let gzip = plan.engine.gzip.is_some();
+    let compressed = plan.engine.compress.is_some();
     let mut wrote = false;
     for result in order_rx.iter() {
         let done = result.recv().map_err(|_| Error::WorkerPanic)?;
-        let bytes = done.slot.output(gzip);
+        let bytes = done.slot.output(compressed);
         sink.write_block(bytes).map_err(write_error(sink_name))?;
         wrote |= !bytes.is_empty();
         ledger.account(done.input, done.info, done.report)?;
@@ -111,13 +119,13 @@ pub(super) fn stream_parallel(
 fn worker<R: LineRewrite>(
     mut anonymizer: Anonymizer<'_, R>,
     rx: Receiver<Job>,
-    gzip: Option<Compression>,
+    mut encoder: Option<BlockEncoder>,
 ) {
     for mut job in rx {
         #[cfg(debug_assertions)]
         super::stream::test_hooks::maybe_panic(job.slot.data.bytes());
         anonymizer.select(job.info.parser);
-        let report = work(&mut anonymizer, &mut job.slot, gzip);
+        let report = work(&mut anonymizer, &mut job.slot, encoder.as_mut());
         // The writer may be gone (error or closed pipe): nothing to do.
         let _ = job.reply.send(Done {
             input: job.input,

@@ -13,7 +13,6 @@ use std::io::{self, IsTerminal, Read};
 use std::sync::Arc;
 
 use crossbeam_channel::Sender;
-use flate2::Compression;
 
 use crate::anonymize::audit::{AuditPolicy, Findings, Lines};
 use crate::anonymize::pseudonym::LineRewrite;
@@ -26,7 +25,7 @@ use crate::format::detect;
 use crate::stats::Stats;
 
 use super::chunk::{Block, Chunk, Chunker};
-use super::gzip::gzip_member;
+use super::compress::BlockEncoder;
 use super::inline::stream_inline;
 use super::ledger::{BlockInfo, Detector, Ledger};
 use super::parallel::stream_parallel;
@@ -101,7 +100,7 @@ pub struct InputTally {
 pub(super) struct Slot {
     pub(super) data: Block,
     pub(super) out: Vec<u8>,
-    pub(super) gz: Vec<u8>,
+    pub(super) packed: Vec<u8>,
 }
 
 /// One unit of work for a worker.
@@ -130,21 +129,22 @@ pub(super) struct BlockReport {
     pub(super) findings: Option<Box<Findings>>,
 }
 
-/// Anonymizes `slot.data` into `slot.out` and, when compressing, into a
-/// gzip member in `slot.gz`; returns the bytes to write via [`Slot::output`].
+/// Anonymizes `slot.data` into `slot.out` and, when compressing, into one
+/// member of the output's codec in `slot.packed`; the bytes to write are
+/// [`Slot::output`].
 pub(super) fn work<R: LineRewrite>(
     anonymizer: &mut Anonymizer<'_, R>,
     slot: &mut Slot,
-    gzip: Option<Compression>,
+    encoder: Option<&mut BlockEncoder>,
 ) -> BlockReport {
     slot.out.clear();
     let mut stats = Stats::default();
     let result = anonymizer.process_block(slot.data.bytes(), &mut slot.out, &mut stats);
     let changed = slot.out != slot.data.bytes();
-    slot.gz.clear();
-    if let Some(level) = gzip {
+    slot.packed.clear();
+    if let Some(encoder) = encoder {
         if !slot.out.is_empty() {
-            gzip_member(&slot.out, level, &mut slot.gz);
+            encoder.encode(&slot.out, &mut slot.packed);
         }
     }
     BlockReport {
@@ -157,8 +157,8 @@ pub(super) fn work<R: LineRewrite>(
 }
 
 impl Slot {
-    pub(super) fn output(&self, gzip: bool) -> &[u8] {
-        if gzip { &self.gz } else { &self.out }
+    pub(super) fn output(&self, compressed: bool) -> &[u8] {
+        if compressed { &self.packed } else { &self.out }
     }
 }
 
@@ -193,7 +193,7 @@ pub struct Plan<'a> {
     pub rules: &'a Arc<Rules>,
     /// How addresses are rewritten.
     pub rewrite: &'a Rewrite,
-    /// Threads, block size, line limit, gzip.
+    /// Threads, block size, line limit, compression.
     pub engine: EngineOpts,
     /// Audit instead of anonymizing (`anonlog check`): addresses are
     /// truncated by [`Rewrite::truncate`] (no key is used), what a run would
@@ -219,11 +219,14 @@ impl<'a> Plan<'a> {
 /// Output is byte-identical for every thread count and block size.
 pub fn run(plan: Plan<'_>, inputs: &[Source], output: &Destination) -> Result<Outcome, Error> {
     let name = output.name();
-    if plan.engine.gzip.is_some() && *output == Destination::Stdout && io::stdout().is_terminal() {
-        // As gzip does: compressed bytes on a terminal help nobody.
-        return Err(write_error(&name)(io::Error::other(
-            "refusing to write gzip data to a terminal",
-        )));
+    if let Some(codec) = plan.engine.compress {
+        if *output == Destination::Stdout && io::stdout().is_terminal() {
+            // As gzip and zstd do: compressed bytes on a terminal help nobody.
+            return Err(write_error(&name)(io::Error::other(format!(
+                "refusing to write {} data to a terminal",
+                codec.name()
+            ))));
+        }
     }
     let mut sink = BlockWriter::open(output).map_err(write_error(&name))?;
     // SIGTERM drains to end of input (Apache piped logs); SIGHUP reopens.
@@ -240,8 +243,8 @@ pub fn run(plan: Plan<'_>, inputs: &[Source], output: &Destination) -> Result<Ou
 /// workers.
 ///
 /// Guarantees: output bytes do not depend on the thread count or the block size;
-/// with gzip output the result is a valid (multi-member) gzip stream, also
-/// when there are no lines at all; on error, everything before the failing
+/// compressed output is one valid (multi-member, multi-frame) file of its
+/// format, also when there are no lines at all; on error, everything before the failing
 /// block has been written.
 pub fn stream(
     plan: Plan<'_>,
@@ -256,11 +259,12 @@ pub fn stream(
     } else {
         stream_parallel(plan, inputs, sink, sink_name, &mut ledger)?
     };
-    if let (Some(level), false) = (plan.engine.gzip, wrote) {
-        // An empty gzip file is not valid gzip; an empty member is.
-        let mut gz = Vec::new();
-        gzip_member(b"", level, &mut gz);
-        sink.write_block(&gz).map_err(write_error(sink_name))?;
+    if let (Some(codec), false) = (plan.engine.compress, wrote) {
+        // An empty file is not valid gzip (nor zstd, xz, bzip2); an empty
+        // member is.
+        let mut empty = Vec::new();
+        BlockEncoder::new(codec, plan.engine.levels).encode(b"", &mut empty);
+        sink.write_block(&empty).map_err(write_error(sink_name))?;
     }
     Ok(ledger.finish())
 }

@@ -150,6 +150,11 @@ fn man_page_examples_run_as_written() {
         fs::write(d.join(name), &log).unwrap();
     }
     fs::write(d.join("access.log.2.gz"), gz(&log)).unwrap();
+    fs::write(
+        d.join("access.log.3.zst"),
+        zstd::encode_all(&log[..], 3).unwrap(),
+    )
+    .unwrap();
     let path = format!(
         "{}:{}",
         bin().parent().unwrap().display(),
@@ -162,7 +167,7 @@ fn man_page_examples_run_as_written() {
         .filter(|l| l.starts_with("anonlog "))
         .filter(|l| !l.replace("./", "").contains('/') && !l.contains('|'))
         .collect();
-    assert_eq!(local.len(), 7, "{local:#?}");
+    assert_eq!(local.len(), 8, "{local:#?}");
     for line in &local {
         let out = Command::new("sh")
             .args(["-c", line])
@@ -178,6 +183,9 @@ fn man_page_examples_run_as_written() {
     assert_eq!(gunzip(&d.join("access.log.1.anon.gz")), want);
     assert_eq!(fs::read(d.join("access.log.1")).unwrap(), want);
     assert_eq!(gunzip(&d.join("access.log.2.gz")), want);
+    let unzstd = |name: &str| zstd::decode_all(fs::File::open(d.join(name)).unwrap()).unwrap();
+    assert_eq!(unzstd("access.log.1.anon.zst"), want);
+    assert_eq!(unzstd("access.log.3.zst"), want, "zstd stays zstd");
     // `./man` and `-- man` read the file named man, not the page.
     assert_eq!(fs::read(d.join("man.anon")).unwrap(), want);
 }

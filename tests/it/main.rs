@@ -19,6 +19,7 @@
 mod child;
 mod util;
 
+mod archives;
 mod batch_safety;
 mod check;
 mod cli;

@@ -26,6 +26,7 @@ use super::age::old_enough;
 use super::live::{MOVED, OPENED, Refused, Watch};
 use super::{read_err, write_err};
 use crate::config::{Config, EngineOpts};
+use crate::engine::compress;
 use crate::engine::output::BlockWriter;
 use crate::engine::stream::{self, Plan, StreamInput};
 use crate::error::{Error, show_path};
@@ -137,14 +138,14 @@ pub(super) fn rewrite(
     let prefix = format!(".{name}{TEMP_MARK}");
     remove_stale_temps(&dir, &prefix);
 
-    let mut magic = [0u8; 2];
-    let is_gzip = std::os::unix::fs::FileExt::read_exact_at(&file, &mut magic, 0).is_ok()
-        && magic == [0x1f, 0x8b];
-    // gzip stays gzip (at the level asked for, or the default), plain stays
-    // plain; one big file gets every thread, many files one each.
+    // Each file keeps its compression (gzip and zstd at the levels asked
+    // for, or their defaults), plain stays plain; one big file gets every
+    // thread, many files one each. The stream decodes what this same
+    // test of the same bytes says.
+    let codec = compress::detect(&head(&file).map_err(|e| read_err(path, e))?);
     let plan = Plan {
         engine: EngineOpts {
-            gzip: is_gzip.then(|| config.engine.gzip.unwrap_or_default()),
+            compress: codec,
             threads,
             ..config.engine
         },
@@ -236,6 +237,22 @@ fn still_named(path: &Path, read: &fs::Metadata) -> Result<(), String> {
         Ok(m) if m.dev() == read.dev() && m.ino() == read.ino() => Ok(()),
         _ => Err(MOVED.to_owned()),
     }
+}
+
+/// The file's first bytes, as many as a magic can need (fewer in a short
+/// file), read without moving the offset the stream reads from.
+fn head(file: &File) -> io::Result<Vec<u8>> {
+    let mut buf = [0u8; compress::MAGIC_LEN];
+    let mut got = 0;
+    while got < buf.len() {
+        match std::os::unix::fs::FileExt::read_at(file, &mut buf[got..], got as u64) {
+            Ok(0) => break,
+            Ok(n) => got += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(buf[..got].to_vec())
 }
 
 /// Takes an exclusive advisory lock, so two runs never rewrite one file.
