@@ -18,15 +18,16 @@
 #
 # File i of the list (counting from 0) is in shard i mod SHARDS, so every
 # file is in exactly one shard, whatever pod runs it and however often.
-# For each of its files the pod runs `anonlog --stats=json [-z] OPTIONS --
-# INPUT` with the output on a temporary file beside the final one
-# (.NAME.anonlog-part-POD-PID), and only when anonlog exits 0 fsyncs it,
-# renames it to OUTPUT_ROOT/PATH and fsyncs the directory: the final name
-# exists only for a complete output, so a pod killed mid-file leaves no
-# half file under it, and a file whose output exists is skipped (a retried
-# pod, or the Job run again, picks up where it stopped). The output is
-# compressed as the input's name says: .gz gets -z, anything else stays
-# plain. A file that fails is reported with its path and anonlog's exit
+# For each of its files the pod runs `anonlog --stats=json [-z|--zstd]
+# OPTIONS -- INPUT` with the output on a temporary file beside the final
+# one (.NAME.anonlog-part-POD-PID), and only when anonlog exits 0 fsyncs
+# it, renames it to OUTPUT_ROOT/PATH and fsyncs the directory: the final
+# name exists only for a complete output, so a pod killed mid-file leaves
+# no half file under it, and a file whose output exists is skipped (a
+# retried pod, or the Job run again, picks up where it stopped). The
+# output is compressed as the input's name says: .gz gets -z, .zst
+# --zstd, .xz and .bz2 fail (anonlog writes them only in place), anything
+# else stays plain. A file that fails is reported with its path and anonlog's exit
 # status (anonlog's diagnostics never hold log content), keeps no output
 # and does not stop the others; the pod then exits 1, so Kubernetes
 # retries the index, which redoes only what is missing.
@@ -78,11 +79,12 @@ while IFS= read -r rel; do
     skipped=$((skipped + 1))
     continue
   fi
-  # The output's compression, from the input's name. When anonlog writes
-  # zstd: *.zst) z=--zstd ;;
+  # The output's compression, from the input's name. anonlog reads xz and
+  # bzip2 but writes them only in place.
   case $rel in
   *.gz) z=-z ;;
-  *.zst | *.xz | *.bz2)
+  *.zst) z=--zstd ;;
+  *.xz | *.bz2)
     fail "no way to write a .${rel##*.} output"
     continue
     ;;

@@ -21,8 +21,9 @@ How it works:
   output on a temporary file beside the final one, in the same directory
   (`.NAME.anonlog-part-...`); anonlog reads the input itself, gzip
   included, so no file is ever held in memory. The output is compressed
-  as the input's name says: `.gz` gets `-z`, anything else stays plain
-  (OUTPUT_COMPRESSION below is the one place to add another).
+  as the input's name says: `.gz` gets `-z`, `.zst` `--zstd`, anything
+  else stays plain (OUTPUT_COMPRESSION below is the one place to add
+  another).
 * Only when anonlog exits 0 is the temporary file fsynced and renamed to
   the input's relative path under --output (then the directory is
   fsynced). The rename is the commit point: the final name exists only
@@ -72,9 +73,10 @@ import tempfile
 # extension; an input with any other extension gets a plain output. A
 # compression anonlog reads but cannot write yet is listed in
 # COMPRESSED_INPUT and fails its file instead of being written plain under
-# a compressed name. When anonlog writes zstd: ".zst": ["--zstd"].
+# a compressed name (xz and bzip2: anonlog writes them only in place).
 OUTPUT_COMPRESSION = {
     ".gz": ["-z"],
+    ".zst": ["--zstd"],
 }
 COMPRESSED_INPUT = (".gz", ".zst", ".xz", ".bz2")
 
@@ -90,6 +92,7 @@ OWN_OPTIONS = {
     "--tag-output": "the job reads files",
     "-z": "the output's compression follows the input's name",
     "--gzip": "the output's compression follows the input's name",
+    "--zstd": "the output's compression follows the input's name",
     "--stats": "the job reads anonlog's --stats=json",
     "-q": "the job reads anonlog's --stats=json",
     "--quiet": "the job reads anonlog's --stats=json",

@@ -1,9 +1,10 @@
 //! A tree of log archives for the cluster recipes (`samples/spark/`,
-//! `samples/kubernetes/`): generated access logs, plain and gzip, nested
-//! in directories, dated over several days (files crossing midnight, so
-//! `--key-rotation daily` changes keys inside a file), with the shipped
-//! samples of every format among them; and what a job's output tree must
-//! be: for every file, exactly what anonlog writes for it alone.
+//! `samples/kubernetes/`): generated access logs, plain and gzip (the
+//! samples also as zstd), nested in directories, dated over several days
+//! (files crossing midnight, so `--key-rotation daily` changes keys inside
+//! a file), with the shipped samples of every format among them; and what
+//! a job's output tree must be: for every file, exactly what anonlog
+//! writes for it alone.
 
 use std::collections::BTreeSet;
 use std::fs;
@@ -123,6 +124,8 @@ fn put(root: &Path, rel: &str, data: &[u8]) {
     fs::create_dir_all(path.parent().unwrap()).unwrap();
     let data = if rel.ends_with(".gz") {
         gzip(data)
+    } else if rel.ends_with(".zst") {
+        zstd::encode_all(data, 3).unwrap()
     } else {
         data.to_vec()
     };
@@ -131,8 +134,8 @@ fn put(root: &Path, rel: &str, data: &[u8]) {
 
 /// Writes the tree under `root`: `generated` small access logs (every
 /// other one gzip, each starting late on one of five days so that many
-/// cross midnight), [`BIG`], [`MIDNIGHT`], an empty plain and an empty
-/// gzip file, and the samples plain and gzip. Returns the relative paths,
+/// cross midnight), [`BIG`], [`MIDNIGHT`], an empty plain, gzip and zstd
+/// file, and the samples plain, gzip and zstd. Returns the relative paths,
 /// sorted.
 pub fn make_tree(root: &Path, generated: usize) -> Vec<String> {
     let mut rng = Rng(0x5eed18);
@@ -149,10 +152,12 @@ pub fn make_tree(root: &Path, generated: usize) -> Vec<String> {
     put(root, MIDNIGHT, midnight.as_bytes());
     put(root, "empty/nothing.log", b"");
     put(root, "empty/nothing.log.gz", b"");
+    put(root, "empty/nothing.log.zst", b"");
     for name in SAMPLES {
         let data = fs::read(samples().join(name)).unwrap();
         put(root, &format!("samples/{name}"), &data);
         put(root, &format!("samples/gz/{name}.gz"), &data);
+        put(root, &format!("samples/zst/{name}.zst"), &data);
     }
     let mut all = Vec::new();
     walk(root, root, &mut all);
@@ -189,14 +194,18 @@ pub fn truncated_gzip() -> Vec<u8> {
 }
 
 /// What anonlog writes for `input` alone with `args` (and `-z` when its
-/// name ends in `.gz`), and its `--stats=json` line; it must succeed.
+/// name ends in `.gz`, `--zstd` in `.zst`), and its `--stats=json` line;
+/// it must succeed.
 pub fn alone(input: &Path, args: &[&str]) -> (Vec<u8>, String) {
     let mut cmd = Command::new(bin());
     cmd.arg("--stats=json")
         .args(args)
         .env_remove("ANONLOG_KEY_FILE");
-    if input.to_str().unwrap().ends_with(".gz") {
+    let name = input.to_str().unwrap();
+    if name.ends_with(".gz") {
         cmd.arg("-z");
+    } else if name.ends_with(".zst") {
+        cmd.arg("--zstd");
     }
     let out = cmd.arg("--").arg(input).output().unwrap();
     assert!(
