@@ -159,6 +159,25 @@ fn system(family: &str, major: &str, minor: &str) -> String {
 }
 
 /// Writes the user agent of a browser family on a system.
+/// A family name as a product token: at most 32 of `[A-Za-z0-9._-]`. A
+/// family can be text captured from the user agent itself, and this
+/// output is not scrubbed again, so a `.` next to a digit is dropped: no
+/// dotted address (`1.2.3.4bot`) can survive, while `Mail.ru` keeps its
+/// dot.
+fn token_name(family: &str) -> String {
+    let b = family.as_bytes();
+    let digit = |i: Option<usize>| i.and_then(|i| b.get(i)).is_some_and(u8::is_ascii_digit);
+    b.iter()
+        .enumerate()
+        .filter(|&(i, &c)| match c {
+            b'.' => !digit(i.checked_sub(1)) && !digit(Some(i + 1)),
+            _ => c.is_ascii_alphanumeric() || matches!(c, b'_' | b'-'),
+        })
+        .map(|(_, &c)| char::from(c))
+        .take(32)
+        .collect()
+}
+
 fn render(family: &str, v: &str, sys: &str, mobile: bool, mozilla: bool, out: &mut Vec<u8>) {
     let paren = |sys: &str| {
         if sys.is_empty() {
@@ -229,11 +248,7 @@ fn render(family: &str, v: &str, sys: &str, mobile: bool, mozilla: bool, out: &m
         // Bots, tools and the rarer browsers: their name as a product
         // token, which is what the analyzers' lists match.
         other => {
-            let name: String = other
-                .chars()
-                .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
-                .take(32)
-                .collect();
+            let name = token_name(other);
             if mozilla {
                 format!("Mozilla/5.0 (compatible; {name}/{v}.0)")
             } else {
@@ -276,6 +291,17 @@ impl UaMemo {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_family_name_never_carries_a_dotted_address() {
+        assert_eq!(token_name("198.51.100.7bot"), "198511007bot");
+        assert_eq!(
+            token_name("Mail.ru Chromium Browser"),
+            "Mail.ruChromiumBrowser"
+        );
+        assert_eq!(token_name("WebPageTest.org bot"), "WebPageTest.orgbot");
+        assert_eq!(token_name("a@b.example"), "ab.example");
+    }
 
     fn general(c: &UaClassifier, ua: &str) -> String {
         let mut out = Vec::new();
